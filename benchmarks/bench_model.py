@@ -1,0 +1,80 @@
+"""Throughput and peak memory of one simulation run (construction + run + data collection).
+
+    python benchmarks/bench_model.py                # the `large` workload and 10x customers
+    python benchmarks/bench_model.py --scale 1 --repeat 7
+
+Figures are customer-periods per second (customers x periods / wall time of the best
+repeat); interpreter start-up and imports are excluded. Peak memory is the resident set
+high-water mark of a fresh process per workload.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+def measure(scale: int, repeat: int) -> dict:
+    """Run the workload ``repeat`` times in this process and report the best time."""
+    from sim import load_scenario
+    from sim.model import ProcurementModel
+
+    scenario = load_scenario(HERE / "large.yaml")
+    customers = scenario.customers[0].count * scale
+    scenario = load_scenario(HERE / "large.yaml", {"customers.count": customers})
+    times = []
+    for i in range(repeat):
+        start = time.perf_counter()
+        model = ProcurementModel(scenario, rng=scenario.seed + i)
+        model.run()
+        times.append(time.perf_counter() - start)
+    best = min(times)
+    work = customers * scenario.periods
+    return {
+        "customers": customers,
+        "suppliers": scenario.n_suppliers,
+        "periods": scenario.periods,
+        "best_seconds": round(best, 4),
+        "median_seconds": round(sorted(times)[len(times) // 2], 4),
+        "customer_periods_per_second": round(work / best),
+        "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scale", type=int, action="append", help="customer multiplier (default: 1 and 10)")
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    scales = args.scale or [1, 10]
+    if args.child:
+        print(json.dumps(measure(scales[0], args.repeat)))
+        return
+    rows = []
+    for scale in scales:
+        # A fresh interpreter per workload, so peak memory belongs to that workload alone.
+        out = subprocess.run([sys.executable, __file__, "--child", "--scale", str(scale), "--repeat", str(args.repeat)],
+                             check=True, capture_output=True, text=True).stdout
+        rows.append(json.loads(out))
+    print(f"python {platform.python_version()} on {platform.machine()}, {platform.processor() or 'cpu'}")
+    print(f"{'customers':>10} {'periods':>8} {'best s':>8} {'median s':>9} {'cust-periods/s':>15} {'peak MiB':>9}")
+    for r in rows:
+        print(f"{r['customers']:>10} {r['periods']:>8} {r['best_seconds']:>8} {r['median_seconds']:>9} "
+              f"{r['customer_periods_per_second']:>15,} {r['peak_rss_mib']:>9}")
+    if len(rows) > 1:
+        base, big = rows[0], rows[-1]
+        ratio = (big["best_seconds"] / base["best_seconds"]) / (big["customers"] / base["customers"])
+        print(f"time per customer at {big['customers'] // base['customers']}x relative to 1x: {ratio:.2f} (1.00 = linear)")
+
+
+if __name__ == "__main__":
+    main()

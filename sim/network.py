@@ -1,0 +1,77 @@
+"""The customers' peer network and the price parity it spreads.
+
+Customers who are connected learn each other's net prices; a discount one of them gets
+from a supplier becomes a parity demand for the others buying from that supplier (seed
+``001_0354551b72dfb4fc.txt``: customers compare notes and want rough parity).
+The graph is a Watts-Strogatz small world generated with numpy from the model's RNG,
+because networkx's generator dominated construction time at 20,000 customers; the
+``networkx`` view is built on demand for inspection and plotting.
+"""
+
+from __future__ import annotations
+
+import networkx as nx
+import numpy as np
+
+
+def small_world_edges(n: int, degree: int, rewire: float, rng: np.random.Generator) -> np.ndarray:
+    """Undirected edges (E, 2) of a ring lattice with ``degree`` neighbours, rewired with probability ``rewire``.
+
+    Follows Watts & Strogatz (1998): each lattice edge (i, i+j) keeps i and, with
+    probability ``rewire``, moves its other end to a node drawn uniformly; self-loops and
+    duplicate edges created by rewiring are dropped, as networkx does by redrawing.
+    """
+    half = max(1, min(degree // 2, (n - 1) // 2))
+    if n < 3:
+        return np.array([[0, 1]], dtype=np.int64) if n == 2 else np.empty((0, 2), dtype=np.int64)
+    src = np.repeat(np.arange(n), half)
+    dst = (src + np.tile(np.arange(1, half + 1), n)) % n
+    moved = rng.random(src.size) < rewire
+    dst = dst.copy()
+    dst[moved] = rng.integers(0, n, moved.sum())
+    keep = src != dst
+    low, high = np.minimum(src[keep], dst[keep]), np.maximum(src[keep], dst[keep])
+    codes = np.unique(low * n + high)  # one integer per undirected edge: dedupe and sort in one pass
+    return np.stack([codes // n, codes % n], axis=1)
+
+
+class PeerNetwork:
+    """Adjacency in compressed rows (neighbours of each customer contiguous) for vectorised maxima."""
+
+    def __init__(self, n: int, edges: np.ndarray):
+        self.n = n
+        self.edges = edges
+        src = np.concatenate([edges[:, 0], edges[:, 1]])
+        dst = np.concatenate([edges[:, 1], edges[:, 0]])
+        order = np.argsort(dst, kind="stable")
+        self.src, self.dst = src[order], dst[order]
+        self.counts = np.bincount(self.dst, minlength=n)
+        self.indptr = np.concatenate([[0], np.cumsum(self.counts)[:-1]]).astype(np.int64)
+
+    @classmethod
+    def build(cls, n: int, kind: str, degree: int, rewire: float, rng: np.random.Generator) -> PeerNetwork:
+        if kind == "none" or n < 2:
+            return cls(n, np.empty((0, 2), dtype=np.int64))
+        return cls(n, small_world_edges(n, degree, rewire, rng))
+
+    def best_peer_discount(self, discount: np.ndarray, supplier: np.ndarray, idx: np.ndarray) -> np.ndarray:
+        """For customers ``idx``, the largest discount a peer gets from the same supplier (0 if none)."""
+        best = np.zeros(len(idx))
+        lengths = self.counts[idx]
+        total = int(lengths.sum())
+        if not total:
+            return best
+        # Edge ids of every customer in idx, customer after customer (CSR rows laid end to end).
+        ends = np.cumsum(lengths)
+        edge = np.arange(total) + np.repeat(self.indptr[idx] - (ends - lengths), lengths)
+        src, dst = self.src[edge], self.dst[edge]
+        seen = np.where((supplier[src] == supplier[dst]) & (supplier[src] >= 0), discount[src], 0.0)
+        has = lengths > 0
+        best[has] = np.maximum.reduceat(seen, (ends - lengths)[has])
+        return best
+
+    def to_networkx(self) -> nx.Graph:
+        graph = nx.Graph()
+        graph.add_nodes_from(range(self.n))
+        graph.add_edges_from(map(tuple, self.edges.tolist()))
+        return graph

@@ -1,0 +1,162 @@
+"""Outcome classification and summary metrics of a run (MODEL-SPEC section 6).
+
+The rules, in order:
+
+* ``collapse``    a supplier became insolvent, or a relationship ended (an account was
+                  dropped or a customer left the market) within the horizon;
+* ``growth``      joint value over the last contract cycle is at least 10% above the first;
+* ``spiral``      the capability index ends below 0.8 and is still falling over the last
+                  8 periods while discounts ratcheted up; or it ends below 0.8 at all
+                  (a relationship that spiralled down and stayed there);
+* ``equilibrium`` otherwise: the index ends at or above 0.8; ``outcome_detail`` says
+                  whether it is settled (changing less than 2% over the last 8 periods)
+                  or still drifting.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+OUTCOMES = ("collapse", "spiral", "equilibrium", "growth")
+SPIRAL_LEVEL = 0.8
+WINDOW = 8
+SETTLED = 0.02
+GROWTH = 0.10
+
+
+@dataclass(frozen=True)
+class Classification:
+    outcome: str
+    detail: str
+
+
+def _window(ts: pd.DataFrame) -> int:
+    return max(1, min(WINDOW, len(ts) - 1))
+
+
+def classify(ts: pd.DataFrame, cycle: int) -> Classification:
+    """Name the outcome of a run from its market time series."""
+    ci = ts["capability_index"].to_numpy()
+    w = _window(ts)
+    end, before = ci[-1], ci[-1 - w] if len(ci) > w else ci[0]
+    change = (end - before) / before if before > 0 else -1.0
+    exits = int(ts["exits"].sum())
+    ended = int(ts["relationships_ended"].sum())
+    if exits or ended:
+        parts = []
+        if exits:
+            parts.append(f"{exits} supplier(s) became insolvent (first in period {first_period(ts, 'exits')})")
+        if ended:
+            parts.append(f"{ended} relationship(s) ended (first in period {first_period(ts, 'relationships_ended')})")
+        return Classification("collapse", "; ".join(parts))
+    joint_start, joint_end = _edge_means(ts["joint_value"].to_numpy(), cycle)
+    if joint_start > 0 and joint_end >= (1 + GROWTH) * joint_start:
+        return Classification("growth", f"joint value grew {100 * (joint_end / joint_start - 1):.0f}% "
+                                        "from the first to the last contract cycle")
+    ratcheted = ts["discount_mean"].iloc[-1] > ts["discount_mean"].iloc[0] + 1e-6
+    if end < SPIRAL_LEVEL:
+        falling = change < 0
+        if falling and ratcheted:
+            return Classification("spiral", f"capability index {end:.2f}, still falling ({100 * change:+.1f}% over the "
+                                            f"last {w} periods) while discounts ratcheted up")
+        return Classification("spiral", f"capability index {end:.2f}, below {SPIRAL_LEVEL} and "
+                                        f"{'falling' if falling else 'not recovering to it'} ({100 * change:+.1f}% over the last {w} periods)")
+    if abs(change) < SETTLED:
+        return Classification("equilibrium", f"capability index settled at {end:.2f} ({100 * change:+.1f}% over the last {w} periods)")
+    return Classification("equilibrium", f"capability index {end:.2f}, still drifting ({100 * change:+.1f}% over the last {w} periods)")
+
+
+def first_period(ts: pd.DataFrame, column: str) -> int | None:
+    hits = np.flatnonzero(ts[column].to_numpy() > 0)
+    return int(ts["period"].iloc[hits[0]]) if hits.size else None
+
+
+def _edge_means(values: np.ndarray, cycle: int) -> tuple[float, float]:
+    n = max(1, min(cycle, len(values) // 2 or 1))
+    return float(values[:n].mean()), float(values[-n:].mean())
+
+
+def spiral_onset(ts: pd.DataFrame, band: tuple[float, float], periods: int) -> int | None:
+    """First period of the first run of ``periods`` in which the smoothed balance stays outside the band."""
+    outside = ((ts["balance_smoothed"] < band[0]) | (ts["balance_smoothed"] > band[1])).to_numpy()
+    run = 0
+    for i, flag in enumerate(outside):
+        run = run + 1 if flag else 0
+        if run >= periods:
+            return int(ts["period"].iloc[i - periods + 1])
+    return None
+
+
+def break_even_volume(discount: float, gross_margin: float) -> float | None:
+    """Extra volume needed after a discount d at gross margin m to keep gross profit: d / (m - d)."""
+    if discount >= gross_margin:
+        return None
+    return discount / (gross_margin - discount)
+
+
+def retention_rate(start: int, end: int, new: int) -> float | None:
+    """Customer retention rate CRR = (E - N) / S x 100 (seed 004_f9322a613d6a28d9.txt)."""
+    return None if start <= 0 else 100.0 * (end - new) / start
+
+
+def lifetime_value(average_check: float, purchases_per_period: float, profitability: float, periods: float) -> float:
+    """LTV = S x C x P x t (seed 004_f9322a613d6a28d9.txt)."""
+    return average_check * purchases_per_period * profitability * periods
+
+
+def metrics(ts: pd.DataFrame, model: Any) -> dict[str, Any]:
+    """The summary metrics of one run (money in the scenario currency, totals over the horizon)."""
+    st = model.state
+    cycle = model.cycle
+    onset = spiral_onset(ts, model.fair_band, model.config.market.imbalance_periods)
+    collapse_at = [p for p in (first_period(ts, "exits"), first_period(ts, "relationships_ended")) if p is not None]
+    served_end = int((st.supplier >= 0).sum())
+    start = int(st.customers_initial.sum())
+    acquired = int(st.customers_acquired.sum())
+    gm = float(np.average(model.sp.p["gross_margin"]))
+    revenue_total = float(ts["revenue"].sum())
+    served_periods = float(ts["customers_served"].sum())
+    average_check = revenue_total / served_periods if served_periods else 0.0
+    profitability = float(ts["contribution"].sum()) / revenue_total if revenue_total else 0.0
+    duration = served_periods / max(start + acquired, 1)
+    out = {
+        "capability_index_final": float(ts["capability_index"].iloc[-1]),
+        "capability_index_min": float(ts["capability_index"].min()),
+        "discount_final": float(ts["discount_mean"].iloc[-1]),
+        "discount_max": float(ts["discount_mean"].max()),
+        "supplier_margin_final": float(ts["supplier_margin"].iloc[-1]),
+        "supplier_profit_total": float(ts["supplier_profit"].sum()),
+        "supplier_cash_final": float(ts["supplier_cash"].iloc[-1]),
+        "customer_value_total": float(ts["customer_value"].sum()),
+        "supplier_value_total": float(ts["supplier_value"].sum()),
+        "joint_value_total": float(ts["joint_value"].sum()),
+        "joint_value_change": _relative_change(ts["joint_value"].to_numpy(), cycle),
+        "balance_final": float(ts["balance"].iloc[-1]),
+        "retention_rate": retention_rate(start, served_end, acquired),
+        "customers_final": served_end,
+        "switches_total": int(ts["switches"].sum()),
+        "relationships_ended": int(ts["relationships_ended"].sum()),
+        "suppliers_exited": int(ts["exits"].sum()),
+        "redesign_and_switching_cost_total": float(ts["transaction_cost"].sum()),
+        "time_to_collapse": min(collapse_at) if collapse_at else None,
+        "spiral_onset": onset,
+        "break_even_volume_increase": break_even_volume(float(ts["discount_mean"].iloc[-1]), gm),
+        "lifetime_value": lifetime_value(average_check, 1.0, profitability, duration),
+    }
+    return {k: _clean(v) for k, v in out.items()}
+
+
+def _relative_change(values: np.ndarray, cycle: int) -> float | None:
+    start, end = _edge_means(values, cycle)
+    return None if start <= 0 else end / start - 1.0
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value

@@ -1,0 +1,188 @@
+"""Data collection, vectorised: market-level series and per-agent series every period.
+
+Mesa's ``DataCollector`` calls a Python function per agent per period and deep-copies
+every value, which at 2,000 customers cost more than the whole simulation. The recorder
+fills preallocated numpy arrays from the model's state instead, and offers the two
+methods Mesa's tools read (``get_model_vars_dataframe``, ``get_agent_vars_dataframe``),
+so ``model.datacollector`` works wherever a Mesa ``DataCollector`` is expected.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from .capabilities import CAPABILITIES
+from .state import RECORDED_CUSTOMER_FIELDS
+
+if TYPE_CHECKING:
+    from .model import ProcurementModel
+
+MARKET_SERIES = (
+    "discount_mean", "demand_mean", "capability_index", *CAPABILITIES, "value_mean", "supplier_margin",
+    "supplier_cash", "supplier_profit", "contribution", "revenue", "investment", "customer_value", "supplier_value",
+    "joint_value", "balance", "balance_smoothed", "active_suppliers", "customers_served", "engagement_mean",
+    "trust_mean", "market_success_mean", "gift_value_mean", "switches", "relationships_ended",
+    "transaction_cost", "exits", "redesigns",
+)
+CUSTOMER_SERIES = ("supplier", *RECORDED_CUSTOMER_FIELDS)
+SUPPLIER_SERIES = ("active", "cash", "margin", "profit", "revenue", *CAPABILITIES, "customers")
+
+
+# Customer series that are the leading rows of the state's customer block (all but the supplier id).
+BLOCK_SERIES = RECORDED_CUSTOMER_FIELDS
+
+
+class Recorder:
+    """Stores one row of market series per period and, every ``agents_every`` periods, agent rows."""
+
+    def __init__(self, model: ProcurementModel, agents_every: int = 1):
+        self.model = model
+        T = model.periods
+        self.series = {name: np.zeros(T) for name in MARKET_SERIES}
+        self.agents_every = agents_every
+        self.agent_periods: list[int] = []
+        n_rows = 0 if agents_every <= 0 else -(-T // agents_every) + 1
+        self.customer_block = np.zeros((n_rows, len(BLOCK_SERIES), model.n_customers), dtype=np.float32)
+        self.customer_supplier = np.zeros((n_rows, model.n_customers), dtype=np.int64)
+        self.suppliers = {name: np.zeros((n_rows, model.n_suppliers)) for name in SUPPLIER_SERIES}
+        self._moves = self._ended = self._redesigns = 0
+        self._balance_ewma = 0.5 * sum(model.fair_band)
+
+    def note_moves(self, new: np.ndarray, redesigning: np.ndarray) -> None:
+        """Count switches, relationships that ended (customer left the market) and forced redesigns."""
+        self._moves += int((new >= 0).sum())
+        self._ended += int((new < 0).sum())
+        self._redesigns += int(redesigning.sum())
+
+    def record(self) -> None:
+        m, st = self.model, self.model.state
+        t = m.period
+        S = m.n_suppliers
+        served = st.supplier >= 0
+        s = np.maximum(st.supplier, 0)
+        row = self.series
+        # Base demand per (group, supplier), then the groups' value weights: nothing of shape (N, 4).
+        G = len(m.group_weights)
+        cell = np.bincount(m.cp.group * S + s, weights=st.base_demand * served, minlength=G * S).reshape(G, S)
+        base = cell.sum(axis=0)
+        importance = cell.T @ m.group_weights  # (S, 4): how much the served customers value each capability
+        denom = importance.sum()
+        row["capability_index"][t] = (importance * st.capability).sum() / denom if denom > 0 else 0.0
+        base_total = base.sum()
+        by_capability = base @ st.capability / base_total if base_total > 0 else np.zeros(len(CAPABILITIES))
+        for k, name in enumerate(CAPABILITIES):
+            row[name][t] = by_capability[k]
+        # Every customer field at once: volume-weighted means, means over served customers, totals.
+        block, at = st.customer_block, st.customer_rows
+        total_vol = st.volume.sum()
+        n_served = served.sum()
+        weighted = block @ (st.volume / total_vol) if total_vol > 0 else np.zeros(len(block))
+        averaged = block @ (served / n_served) if n_served else np.zeros(len(block))
+        totals = block.sum(axis=1)
+        for series, field in (("discount_mean", "discount"), ("demand_mean", "demand"), ("value_mean", "value"),
+                              ("gift_value_mean", "gift")):
+            row[series][t] = weighted[at[field]]
+        for series, field in (("engagement_mean", "engagement"), ("trust_mean", "trust"),
+                              ("market_success_mean", "market_success")):
+            row[series][t] = averaged[at[field]]
+        vc, vs = totals[at["customer_value"]], totals[at["supplier_value"]]
+        row["customer_value"][t], row["supplier_value"][t], row["joint_value"][t] = vc, vs, vc + vs
+        row["contribution"][t] = totals[at["contribution"]]
+        row["transaction_cost"][t] = totals[at["transaction_cost"]]
+        vs_pos, vc_pos = max(vs, 0.0), max(vc, 0.0)
+        balance = vs_pos / (vs_pos + vc_pos) if vs_pos + vc_pos > 0 else 0.5
+        row["balance"][t] = balance
+        self._balance_ewma += m.smoothing * (balance - self._balance_ewma)
+        row["balance_smoothed"][t] = self._balance_ewma
+        active = st.active
+        revenue = st.revenue @ active
+        profit = st.profit @ active
+        row["supplier_margin"][t] = profit / revenue if revenue > 0 else 0.0
+        row["supplier_cash"][t] = st.cash @ active
+        row["supplier_profit"][t] = profit
+        row["revenue"][t] = revenue
+        row["investment"][t] = st.investment.sum() + st.gift_cost_total.sum()
+        row["active_suppliers"][t] = active.sum()
+        row["customers_served"][t] = n_served
+        row["switches"][t], row["relationships_ended"][t] = self._moves, self._ended
+        row["redesigns"][t] = self._redesigns
+        self._moves = self._ended = self._redesigns = 0
+        row["exits"][t] = (st.exit_period == t).sum()
+        if self.agents_every > 0 and (t % self.agents_every == 0 or t == m.periods - 1):
+            self._record_agents(t)
+
+    def _record_agents(self, t: int) -> None:
+        st = self.model.state
+        r = len(self.agent_periods)
+        self.agent_periods.append(t)
+        self.customer_block[r] = st.customer_block[: len(BLOCK_SERIES)]
+        self.customer_supplier[r] = st.supplier
+        sup = self.suppliers
+        sup["active"][r] = st.active
+        for name in ("cash", "margin", "profit", "revenue"):
+            sup[name][r] = getattr(st, name)
+        for k, name in enumerate(CAPABILITIES):
+            sup[name][r] = st.capability[:, k]
+        sup["customers"][r] = np.bincount(st.supplier[st.supplier >= 0], minlength=self.model.n_suppliers)
+
+    def customer_series(self, name: str) -> np.ndarray:
+        """One per-customer series as a (recorded periods, N) array (supplier: index, -1 = none)."""
+        rows = len(self.agent_periods)
+        if name == "supplier":
+            return self.customer_supplier[:rows]
+        return self.customer_block[:rows, BLOCK_SERIES.index(name)]
+
+    # ------------------------------------------------------------------ tables
+
+    def timeseries(self) -> pd.DataFrame:
+        """One row per period simulated so far."""
+        n = self.model.period
+        df = pd.DataFrame({"period": np.arange(n), **{k: v[:n] for k, v in self.series.items()}})
+        for name in ("active_suppliers", "customers_served", "switches", "relationships_ended", "exits", "redesigns"):
+            df[name] = df[name].astype(np.int64)
+        return df
+
+    def get_model_vars_dataframe(self) -> pd.DataFrame:
+        """Mesa ``DataCollector`` API: the market series, indexed by period."""
+        return self.timeseries().set_index("period", drop=False)
+
+    def get_agent_vars_dataframe(self) -> pd.DataFrame:
+        """Mesa ``DataCollector`` API: the per-agent series, indexed by (period, agent id)."""
+        return self.agents().set_index(["period", "agent_id"])
+
+    def agents(self) -> pd.DataFrame:
+        """Per-agent series in long form: one row per agent per recorded period."""
+        m = self.model
+        rows = len(self.agent_periods)
+        periods = np.asarray(self.agent_periods, dtype=np.int64)
+        ids_c = np.array([a.unique_id for a in m.customer_agents], dtype=np.int64)
+        ids_s = np.array([a.unique_id for a in m.supplier_agents], dtype=np.int64)
+        supplier_ids = np.append(ids_s, -1)
+        cust = {
+            "period": np.repeat(periods, m.n_customers),
+            "agent_id": np.tile(ids_c, rows),
+            "agent_type": "customer",
+            "group": pd.Categorical(np.tile(np.array(m.cp.group_names)[m.cp.group], rows)),
+        }
+        for name in CUSTOMER_SERIES:
+            values = self.customer_series(name).reshape(-1)
+            cust[name] = supplier_ids[values] if name == "supplier" else values.astype(np.float64)
+        sup = {
+            "period": np.repeat(periods, m.n_suppliers),
+            "agent_id": np.tile(ids_s, rows),
+            "agent_type": "supplier",
+            "group": pd.Categorical(np.tile(np.array(m.sp.group_names)[m.sp.group], rows)),
+        }
+        for name in SUPPLIER_SERIES:
+            sup[name] = self.suppliers[name][:rows].reshape(-1)
+        sup["active"] = sup["active"].astype(bool)
+        sup["customers"] = sup["customers"].astype(np.int64)
+        frame = pd.concat([pd.DataFrame(sup), pd.DataFrame(cust)], ignore_index=True)
+        frame["agent_type"] = frame["agent_type"].astype("category")
+        frame["group"] = frame["group"].astype("category")
+        return frame.sort_values(["period", "agent_id"], kind="stable", ignore_index=True)
+
+

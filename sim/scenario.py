@@ -1,0 +1,663 @@
+"""Scenarios: YAML files in business terms, validated, merged (``extends:``) and resolved.
+
+A scenario names a market (suppliers and customers, in groups), their strategies and
+their numbers as a strategy team knows them (margins, spend as % of revenue, annual
+revenue per customer). ``load_scenario`` reads a file or a bundled name, applies
+``extends:`` and ``--set`` overrides, validates every field and returns a
+:class:`Scenario` whose groups are fully resolved (procurement-style presets filled in).
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import os
+from collections.abc import Mapping
+from functools import partial
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from .capabilities import CAPABILITIES
+from .errors import InputError
+from .schedule import Schedule
+
+REPO_SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
+
+
+# --------------------------------------------------------------------------- value types
+
+
+def _number(value: Any) -> float:
+    """A number, accepting percent strings such as ``"45%"`` (= 0.45)."""
+    if isinstance(value, bool):
+        raise ValueError("expected a number, got true/false")
+    if isinstance(value, str):
+        text = value.strip().replace("_", "")
+        try:
+            return float(text[:-1]) / 100.0 if text.endswith("%") else float(text)
+        except ValueError:
+            raise ValueError(f"expected a number or a percentage such as 8%, got {value!r}") from None
+    if isinstance(value, int | float):
+        return float(value)
+    raise ValueError(f"expected a number, got {value!r}")
+
+
+def _bounded(value: float, lo: float, hi: float, pct: bool) -> float:
+    if value != value or not lo <= value <= hi:  # NaN fails too
+        hint = " (write 45% or 0.45 for forty-five percent)" if pct and value > hi and value <= 100 * hi else ""
+        raise ValueError(f"must be between {lo:g} and {hi:g}, got {value:g}{hint}")
+    return value
+
+
+def _parse_number(value: Any, lo: float, hi: float, pct: bool) -> float:
+    return _bounded(_number(value), lo, hi, pct)
+
+
+def _parse_lever(value: Any, lo: float, hi: float, pct: bool, allow: tuple[Any, ...] = ()) -> Any:
+    if value in allow:
+        return value
+    if isinstance(value, Schedule):
+        points = value.as_dict()
+    elif isinstance(value, Mapping):
+        points = value
+    else:
+        return _parse_number(value, lo, hi, pct)
+    parsed: dict[int, float] = {}
+    for period, v in points.items():
+        try:
+            start = int(period)
+        except (TypeError, ValueError):
+            raise ValueError(f"schedule keys are periods (whole numbers), got {period!r}") from None
+        if start < 0:
+            raise ValueError(f"schedule periods start at 0, got {start}")
+        try:
+            parsed[start] = _parse_number(v, lo, hi, pct)
+        except ValueError as exc:
+            raise ValueError(f"at period {start}: {exc}") from None
+    try:
+        return Schedule.from_mapping(parsed)
+    except ValueError as exc:
+        raise ValueError(str(exc)) from None
+
+
+def _dump_lever(value: Any) -> Any:
+    return value.as_dict() if isinstance(value, Schedule) else value
+
+
+def Number(lo: float, hi: float, *, pct: bool = False) -> Any:  # noqa: N802 - a type factory
+    """A plain number within ``[lo, hi]`` (percent strings accepted)."""
+    return Annotated[float, BeforeValidator(partial(_parse_number, lo=lo, hi=hi, pct=pct))]
+
+
+def Lever(lo: float, hi: float, *, pct: bool = False, allow: tuple[Any, ...] = ()) -> Any:  # noqa: N802
+    """A number within ``[lo, hi]``, or a schedule ``{period: value}`` of such numbers.
+
+    ``allow`` lists extra values passed through unchanged (``None`` for "use the preset",
+    ``"baseline"`` for a target taken from the cost structure).
+    """
+    return Annotated[
+        Any,
+        BeforeValidator(partial(_parse_lever, lo=lo, hi=hi, pct=pct, allow=allow)),
+        PlainSerializer(_dump_lever),
+    ]
+
+
+class Strict(BaseModel):
+    """Base for all scenario sections: unknown keys are errors, values are checked on set."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=False)
+
+
+class CapabilityShares(Strict):
+    """One number per capability (spend shares, lags, weights)."""
+
+    quality: float
+    innovation: float
+    support: float
+    sales_coverage: float
+
+    def as_list(self) -> list[Any]:
+        return [getattr(self, k) for k in CAPABILITIES]
+
+
+def _capability_model(name: str, lo: float, hi: float, defaults: tuple[float, ...], *, lever: bool,
+                      pct: bool, doc: str) -> type[CapabilityShares]:
+    kind = Lever(lo, hi, pct=pct) if lever else Number(lo, hi, pct=pct)
+    fields = {k: (kind, Field(d)) for k, d in zip(CAPABILITIES, defaults, strict=True)}
+    from pydantic import create_model
+
+    return create_model(name, __base__=CapabilityShares, __doc__=doc, **fields)  # type: ignore[call-overload]
+
+
+Spend = _capability_model(
+    "Spend", 0.0, 0.6, (0.08, 0.10, 0.05, 0.05), lever=True, pct=True,
+    doc="Investment budget per capability as a share of revenue at list price.",
+)
+CapabilityLag = _capability_model(
+    "CapabilityLag", 1.0, 100.0, (4.0, 8.0, 2.0, 3.0), lever=False, pct=False,
+    doc="Periods each capability takes to adjust toward what its budget sustains.",
+)
+CutWeights = _capability_model(
+    "CutWeights", 0.0, 100.0, (1.0, 1.0, 1.0, 1.0), lever=False, pct=False,
+    doc="Relative weight of each budget when a cut is shared (per unit of budget).",
+)
+ValueWeights = _capability_model(
+    "ValueWeights", 0.0, 5.0, (0.5, 0.4, 0.3, 0.2), lever=False, pct=False,
+    doc="Value per unit the customer gets from each capability at baseline (sum 1.4).",
+)
+
+
+# --------------------------------------------------------------------------- sections
+
+
+class NetworkSettings(Strict):
+    """The customers' peer network over which net prices become known."""
+
+    kind: Literal["small_world", "none"] = Field("small_world", description="Graph family.")
+    degree: int = Field(6, ge=2, le=100, description="Peers per customer (even).")
+    rewire: Annotated[float, Field(ge=0.0, le=1.0)] = Field(0.1, description="Small-world rewiring probability.")
+
+
+class MarketSettings(Strict):
+    """Rules of the market shared by every relationship."""
+
+    contract_cycle: int = Field(4, ge=1, le=100, description="Periods between renewals (negotiations).")
+    stagger_contracts: bool = Field(True, description="Spread renewals over the cycle (random offsets) instead of all at once.")
+    negotiation_rounds: int = Field(6, ge=1, le=100, description="Alternating-offer rounds before the deadline of each renewal.")
+    ratchet: Lever(0, 1) = Field(1.0, description="1: a granted discount is never taken back; 0: it follows the demand down freely.")
+    fair_band: tuple[Number(0, 1), Number(0, 1)] = Field((0.4, 0.6), description="Balance index band counted as fair (supplier's share of joint value).")
+    balance_smoothing: Number(0.01, 1) = Field(0.3, description="Weight of the newest period in the exponentially weighted balance.")
+    imbalance_periods: int = Field(4, ge=1, le=1000, description="Periods outside the fair band that make an imbalance persistent.")
+    engagement_reference: Number(0, 1) = Field(0.5, description="Engagement at which co-creation neither adds nor removes value.")
+    outside_option: Lever(-2, 2) = Field(0.0, description="Net value per unit of leaving this market (in-house, other channel); below it a relationship ends.")
+    network: NetworkSettings = Field(default_factory=NetworkSettings)
+
+    @field_validator("fair_band")
+    @classmethod
+    def _band(cls, band: tuple[float, float]) -> tuple[float, float]:
+        if band[0] >= band[1]:
+            raise ValueError(f"the lower bound must be below the upper bound, got {list(band)}")
+        return band
+
+
+class SupplierGroup(Strict):
+    """Suppliers that share a cost structure and a negotiation strategy."""
+
+    name: str = Field("suppliers", description="Group name (used by --set suppliers.groups.NAME.field).")
+    count: int = Field(1, ge=0, le=10_000, description="Number of suppliers in the group.")
+    share: Number(0.001, 1000) = Field(1.0, description="Relative initial market share of each supplier.")
+    strategy: str = Field("concede", description="Negotiation strategy (see docs/strategies).")
+    concession_rate: Lever(0, 1) = Field(0.5, description="Share of the gap to the demand conceded per renewal (concede, reciprocal, value_trade).")
+    concession_exponent: Number(0.01, 100) | None = Field(None, description="Time-curve exponent for boulware/conceder (default 0.2 / 5).")
+    margin_defense: Lever(0, 1) = Field(0.5, description="Share of a margin shortfall closed by cutting investment now (0 absorb, 1 cut one for one).")
+    gross_margin: Lever(0.01, 0.95, pct=True) = Field(0.45, description="Gross margin at list price.")
+    spend: Spend = Field(default_factory=Spend, description="Investment in each capability as a share of revenue at list price.")
+    overhead: Lever(0, 0.9, pct=True) = Field(0.08, description="Overhead per period as a share of revenue at list price; fixed in the short run.")
+    overhead_lag: Number(1, 1000) = Field(8.0, description="Periods over which overhead is resized to the business (restructuring takes time).")
+    cost_to_serve: Lever(0, 0.5, pct=True) = Field(0.03, description="Variable cost to serve as a share of revenue at list price (lowered by engagement).")
+    engagement_cost_saving: Number(0, 1) = Field(0.5, description="Relative cost-to-serve saving per unit of engagement above the reference.")
+    engagement_value: Lever(0, 1) = Field(0.1, description="Non-cash value to the supplier per unit of volume at full engagement (information, referrals).")
+    target_margin: Lever(-0.5, 0.9, pct=True, allow=("baseline",)) = Field("baseline", description="Operating margin the supplier defends; 'baseline' = the margin it earns at list price.")
+    cash_months: Number(0, 600) = Field(6.0, description="Initial cash in months of initial revenue.")
+    cash_reserve_months: Lever(0, 600) = Field(2.0, description="Below this cash (months of revenue) margin defense is forced to 1.")
+    capability_lag: CapabilityLag = Field(default_factory=CapabilityLag, description="Adjustment lag of each capability (periods).")
+    max_cut: Lever(0, 1) = Field(0.75, description="Largest share of a budget that can be cut: some quality, R&D, support and sales spend is unavoidable.")
+    cut_weights: CutWeights = Field(default_factory=CutWeights, description="How a cut is shared across budgets.")
+    cut_order: list[Literal["quality", "innovation", "support", "sales_coverage"]] | None = Field(
+        None, description="Cut budgets one after another in this order instead of sharing by weights.")
+    walk_away_periods: int | None = Field(4, ge=1, le=10_000, description="Drop an account whose contribution stays negative this many periods (null: never).")
+    insolvency_periods: int = Field(2, ge=1, le=10_000, description="Periods of negative cash before the supplier exits.")
+    acquisition_discount: Lever(0, 0.9, pct=True) = Field(0.0, description="Discount quoted to win a rival's customer.")
+    gift_cost_ratio: Lever(0, 2) = Field(0.35, description="Cost to the supplier of one unit of added service value (value_trade).")
+    explain_rate: Lever(0, 1) = Field(0.3, description="How fast holding and explaining moves the buyer's value perception to the actual value.")
+
+    @field_validator("cut_order")
+    @classmethod
+    def _unique(cls, order: list[str] | None) -> list[str] | None:
+        if order is not None and len(set(order)) != len(order):
+            raise ValueError("each capability may appear once")
+        return order
+
+    @field_validator("strategy")
+    @classmethod
+    def _strategy(cls, name: str) -> str:
+        from .strategies import SUPPLIER_STRATEGIES
+
+        return _registered(name, SUPPLIER_STRATEGIES, "supplier strategy")
+
+    @model_validator(mode="after")
+    def _weights(self) -> SupplierGroup:
+        if sum(self.cut_weights.as_list()) <= 0:
+            raise ValueError("cut_weights: at least one weight must be positive")
+        return self
+
+
+class ProcurementSettings(Strict):
+    """How the customer's procurement forms its discount demand; a style fills the blanks."""
+
+    style: str = Field("value_based", description="Procurement style preset (cost_down, value_based, partnership, opportunist).")
+    savings_target: Lever(0, 0.9, pct=True, allow=(None,)) = Field(None, description="Discount off list demanded regardless of value (cost-down target).")
+    value_pressure: Lever(0, 5, allow=(None,)) = Field(None, description="Weight of the perceived value shortfall against the surplus target.")
+    budget_pressure: Lever(0, 5, allow=(None,)) = Field(None, description="Weight of the customer's own market shortfall (1 - G).")
+    financials_pressure: Lever(0, 20, allow=(None,)) = Field(None, description="Weight of the supplier's margin above the norm ('I've seen your financials').")
+    parity_pressure: Lever(0, 5, allow=(None,)) = Field(None, description="Weight of the gap to the best discount peers are known to get.")
+    surplus_target: Lever(-1, 5, allow=(None,)) = Field(None, description="Surplus per unit (value minus price) the customer expects to keep.")
+    max_discount: Lever(0, 0.9, pct=True, allow=(None,)) = Field(None, description="Cap on any demand.")
+    margin_norm: Lever(-0.5, 0.9, pct=True, allow=(None,)) = Field(None, description="Supplier operating margin procurement considers normal.")
+    value_visibility: Lever(0, 1, allow=(None,)) = Field(None, description="Share of the delivered value procurement perceives (1: all of it).")
+
+    @field_validator("style")
+    @classmethod
+    def _style(cls, name: str) -> str:
+        from .strategies import PROCUREMENT_STYLES
+
+        return _registered(name, PROCUREMENT_STYLES, "procurement style")
+
+    def resolved(self) -> ProcurementSettings:
+        """A copy with every blank field filled from the style's preset."""
+        from .strategies import PROCUREMENT_STYLES
+
+        preset = PROCUREMENT_STYLES[self.style].defaults
+        values = {k: (v if v is not None else preset[k]) for k, v in self.model_dump().items() if k != "style"}
+        return ProcurementSettings(style=self.style, **values)
+
+
+class CustomerGroup(Strict):
+    """Customers that share a segment: size, what they value, how they buy."""
+
+    name: str = Field("customers", description="Group (segment) name.")
+    count: int = Field(100, ge=0, le=10_000_000, description="Number of customers in the group.")
+    annual_revenue: Number(1e-6, 1e15) = Field(1_000_000.0, description="Annual spend of one customer with its supplier at list price, in the scenario currency.")
+    size_spread: Number(0, 3) = Field(0.3, description="Log-normal spread of customer size around annual_revenue.")
+    value_weights: ValueWeights = Field(default_factory=ValueWeights, description="Value per unit from each capability at baseline.")
+    engagement: Lever(0, 1, allow=(None,)) = Field(None, description="Engagement the customer offers at full trust (access, information, feedback); blank: the procurement style's.")
+    elasticity: Lever(0, 0.99) = Field(0.3, description="Elasticity of the customer's own market success to delivered value (below 1).")
+    market_lag: Number(1, 100) = Field(4.0, description="Periods for market success to follow delivered value.")
+    perception_lag: Number(1, 100) = Field(4.0, description="Periods for procurement's perceived value to catch up with the delivered value.")
+    trust_lag: Number(1, 100) = Field(4.0, description="Periods for trust to follow the exchange balance.")
+    trust_tolerance: Number(0.01, 1) = Field(0.2, description="Distance outside the fair band at which trust reaches zero.")
+    cocreation_gain: Lever(0, 5) = Field(1.0, description="Extra innovation and support value per unit of engagement above the reference.")
+    cocreation_lag: Number(1, 100) = Field(8.0, description="Periods for co-created value to build up or erode.")
+    switching_cost: Lever(0, 5) = Field(0.5, description="One-off cost of switching supplier, per unit of one period's volume.")
+    choice_temperature: Lever(0.001, 1) = Field(0.02, description="Noise in supplier choice (logit temperature, per unit value).")
+    development_budget: Number(0, 10) = Field(0.5, description="Customer's development budget per period as a share of its spend with the supplier.")
+    redesign_share: Number(0, 1) = Field(0.30, description="Share of the development budget a forced redesign consumes.")
+    redesign_periods: int = Field(6, ge=1, le=1000, description="Periods over which a redesign is paid.")
+    procurement: ProcurementSettings = Field(default_factory=ProcurementSettings)
+
+
+class Scenario(Strict):
+    """A fully resolved scenario: what ``procsim run`` simulates."""
+
+    name: str = Field("scenario", description="Scenario name (defaults to the file name).")
+    description: str = Field("", description="One line shown by `procsim list`.")
+    seed: int = Field(1, ge=0, le=2**32 - 1, description="Seed of the model's random number generator.")
+    periods: int = Field(40, ge=1, le=10_000, description="Horizon in periods.")
+    periods_per_year: int = Field(4, ge=1, le=365, description="Periods in a year (4: quarters).")
+    currency: str = Field("EUR", description="Currency of all money figures.")
+    market: MarketSettings = Field(default_factory=MarketSettings)
+    suppliers: list[SupplierGroup] = Field(default_factory=lambda: [SupplierGroup()])
+    customers: list[CustomerGroup] = Field(default_factory=lambda: [CustomerGroup()])
+    source: str | None = Field(None, exclude=True, description="File the scenario was read from.")
+
+    @model_validator(mode="after")
+    def _totals(self) -> Scenario:
+        if sum(g.count for g in self.suppliers) < 1:
+            raise ValueError("suppliers.count: the market needs at least one supplier")
+        if sum(g.count for g in self.customers) < 1:
+            raise ValueError("customers.count: the market needs at least one customer")
+        for kind, groups in (("suppliers", self.suppliers), ("customers", self.customers)):
+            names = [g.name for g in groups]
+            if len(set(names)) != len(names):
+                raise ValueError(f"{kind}.groups: group names must be unique, got {names}")
+        return self
+
+    @property
+    def n_suppliers(self) -> int:
+        return sum(g.count for g in self.suppliers)
+
+    @property
+    def n_customers(self) -> int:
+        return sum(g.count for g in self.customers)
+
+    def to_yaml_dict(self) -> dict[str, Any]:
+        """The resolved scenario as plain data that ``load_scenario`` reads back unchanged."""
+        data = self.model_dump(mode="python")
+        data["market"]["fair_band"] = list(data["market"]["fair_band"])
+        data["suppliers"] = {"groups": data["suppliers"]}
+        data["customers"] = {"groups": data["customers"]}
+        return data
+
+    def to_yaml(self) -> str:
+        return yaml.safe_dump(self.to_yaml_dict(), sort_keys=False, allow_unicode=True)
+
+
+def _registered(name: str, registry: Mapping[str, Any], what: str) -> str:
+    if name in registry:
+        return name
+    raise ValueError(f"unknown {what} {name!r}{_suggest(name, registry)}; choose from {', '.join(sorted(registry))}")
+
+
+def _suggest(word: str, choices: Any) -> str:
+    close = difflib.get_close_matches(str(word), list(choices), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+# --------------------------------------------------------------------------- loading
+
+GROUPED = ("suppliers", "customers")
+GROUP_MODELS: dict[str, type[Strict]] = {"suppliers": SupplierGroup, "customers": CustomerGroup}
+
+
+def scenario_search_path() -> list[Path]:
+    """Folders searched for a scenario given by name, in order."""
+    extra = [Path(p) for p in os.environ.get("PROCSIM_SCENARIOS", "").split(os.pathsep) if p]
+    return [*extra, Path.cwd() / "scenarios", REPO_SCENARIOS]
+
+
+def find_scenario(name_or_path: str | os.PathLike[str], relative_to: Path | None = None) -> Path:
+    """Resolve a scenario name (``baseline``) or path to an existing file."""
+    text = str(name_or_path)
+    candidates = [Path(text)]
+    folders = ([relative_to] if relative_to else []) + scenario_search_path()
+    if not text.endswith((".yaml", ".yml")):
+        candidates += [d / f"{text}.yaml" for d in folders]
+    else:
+        candidates += [d / text for d in folders]
+    for path in candidates:
+        if path.is_file():
+            return path.resolve()
+    known = sorted({p.stem for d in scenario_search_path() if d.is_dir() for p in d.glob("*.yaml")})
+    raise InputError(
+        f"no scenario file or bundled scenario named {text!r}{_suggest(Path(text).stem, known)}"
+        + (f"; bundled: {', '.join(known)}" if known else ""),
+        source=text,
+    )
+
+
+def list_scenarios() -> list[tuple[str, str, Path]]:
+    """Bundled scenarios as (name, one-line description, path), sorted by name."""
+    seen: dict[str, tuple[str, str, Path]] = {}
+    for folder in scenario_search_path():
+        for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else []:
+            if path.stem in seen:
+                continue
+            try:
+                raw = _read_yaml(path)
+                desc = str(raw.get("description", "")).strip().splitlines()[0] if raw.get("description") else ""
+            except InputError as exc:
+                desc = f"(invalid: {exc.message})"
+            seen[path.stem] = (path.stem, desc, path)
+    return sorted(seen.values())
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot read file: {exc.strerror}", source=str(path)) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise InputError(f"not valid YAML{where}: {problem}", source=str(path)) from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise InputError("a scenario file must be a mapping of fields (key: value)", source=str(path))
+    return data
+
+
+def _deep_merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    out = copy.deepcopy(base)
+    for key, value in over.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), dict) and key != "groups":
+            out[key] = _deep_merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def _load_raw(path: Path, chain: tuple[Path, ...] = ()) -> dict[str, Any]:
+    """Read a file and everything it extends, merged (child wins)."""
+    if path in chain:
+        cycle = " -> ".join(p.name for p in (*chain, path))
+        raise InputError(f"extends forms a cycle: {cycle}", source=str(chain[0]), field="extends")
+    raw = _read_yaml(path)
+    parent = raw.pop("extends", None)
+    raw.setdefault("name", path.stem)
+    if parent is None:
+        return raw
+    if not isinstance(parent, str):
+        raise InputError("extends names one scenario (a name or a path)", source=str(path), field="extends")
+    try:
+        parent_path = find_scenario(parent, relative_to=path.parent)
+    except InputError as exc:
+        raise InputError(exc.message, source=str(path), field="extends") from None
+    base = _load_raw(parent_path, (*chain, path))
+    base.pop("name", None)
+    base.pop("description", None)
+    return _deep_merge(base, raw)
+
+
+def parse_override(text: str) -> tuple[str, Any]:
+    """Split a ``path=value`` override; the value is read as YAML (numbers, 8%, {0: 0.1, 12: 0})."""
+    if "=" not in text:
+        raise InputError(f"expected path=value, got {text!r}", source="--set")
+    path, _, value = text.partition("=")
+    path = path.strip()
+    if not path or any(not part for part in path.split(".")):
+        raise InputError(f"expected a dotted path such as customers.count, got {path!r}", source="--set")
+    try:
+        parsed = yaml.safe_load(value) if value.strip() else None
+    except yaml.YAMLError:
+        raise InputError(f"cannot read the value {value!r}", source="--set", field=path) from None
+    return path, parsed
+
+
+def _apply_override(raw: dict[str, Any], path: str, value: Any) -> None:
+    """Set a dotted path; on ``suppliers``/``customers`` it applies to every group."""
+    parts = path.split(".")
+    head = parts[0]
+    if head in GROUPED and len(parts) >= 3 and parts[1] == "groups":
+        section = raw.setdefault(head, {})
+        groups = section.get("groups") if isinstance(section, dict) else None
+        match = [g for g in groups or [] if isinstance(g, dict) and g.get("name") == parts[2]]
+        if not match:
+            names = [g.get("name") for g in groups or [] if isinstance(g, dict)]
+            raise InputError(f"no group named {parts[2]!r} in {head}{_suggest(parts[2], names)}",
+                             source="--set", field=path)
+        _set_path(match[0], parts[3:], value, path)
+        return
+    _set_path(raw, parts, value, path)
+    if head in GROUPED and len(parts) >= 2 and isinstance(raw.get(head), dict):
+        for group in raw[head].get("groups") or []:
+            if isinstance(group, dict):
+                _delete_path(group, parts[1:])
+
+
+def _set_path(node: dict[str, Any], parts: list[str], value: Any, full: str) -> None:
+    if not parts:
+        raise InputError("the path names a group, not a field", source="--set", field=full)
+    for part in parts[:-1]:
+        child = node.get(part)
+        if child is None:
+            child = node[part] = {}
+        if not isinstance(child, dict):
+            raise InputError(f"{part!r} is a value, not a section", source="--set", field=full)
+        node = child
+    node[parts[-1]] = value
+
+
+def _delete_path(node: dict[str, Any], parts: list[str]) -> None:
+    for part in parts[:-1]:
+        node = node.get(part)
+        if not isinstance(node, dict):
+            return
+    node.pop(parts[-1], None)
+
+
+def _field_names(model: type[BaseModel]) -> list[str]:
+    return list(model.model_fields)
+
+
+def _model_at(loc: list[str], root: type[BaseModel]) -> type[BaseModel] | None:
+    """The pydantic model a location points into (for 'did you mean' suggestions)."""
+    model: type[BaseModel] | None = root
+    for part in loc:
+        if model is None:
+            return None
+        field = model.model_fields.get(part)
+        if field is None:
+            return None
+        ann = field.annotation
+        nested = [a for a in getattr(ann, "__args__", (ann,)) if isinstance(a, type) and issubclass(a, BaseModel)]
+        model = nested[0] if nested else (ann if isinstance(ann, type) and issubclass(ann, BaseModel) else None)
+    return model
+
+
+def _translate(exc: ValidationError, model: type[BaseModel], prefix: str) -> list[tuple[str, str]]:
+    """Pydantic errors as (field path, plain message) pairs, with suggestions for typos."""
+    out = []
+    for err in exc.errors():
+        loc = [str(p) for p in err["loc"] if not isinstance(p, int)]
+        loc = [p for p in loc if not (p.startswith("function-") or p in {"float", "int", "str", "bool", "list", "dict"}
+                                       or p.startswith("literal[") or p.startswith("tuple[")
+                                       or p in {"constrained-float", "constrained-int", "none"})]
+        path = ".".join([prefix, *loc]) if prefix else ".".join(loc)
+        kind = err["type"]
+        if kind == "extra_forbidden":
+            parent = _model_at(loc[:-1], model)
+            known = _field_names(parent) if parent else []
+            hint = _suggest(loc[-1], known)
+            msg = f"unknown field{hint}" if hint else "unknown field" + (f"; known fields: {', '.join(known)}" if known else "")
+        elif kind == "value_error":
+            msg = str(err["ctx"]["error"]) if "ctx" in err else err["msg"]
+        elif kind == "missing":
+            msg = "required field is missing"
+        elif kind == "literal_error":
+            msg = f"{err['msg'].replace('Input should be', 'must be')}, got {err['input']!r}"
+        else:
+            msg = err["msg"].replace("Input should be", "must be")
+            if "input" in err and not isinstance(err["input"], dict | list):
+                msg += f", got {err['input']!r}"
+        out.append((path, msg))
+    return out
+
+
+def _validate_section(model: type[Strict], data: Any, source: str, prefix: str) -> Strict:
+    if not isinstance(data, dict):
+        raise InputError("expected a mapping of fields", source=source, field=prefix)
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        problems = _translate(exc, model, prefix)
+        field, msg = problems[0]
+        more = f" (and {len(problems) - 1} more problem{'s' if len(problems) > 2 else ''}: " + "; ".join(
+            f"{f}: {m}" for f, m in problems[1:4]) + ")" if len(problems) > 1 else ""
+        raise InputError(msg + more, source=source, field=field) from None
+
+
+def _resolve_groups(kind: str, section: Any, source: str) -> list[Strict]:
+    """Expand a ``suppliers:``/``customers:`` section into validated groups."""
+    model = GROUP_MODELS[kind]
+    if section is None:
+        section = {}
+    if not isinstance(section, dict):
+        raise InputError("expected a mapping of fields (optionally with groups:)", source=source, field=kind)
+    common = {k: v for k, v in section.items() if k != "groups"}
+    groups = section.get("groups")
+    _validate_section(model, common, source, kind)  # report shared fields once, at their own path
+    if groups is None:
+        common.setdefault("name", kind)
+        group_data = [common]
+        paths = [kind]
+    else:
+        if not isinstance(groups, list) or not groups:
+            raise InputError("groups must be a non-empty list of group mappings", source=source, field=f"{kind}.groups")
+        group_data, paths = [], []
+        for i, group in enumerate(groups):
+            if not isinstance(group, dict):
+                raise InputError("each group must be a mapping of fields", source=source, field=f"{kind}.groups[{i}]")
+            merged = _deep_merge(common, group)
+            merged.setdefault("name", f"{kind}_{i + 1}" if len(groups) > 1 else kind)
+            group_data.append(merged)
+            paths.append(f"{kind}.groups.{merged['name']}")
+    out = []
+    for data, path in zip(group_data, paths, strict=True):
+        group = _validate_section(model, data, source, path)
+        if isinstance(group, CustomerGroup):
+            group.procurement = group.procurement.resolved()
+            if group.engagement is None:
+                from .strategies import PROCUREMENT_STYLES
+
+                group.engagement = PROCUREMENT_STYLES[group.procurement.style].engagement
+        out.append(group)
+    return out
+
+
+def build_scenario(raw: dict[str, Any], source: str = "<scenario>") -> Scenario:
+    """Validate merged raw data into a resolved :class:`Scenario`."""
+    raw = copy.deepcopy(raw)
+    if "extends" in raw:
+        raise InputError("extends is only allowed in files", source=source, field="extends")
+    top = {k: v for k, v in raw.items() if k not in GROUPED}
+    for key in top:
+        if key not in Scenario.model_fields or key == "source":
+            known = [k for k in Scenario.model_fields if k != "source"] + list(GROUPED)
+            hint = _suggest(key, known)
+            raise InputError("unknown field" + (hint or f"; known fields: {', '.join(known)}"), source=source, field=key)
+    groups = {kind: _resolve_groups(kind, raw.get(kind), source) for kind in GROUPED}
+    try:
+        scenario = Scenario.model_validate({**top, **{k: [g.model_dump() for g in v] for k, v in groups.items()}})
+    except ValidationError as exc:
+        field, msg = _translate(exc, Scenario, "")[0]
+        if msg.startswith(("suppliers.count:", "customers.count:", "suppliers.groups:", "customers.groups:")):
+            field, _, msg = msg.partition(": ")
+        raise InputError(msg, source=source, field=field) from None
+    scenario.source = source
+    return scenario
+
+
+def load_scenario(
+    path_or_name: str | os.PathLike[str],
+    overrides: Mapping[str, Any] | None = None,
+) -> Scenario:
+    """Read, merge, override and validate a scenario.
+
+    ``overrides`` maps dotted paths to values, e.g. ``{"customers.count": 2000}``; a value on
+    ``suppliers.*`` or ``customers.*`` applies to every group. Raises :class:`InputError`
+    naming the file and the field on any invalid input.
+    """
+    path = find_scenario(path_or_name)
+    raw = _load_raw(path)
+    for key, value in (overrides or {}).items():
+        _apply_override(raw, key, value)
+    source = str(_display_path(path))
+    try:
+        return build_scenario(raw, source)
+    except InputError as exc:
+        if overrides and exc.field and any(exc.field == k or exc.field.endswith("." + k.split(".", 1)[-1]) for k in overrides):
+            exc.source = f"{source} (with --set)"
+        raise
+
+
+def _display_path(path: Path) -> Path:
+    try:
+        return path.relative_to(Path.cwd())
+    except ValueError:
+        return path

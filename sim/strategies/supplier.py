@@ -1,0 +1,89 @@
+"""Supplier negotiation strategies (MODEL-SPEC section 4).
+
+Each works on arrays of the relationships it governs. Offers are concession levels
+(discount plus added service value as a share of list price), capped at the level where
+the account's contribution would turn negative (the supplier's reservation value).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..negotiation import NegotiationContext, Settlement
+from .base import SupplierStrategy
+
+
+class Concede(SupplierStrategy):
+    """Closes a share (concession_rate) of the gap to the demand at every renewal."""
+
+    name = "concede"
+
+    def offers(self, ctx: NegotiationContext) -> np.ndarray:
+        return self.constant(ctx, ctx.level + ctx.concession_rate * (ctx.demand - ctx.level))
+
+
+class Hold(SupplierStrategy):
+    """Keeps its price and explains the value it funds; the buyer's perception moves to the actual value."""
+
+    name = "hold"
+
+    def offers(self, ctx: NegotiationContext) -> np.ndarray:
+        return self.constant(ctx, ctx.level)
+
+    def settle(self, ctx: NegotiationContext, level: np.ndarray) -> Settlement:
+        out = super().settle(ctx, level)
+        out.visibility = ctx.visibility + ctx.explain_rate * (1.0 - ctx.visibility)
+        out.perceived = ctx.perceived + ctx.explain_rate * (out.visibility * ctx.value - ctx.perceived)
+        return out
+
+
+class ValueTrade(SupplierStrategy):
+    """Answers the demand with added service ("gifts instead of discounts") that costs it less than it is worth."""
+
+    name = "value_trade"
+
+    def offers(self, ctx: NegotiationContext) -> np.ndarray:
+        return self.constant(ctx, ctx.level + ctx.concession_rate * (ctx.demand - ctx.level))
+
+    def settle(self, ctx: NegotiationContext, level: np.ndarray) -> Settlement:
+        out = super().settle(ctx, level)
+        out.discount = ctx.discount.copy()
+        out.gift = np.maximum(level - ctx.discount, 0.0) * ctx.list_price
+        return out
+
+
+class Reciprocal(SupplierStrategy):
+    """Concedes only against the buyer's contribution (engagement above the reference), tit for tat."""
+
+    name = "reciprocal"
+
+    def offers(self, ctx: NegotiationContext) -> np.ndarray:
+        room = max(1.0 - ctx.engagement_reference, 1e-9)
+        given = np.clip((ctx.engagement - ctx.engagement_reference) / room, 0.0, 1.0)
+        return self.constant(ctx, ctx.level + ctx.concession_rate * given * (ctx.demand - ctx.level))
+
+
+class _TimeCurve(SupplierStrategy):
+    """Time-dependent tactic of Faratin, Sierra & Jennings (1998): alpha(t) = t ** (1 / beta)."""
+
+    default_exponent: float
+
+    def offers(self, ctx: NegotiationContext) -> np.ndarray:
+        beta = np.where(np.isnan(ctx.exponent), self.default_exponent, ctx.exponent)
+        alpha = ctx.progress[None, :] ** (1.0 / beta[:, None])
+        target = np.minimum(np.maximum(ctx.demand, ctx.level), np.maximum(ctx.ceiling, ctx.level))
+        return ctx.level[:, None] + alpha * (target - ctx.level)[:, None]
+
+
+class Boulware(_TimeCurve):
+    """Holds firm and concedes only near the deadline (time curve with beta < 1, default 0.2)."""
+
+    name = "boulware"
+    default_exponent = 0.2
+
+
+class Conceder(_TimeCurve):
+    """Concedes early in each negotiation (time curve with beta > 1, default 5)."""
+
+    name = "conceder"
+    default_exponent = 5.0
