@@ -199,8 +199,9 @@ class ProcurementModel(mesa.Model):
                  + st.gift) * on
         st.value[:] = value
         st.perceived_value += (cp["value_visibility"] * value - st.perceived_value) * self.rate["perception_lag"]
-        with np.errstate(divide="ignore"):  # no value at all: log 0 = -inf, and exp(-inf) = 0
-            sustained = np.exp(cp["elasticity"] * np.log(value * self.inverse_baseline_value))
+        ratio = value * self.inverse_baseline_value
+        with np.errstate(divide="ignore", invalid="ignore"):  # (ratio ** e, cheaper; no value: no success)
+            sustained = np.where(ratio > 0, np.exp(cp["elasticity"] * np.log(ratio)), 0.0)
         st.market_success += (sustained - st.market_success) * self.rate["market_lag"]
 
         # Ledger (MODEL-SPEC section 3), per relationship.

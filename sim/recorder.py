@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 MARKET_SERIES = (
     "discount_mean", "demand_mean", "capability_index", *CAPABILITIES, "value_mean", "supplier_margin",
-    "supplier_cash", "supplier_profit", "contribution", "revenue", "investment", "customer_value", "supplier_value",
+    "supplier_cash", "supplier_profit", "contribution", "revenue", "investment", "investment_desired", "customer_value", "supplier_value",
     "joint_value", "balance", "balance_smoothed", "active_suppliers", "customers_served", "engagement_mean",
     "trust_mean", "market_success_mean", "gift_value_mean", "switches", "relationships_ended",
     "transaction_cost", "exits", "redesigns",
@@ -105,6 +105,7 @@ class Recorder:
         row["supplier_profit"][t] = profit
         row["revenue"][t] = revenue
         row["investment"][t] = st.investment.sum() + st.gift_cost_total.sum()
+        row["investment_desired"][t] = st.desired_investment.sum() + st.gift_cost_total.sum()
         row["active_suppliers"][t] = active.sum()
         row["customers_served"][t] = n_served
         row["switches"][t], row["relationships_ended"][t] = self._moves, self._ended

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import difflib
+from dataclasses import dataclass
 import os
 from collections.abc import Mapping
 from functools import partial
@@ -96,9 +97,26 @@ def _dump_lever(value: Any) -> Any:
     return value.as_dict() if isinstance(value, Schedule) else value
 
 
-def Number(lo: float, hi: float, *, pct: bool = False) -> Any:  # noqa: N802 - a type factory
-    """A plain number within ``[lo, hi]`` (percent strings accepted)."""
-    return Annotated[float, BeforeValidator(partial(_parse_number, lo=lo, hi=hi, pct=pct))]
+@dataclass(frozen=True)
+class Bounds:
+    """Documented range of a numeric field (read by the schema reference and property tests)."""
+
+    lo: float
+    hi: float
+    lever: bool
+    pct: bool
+
+
+def _parse_optional(value: Any, lo: float, hi: float, pct: bool, allow: tuple[Any, ...]) -> Any:
+    return value if value in allow else _parse_number(value, lo, hi, pct)
+
+
+def Number(lo: float, hi: float, *, pct: bool = False, allow: tuple[Any, ...] = ()) -> Any:  # noqa: N802
+    """A plain number within ``[lo, hi]`` (percent strings accepted); ``allow`` passes extra values through."""
+    if allow:
+        return Annotated[Any, BeforeValidator(partial(_parse_optional, lo=lo, hi=hi, pct=pct, allow=allow)),
+                         Bounds(lo, hi, False, pct)]
+    return Annotated[float, BeforeValidator(partial(_parse_number, lo=lo, hi=hi, pct=pct)), Bounds(lo, hi, False, pct)]
 
 
 def Lever(lo: float, hi: float, *, pct: bool = False, allow: tuple[Any, ...] = ()) -> Any:  # noqa: N802
@@ -111,6 +129,7 @@ def Lever(lo: float, hi: float, *, pct: bool = False, allow: tuple[Any, ...] = (
         Any,
         BeforeValidator(partial(_parse_lever, lo=lo, hi=hi, pct=pct, allow=allow)),
         PlainSerializer(_dump_lever),
+        Bounds(lo, hi, True, pct),
     ]
 
 
@@ -167,7 +186,7 @@ class NetworkSettings(Strict):
 
     kind: Literal["small_world", "none"] = Field("small_world", description="Graph family.")
     degree: int = Field(6, ge=2, le=100, description="Peers per customer (even).")
-    rewire: Annotated[float, Field(ge=0.0, le=1.0)] = Field(0.1, description="Small-world rewiring probability.")
+    rewire: Number(0, 1) = Field(0.1, description="Small-world rewiring probability.")
 
 
 class MarketSettings(Strict):
@@ -198,9 +217,9 @@ class SupplierGroup(Strict):
     name: str = Field("suppliers", description="Group name (used by --set suppliers.groups.NAME.field).")
     count: int = Field(1, ge=0, le=10_000, description="Number of suppliers in the group.")
     share: Number(0.001, 1000) = Field(1.0, description="Relative initial market share of each supplier.")
-    strategy: str = Field("concede", description="Negotiation strategy (see docs/strategies).")
+    strategy: str = Field("concede", description="Negotiation strategy (see the table below).")
     concession_rate: Lever(0, 1) = Field(0.5, description="Share of the gap to the demand conceded per renewal (concede, reciprocal, value_trade).")
-    concession_exponent: Number(0.01, 100) | None = Field(None, description="Time-curve exponent for boulware/conceder (default 0.2 / 5).")
+    concession_exponent: Number(0.01, 100, allow=(None,)) = Field(None, description="Time-curve exponent beta for boulware/conceder (null: 0.2 / 5).")
     margin_defense: Lever(0, 1) = Field(0.5, description="Share of a margin shortfall closed by cutting investment now (0 absorb, 1 cut one for one).")
     gross_margin: Lever(0.01, 0.95, pct=True) = Field(0.45, description="Gross margin at list price.")
     spend: Spend = Field(default_factory=Spend, description="Investment in each capability as a share of revenue at list price.")

@@ -1,0 +1,35 @@
+# Two commands for a new machine (see README):  make demo   and   make test
+# Both create ./.venv with a Python >= 3.12 on first use; later runs reuse it.
+
+VENV    := .venv
+BIN     := $(VENV)/bin
+PY      := $(BIN)/python
+EXTRAS  ?= test
+
+.PHONY: demo test setup clean-venv benchmark docs
+
+$(PY):
+	"$$(scripts/find-python)" -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+# Re-install when the project's dependencies change.
+$(VENV)/.installed-$(EXTRAS): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e ".[$(EXTRAS)]"
+	touch $@
+
+setup: $(VENV)/.installed-$(EXTRAS)
+
+demo: setup
+	$(BIN)/procsim run procurement_squeeze
+
+test: setup
+	$(PY) -m pytest
+
+benchmark: setup
+	$(PY) benchmarks/bench_model.py
+
+docs: setup
+	$(PY) -m sim.schema_doc > docs/scenarios.md
+
+clean-venv:
+	rm -rf $(VENV)

@@ -1,0 +1,238 @@
+"""The ``procsim`` command line.
+
+Exit codes: 0 success, 2 invalid input (a bad file, value, key or option; one readable
+message naming the file and the field, nothing written), 1 an internal error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from .errors import InputError
+
+EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse that reports usage errors as exit code 2 with one line (no usage dump spam)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_INPUT, f"procsim: error: {message}\n")
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def seed_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if not 0 <= value <= 2**32 - 1:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 4294967295, got {value}")
+    return value
+
+
+def build_parser() -> Parser:
+    parser = Parser(prog="procsim", description="Simulate procurement negotiations and the value-exchange death spiral.")
+    parser.add_argument("--version", action="store_true", help="print the version and exit")
+    sub = parser.add_subparsers(dest="command", parser_class=Parser)
+
+    def scenario_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--seed", type=seed_int, help="random seed (default: the scenario's)")
+        p.add_argument("--periods", type=positive_int, help="horizon in periods (default: the scenario's)")
+        p.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE",
+                       help="override a scenario field, e.g. customers.count=2000 or "
+                            "customers.procurement.savings_target='{0: 0.08, 12: 0}' (repeatable)")
+
+    run = sub.add_parser("run", help="run a scenario and write its outputs and report")
+    run.add_argument("scenario", help="bundled scenario name (see `procsim list`) or a YAML file")
+    run.add_argument("--out", type=Path, help="output folder (default: results/<scenario>/<run-id>)")
+    run.add_argument("--replicates", type=positive_int, default=1, help="run over N seeds derived from --seed")
+    run.add_argument("--no-counterfactual", action="store_true",
+                     help="skip the no-discount comparison run used by the report")
+    run.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+    scenario_options(run)
+
+    validate = sub.add_parser("validate", help="check scenario files without running them")
+    validate.add_argument("scenarios", nargs="+")
+    validate.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE")
+
+    sub.add_parser("list", help="list bundled scenarios with their descriptions")
+
+    cmp = sub.add_parser("compare", help="run two scenarios on the same seeds and compare them")
+    cmp.add_argument("a")
+    cmp.add_argument("b")
+    cmp.add_argument("--out", type=Path, help="output folder (default: results/compare/<a>-vs-<b>/<run-id>)")
+    cmp.add_argument("--replicates", type=positive_int, default=1)
+    cmp.add_argument("--quiet", action="store_true")
+    scenario_options(cmp)
+    return parser
+
+
+def _overrides(items: Sequence[str], periods: int | None = None, seed: int | None = None) -> dict[str, Any]:
+    from .scenario import parse_override
+
+    out = dict(parse_override(item) for item in items)
+    if periods is not None:
+        out["periods"] = periods
+    if seed is not None:
+        out["seed"] = seed
+    return out
+
+
+def _progress(total: int, label: str, quiet: bool):
+    """A rich progress bar on stderr for work that takes more than a moment (terminals only)."""
+    from contextlib import nullcontext
+
+    if quiet or total < 200 or not sys.stderr.isatty():
+        return nullcontext(None)
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    class Bar:
+        def __enter__(self):
+            self.progress = Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                                     transient=True)
+            self.progress.__enter__()
+            self.task = self.progress.add_task(label, total=total)
+            return lambda n: self.progress.advance(self.task, n)
+
+        def __exit__(self, *exc):
+            return self.progress.__exit__(*exc)
+
+    return Bar()
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from .outputs import default_out
+    from .report import money
+    from .runner import run_replicates, run_scenario
+    from .scenario import load_scenario
+
+    scenario = load_scenario(args.scenario, _overrides(args.overrides, args.periods, args.seed))
+    seed = scenario.seed
+    suffix = f"-x{args.replicates}" if args.replicates > 1 else ""
+    out = args.out or default_out(scenario.name, seed, suffix)
+    command = ["procsim", *sys.argv[1:]]
+    work = scenario.periods * (args.replicates + (0 if args.no_counterfactual or args.replicates > 1 else 1))
+    with _progress(work if scenario.n_customers * work > 200_000 else 0, f"{scenario.name}", args.quiet) as tick:
+        if args.replicates > 1:
+            result = run_replicates(scenario, args.replicates, seed, out, progress=tick, command=command)
+        else:
+            result = run_scenario(scenario, seed, out, counterfactual=not args.no_counterfactual,
+                                  progress=tick, command=command)
+    if not args.quiet:
+        s = result.summary
+        m = s["metrics"]
+        cap = m["capability_index_final"]
+        cap = cap["mean"] if isinstance(cap, dict) else cap
+        profit = m["supplier_profit_total"]
+        profit = profit["mean"] if isinstance(profit, dict) else profit
+        counts = f" {s['outcomes']}" if "outcomes" in s else ""
+        print(f"{scenario.name}: {s['outcome']}{counts} | capability index {cap:.2f} | "
+              f"supplier profit {money(profit, scenario.currency)}")
+        print(f"report: {result.out / 'report.html'}")
+    return EXIT_OK
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from .scenario import load_scenario
+
+    overrides = _overrides(args.overrides)
+    failed = 0
+    for name in args.scenarios:
+        try:
+            sc = load_scenario(name, overrides)
+        except InputError as exc:
+            print(f"procsim: error: {exc}", file=sys.stderr)
+            failed += 1
+            continue
+        print(f"ok: {sc.source} ({sc.name}: {sc.n_suppliers} suppliers, {sc.n_customers} customers, {sc.periods} periods)")
+    return EXIT_INPUT if failed else EXIT_OK
+
+
+def cmd_list(_args: argparse.Namespace) -> int:
+    from .scenario import list_scenarios
+
+    rows = list_scenarios()
+    width = max((len(name) for name, _, _ in rows), default=0)
+    for name, desc, _path in rows:
+        print(f"{name:<{width}}  {desc}")
+    return EXIT_OK
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from .compare import compare
+    from .outputs import default_out
+    from .scenario import load_scenario
+
+    overrides = _overrides(args.overrides, args.periods)
+    a = load_scenario(args.a, overrides)
+    b = load_scenario(args.b, overrides)
+    seed = args.seed if args.seed is not None else a.seed
+    out = args.out or default_out(f"{a.name}-vs-{b.name}", seed, root=Path("results") / "compare")
+    work = 2 * args.replicates * a.periods
+    with _progress(work if a.n_customers * work > 200_000 else 0, "compare", args.quiet) as tick:
+        result = compare(a, b, seed=seed, replicates=args.replicates, out=out, progress=tick,
+                         command=["procsim", *sys.argv[1:]])
+    if not args.quiet:
+        d = result.deltas.set_index("metric")
+        for key in ("capability_index_final", "supplier_profit_total", "customer_value_total", "joint_value_total"):
+            row = d.loc[key]
+            print(f"{key:<26} {a.name}: {row[a.name]:>14,.3f}  {b.name}: {row[b.name]:>14,.3f}  "
+                  f"difference: {row['difference']:>+14,.3f}")
+        print(f"report: {result.out / 'report.html'}")
+    return EXIT_OK
+
+
+COMMANDS = {"run": cmd_run, "validate": cmd_validate, "list": cmd_list, "compare": cmd_compare}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``procsim`` and ``python -m sim``; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.version:
+        from . import __version__
+
+        print(f"procsim {__version__}")
+        return EXIT_OK
+    if not args.command:
+        parser.print_help()
+        return EXIT_INPUT
+    try:
+        return COMMANDS[args.command](args)
+    except InputError as exc:
+        print(f"procsim: error: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    except KeyboardInterrupt:
+        print("procsim: interrupted; nothing was written", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - the last line of defence
+        if os.environ.get("PROCSIM_DEBUG"):
+            traceback.print_exc()
+        print(f"procsim: internal error: {type(exc).__name__}: {exc} (set PROCSIM_DEBUG=1 for the traceback; "
+              "please report it)", file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+def run() -> None:
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    run()

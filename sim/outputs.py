@@ -1,0 +1,229 @@
+"""Writing run outputs: a complete folder appears at once or not at all.
+
+Every file of a run is written into a temporary folder beside the destination, which is
+renamed into place when everything is there, so an interrupted or failed run never
+leaves a half-written result. Same seed, same scenario and same package versions give
+byte-identical files, except ``manifest.json`` (wall time, date, command line).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator, Sequence
+from importlib import metadata
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from . import plots
+from .errors import InputError
+
+if TYPE_CHECKING:
+    from .runner import ReplicateResult, RunResult
+    from .scenario import Scenario
+
+PACKAGES = ("mesa", "numpy", "pandas", "matplotlib", "pydantic", "pyarrow", "pyyaml", "networkx")
+
+
+def default_out(scenario_name: str, seed: int, suffix: str = "", root: Path | None = None) -> Path:
+    """``results/<scenario>/<UTC time>-seed<seed><suffix>``, unique within the folder."""
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in scenario_name) or "scenario"
+    base = (root or Path("results")) / safe / f"{stamp}-seed{seed}{suffix}"
+    path, n = base, 2
+    while path.exists():
+        path = base.with_name(f"{base.name}-{n}")
+        n += 1
+    return path
+
+
+@contextlib.contextmanager
+def staged_directory(final: Path) -> Iterator[Path]:
+    """Yield a temporary folder that becomes ``final`` (atomically renamed) when the block succeeds."""
+    if final.exists() and (not final.is_dir() or any(final.iterdir())):
+        raise InputError("exists and is not an empty folder; choose another --out or remove it", source=str(final))
+    try:
+        final.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.partial-", dir=final.parent))
+    except OSError as exc:
+        raise InputError(f"cannot create the output folder: {exc.strerror}", source=str(final)) from None
+    try:
+        yield tmp
+        _publishable(tmp)
+        if final.exists():
+            final.rmdir()
+        os.replace(tmp, final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _publishable(folder: Path) -> None:
+    """Give files made by mkstemp/mkdtemp (private by default) the user's usual permissions."""
+    mask = _umask()
+    folder.chmod(0o777 & ~mask)
+    for path in folder.rglob("*"):
+        path.chmod((0o777 if path.is_dir() else 0o666) & ~mask)
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write a single file through a temporary name and a rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def to_json(data: Any) -> str:
+    return json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def git_revision() -> tuple[str | None, bool | None]:
+    """The source tree's commit and whether it has uncommitted changes (None outside git)."""
+    here = Path(__file__).resolve().parent
+    try:
+        rev = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True, timeout=5)
+        if rev.returncode != 0:
+            return None, None
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=here,
+                               capture_output=True, text=True, timeout=5)
+        return rev.stdout.strip(), bool(dirty.stdout.strip())
+    except (OSError, subprocess.SubprocessError):
+        return None, None
+
+
+def manifest(scenario: Scenario, seeds: Sequence[int], wall_seconds: float,
+             command: Sequence[str] | None) -> dict[str, Any]:
+    """Versions, seeds, parameters' fingerprint and provenance of a run."""
+    from . import __version__
+
+    versions = {}
+    for name in PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    rev, dirty = git_revision()
+    resolved = scenario.to_yaml()
+    return {
+        "procsim": __version__,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "packages": versions,
+        "git_revision": rev,
+        "git_dirty": dirty,
+        "scenario": scenario.name,
+        "scenario_source": scenario.source,
+        "scenario_sha256": hashlib.sha256(resolved.encode()).hexdigest(),
+        "seed": seeds[0] if len(seeds) == 1 else None,
+        "seeds": list(seeds),
+        "command": list(command) if command is not None else None,
+        "created_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "wall_seconds": round(wall_seconds, 3),
+    }
+
+
+def write_frame_csv(frame: pd.DataFrame, path: Path) -> None:
+    frame.to_csv(path, index=False, float_format="%.10g", lineterminator="\n")
+
+
+def write_parquet(frame: pd.DataFrame, path: Path) -> None:
+    frame.to_parquet(path, engine="pyarrow", index=False, compression="zstd")
+
+
+def save_figure(fig: Any, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, metadata={"Software": None})
+    plots.close(fig)
+
+
+def _marks(summary: dict[str, Any]) -> list[tuple[int, str]]:
+    m = summary["metrics"]
+    marks = []
+    if m.get("spiral_onset") is not None:
+        marks.append((m["spiral_onset"], "imbalance"))
+    if m.get("time_to_collapse") is not None:
+        marks.append((m["time_to_collapse"], "collapse"))
+    return marks
+
+
+def write_run(result: RunResult, out: Path, *, command: Sequence[str] | None = None) -> Path:
+    """All outputs of one run, published atomically at ``out``."""
+    from .report import run_report
+
+    scenario, summary = result.scenario, result.summary
+    band = tuple(scenario.market.fair_band)
+    with staged_directory(out) as tmp:
+        atomic_write_text(tmp / "summary.json", to_json(summary))
+        write_frame_csv(result.timeseries, tmp / "timeseries.csv")
+        write_parquet(result.agents, tmp / "agents.parquet")
+        atomic_write_text(tmp / "scenario.yaml", scenario.to_yaml())
+        figures = {}
+        for panel in plots.PANELS:
+            fig = plots.panel_figure(panel, single=result.timeseries, currency=scenario.currency, band=band,
+                                     marks=_marks(summary))
+            figures[panel.name] = tmp / "plots" / f"{panel.name}.png"
+            save_figure(fig, figures[panel.name])
+        figures["overview"] = tmp / "plots" / "overview.png"
+        save_figure(plots.overview_figure(f"{scenario.name}: {summary['outcome']}", single=result.timeseries,
+                                          currency=scenario.currency, band=band, marks=_marks(summary)),
+                    figures["overview"])
+        atomic_write_text(tmp / "report.html", run_report(result, figures))
+        atomic_write_text(tmp / "manifest.json",
+                          to_json(manifest(scenario, [result.seed], result.wall_seconds, command)))
+    return out
+
+
+def write_replicates(result: ReplicateResult, out: Path, *, command: Sequence[str] | None = None) -> Path:
+    """Outputs of a replicated run: aggregate summary, median series, per-run table, fan charts."""
+    from .report import replicate_report
+
+    scenario = result.scenario
+    band = tuple(scenario.market.fair_band)
+    frames = [r.timeseries for r in result.runs]
+    with staged_directory(out) as tmp:
+        atomic_write_text(tmp / "summary.json", to_json(result.summary))
+        median = pd.concat(frames).groupby("period", sort=True).median().reset_index()
+        write_frame_csv(median, tmp / "timeseries.csv")
+        write_frame_csv(result.timeseries, tmp / "replicates.csv")
+        runs = pd.DataFrame([{"seed": r.seed, "outcome": r.summary["outcome"], **r.summary["metrics"]}
+                             for r in result.runs])
+        write_frame_csv(runs, tmp / "runs.csv")
+        agents = pd.concat([r.agents.assign(seed=r.seed) for r in result.runs], ignore_index=True)
+        write_parquet(agents, tmp / "agents.parquet")
+        atomic_write_text(tmp / "scenario.yaml", scenario.to_yaml())
+        figures = {}
+        for panel in plots.PANELS:
+            figures[panel.name] = tmp / "plots" / f"{panel.name}.png"
+            save_figure(plots.panel_figure(panel, runs=frames, currency=scenario.currency, band=band),
+                        figures[panel.name])
+        figures["overview"] = tmp / "plots" / "overview.png"
+        save_figure(plots.overview_figure(f"{scenario.name}: {len(frames)} replicates", runs=frames,
+                                          currency=scenario.currency, band=band), figures["overview"])
+        figures["outcomes"] = tmp / "plots" / "outcomes.png"
+        save_figure(plots.outcome_counts_figure(result.summary["outcomes"]), figures["outcomes"])
+        atomic_write_text(tmp / "report.html", replicate_report(result, figures))
+        atomic_write_text(tmp / "manifest.json", to_json(manifest(scenario, result.seeds, result.wall_seconds, command)))
+    return out

@@ -1,0 +1,214 @@
+"""Running scenarios: one seed, replicates over derived seeds, and a no-discount counterfactual.
+
+``run_scenario`` is the Python entry point behind ``procsim run``: it builds the model,
+runs it to the horizon, classifies the outcome and (with ``out=``) writes every output
+file. ``run_replicates`` repeats a scenario over seeds derived from one base seed, so a
+comparison of two scenarios can use the very same seeds.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .model import ProcurementModel
+from .outcomes import OUTCOMES, classify, metrics
+from .scenario import Scenario, load_scenario
+
+Progress = Callable[[int], None]
+
+
+@dataclass
+class RunResult:
+    """One simulated run: its summary, market time series and the model itself."""
+
+    scenario: Scenario
+    seed: int
+    summary: dict[str, Any]
+    timeseries: pd.DataFrame
+    model: ProcurementModel
+    wall_seconds: float
+    counterfactual: RunResult | None = None
+    out: Path | None = None
+
+    @property
+    def agents(self) -> pd.DataFrame:
+        """Per-agent series in long form (one row per agent per recorded period)."""
+        return self.model.recorder.agents()
+
+
+@dataclass
+class ReplicateResult:
+    """The same scenario over several seeds, with the per-metric spread."""
+
+    scenario: Scenario
+    seed: int
+    runs: list[RunResult]
+    summary: dict[str, Any]
+    wall_seconds: float
+    out: Path | None = None
+    seeds: list[int] = field(default_factory=list)
+
+    @property
+    def timeseries(self) -> pd.DataFrame:
+        """All replicates in long form, with a ``seed`` column."""
+        return pd.concat([r.timeseries.assign(seed=r.seed) for r in self.runs], ignore_index=True)
+
+
+def replicate_seeds(seed: int, n: int) -> list[int]:
+    """``n`` independent seeds derived from ``seed`` (numpy SeedSequence spawning)."""
+    return [int(s.generate_state(1)[0]) for s in np.random.SeedSequence(seed).spawn(n)]
+
+
+def simulate(scenario: Scenario, seed: int, *, record_agents_every: int = 1,
+             progress: Progress | None = None) -> RunResult:
+    """Run one seed to the horizon and summarise it (no files written)."""
+    start = time.perf_counter()
+    model = ProcurementModel(scenario, rng=seed, record_agents_every=record_agents_every)
+    while model.running:
+        model.step()
+        if progress:
+            progress(1)
+    ts = model.recorder.timeseries()
+    verdict = classify(ts, model.cycle)
+    summary = {
+        "scenario": scenario.name,
+        "description": scenario.description,
+        "seed": seed,
+        "periods": scenario.periods,
+        "periods_per_year": scenario.periods_per_year,
+        "currency": scenario.currency,
+        "suppliers": scenario.n_suppliers,
+        "customers": scenario.n_customers,
+        "outcome": verdict.outcome,
+        "outcome_detail": verdict.detail,
+        "metrics": metrics(ts, model),
+        "events": [{"period": p, "event": e} for p, e in model.events],
+    }
+    return RunResult(scenario, seed, summary, ts, model, time.perf_counter() - start)
+
+
+def no_discount(scenario: Scenario) -> Scenario:
+    """The counterfactual of a scenario: same market and seed, but no supplier grants a discount."""
+    data = scenario.model_dump()
+    for group in data["suppliers"]:
+        group["strategy"] = "hold"
+        group["acquisition_discount"] = 0.0
+    data["name"] = f"{scenario.name} (no discounts)"
+    out = Scenario.model_validate(data)
+    out.source = scenario.source
+    return out
+
+
+def grants_discounts(scenario: Scenario) -> bool:
+    """Whether any supplier in the scenario can give a discount (else the counterfactual is itself)."""
+    return any(g.strategy != "hold" or g.acquisition_discount != 0 for g in scenario.suppliers)
+
+
+def run_scenario(
+    scenario: Scenario | str | Path,
+    seed: int | None = None,
+    out: str | Path | None = None,
+    *,
+    overrides: dict[str, Any] | None = None,
+    counterfactual: bool = True,
+    record_agents_every: int = 1,
+    progress: Progress | None = None,
+    command: Sequence[str] | None = None,
+) -> RunResult:
+    """Run a scenario once and, with ``out``, write its outputs there.
+
+    ``scenario`` may be a loaded :class:`Scenario`, a bundled name or a path. ``seed``
+    defaults to the scenario's own. With ``counterfactual`` the same market is also run
+    without discounts, so the report can say what discounting cost each side.
+    """
+    if not isinstance(scenario, Scenario):
+        scenario = load_scenario(scenario, overrides)
+    seed = scenario.seed if seed is None else int(seed)
+    result = simulate(scenario, seed, record_agents_every=record_agents_every, progress=progress)
+    if counterfactual and grants_discounts(scenario):
+        result.counterfactual = simulate(no_discount(scenario), seed, record_agents_every=0)
+        result.summary["counterfactual"] = counterfactual_summary(result, result.counterfactual)
+    if out is not None:
+        from .outputs import write_run
+
+        result.out = write_run(result, Path(out), command=command)
+    return result
+
+
+def counterfactual_summary(run: RunResult, base: RunResult) -> dict[str, Any]:
+    """What discounting cost each side against the same market without discounts."""
+    a, b = run.summary["metrics"], base.summary["metrics"]
+    return {
+        "outcome": base.summary["outcome"],
+        "supplier_profit_difference": a["supplier_profit_total"] - b["supplier_profit_total"],
+        "customer_value_difference": a["customer_value_total"] - b["customer_value_total"],
+        "joint_value_difference": a["joint_value_total"] - b["joint_value_total"],
+        "capability_index_final": b["capability_index_final"],
+    }
+
+
+def run_replicates(
+    scenario: Scenario | str | Path,
+    replicates: int,
+    seed: int | None = None,
+    out: str | Path | None = None,
+    *,
+    overrides: dict[str, Any] | None = None,
+    record_agents_every: int = 1,
+    progress: Progress | None = None,
+    command: Sequence[str] | None = None,
+) -> ReplicateResult:
+    """Run a scenario over ``replicates`` seeds derived from ``seed`` and summarise the spread."""
+    if not isinstance(scenario, Scenario):
+        scenario = load_scenario(scenario, overrides)
+    seed = scenario.seed if seed is None else int(seed)
+    start = time.perf_counter()
+    seeds = replicate_seeds(seed, replicates)
+    runs = [simulate(scenario, s, record_agents_every=record_agents_every, progress=progress) for s in seeds]
+    result = ReplicateResult(scenario, seed, runs, replicate_summary(scenario, seed, runs),
+                             time.perf_counter() - start, seeds=seeds)
+    if out is not None:
+        from .outputs import write_replicates
+
+        result.out = write_replicates(result, Path(out), command=command)
+    return result
+
+
+def replicate_summary(scenario: Scenario, seed: int, runs: list[RunResult]) -> dict[str, Any]:
+    """Outcome counts and mean / 10th / 90th percentile of every numeric metric."""
+    counts = Counter(r.summary["outcome"] for r in runs)
+    names = list(runs[0].summary["metrics"])
+    spread: dict[str, dict[str, float | None]] = {}
+    for name in names:
+        values = [r.summary["metrics"][name] for r in runs]
+        numbers = np.array([v for v in values if v is not None], dtype=float)
+        spread[name] = {
+            "mean": float(numbers.mean()) if numbers.size else None,
+            "p10": float(np.percentile(numbers, 10)) if numbers.size else None,
+            "p90": float(np.percentile(numbers, 90)) if numbers.size else None,
+            "runs_with_value": int(numbers.size),
+        }
+    modal = max(OUTCOMES, key=lambda o: (counts.get(o, 0), -OUTCOMES.index(o)))
+    return {
+        "scenario": scenario.name,
+        "description": scenario.description,
+        "seed": seed,
+        "replicates": len(runs),
+        "seeds": [r.seed for r in runs],
+        "periods": scenario.periods,
+        "periods_per_year": scenario.periods_per_year,
+        "currency": scenario.currency,
+        "suppliers": scenario.n_suppliers,
+        "customers": scenario.n_customers,
+        "outcome": modal,
+        "outcomes": {o: counts.get(o, 0) for o in OUTCOMES},
+        "metrics": spread,
+    }
