@@ -15,6 +15,8 @@ numpy), so activation order cannot bias results; every random draw comes from
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import mesa
 import numpy as np
 
@@ -87,6 +89,7 @@ class ProcurementModel(mesa.Model):
         n_s, n_c = len(self.sp.strategy), len(base_demand)
         self.n_suppliers, self.n_customers = n_s, n_c
         self.state = st = MarketState.empty(n_s, n_c)
+        self._links: Links | None = None
         self._initialise_state(base_demand)
         self.network = PeerNetwork.build(n_c, market.network.kind, market.network.degree, market.network.rewire, self.rng)
 
@@ -142,10 +145,9 @@ class ProcurementModel(mesa.Model):
     def place_orders(self) -> None:
         """Stage 1: volume from base demand and market success, at the negotiated price."""
         st = self.state
-        served = st.supplier >= 0
         st.price[:] = 1.0 - st.discount
         np.multiply(st.base_demand, st.market_success, out=st.volume)
-        st.volume[~served] = 0.0
+        st.volume *= self.links.on
 
     def run_suppliers(self) -> None:
         """Stage 2: book revenue and costs, set budgets (with margin defense), update cash and stocks.
@@ -155,7 +157,7 @@ class ProcurementModel(mesa.Model):
         """
         st, sp = self.state, self.sp.p
         S = self.n_suppliers
-        s = np.maximum(st.supplier, 0)  # volume is zero for customers without a supplier
+        s = self.links.supplier  # volume is zero for customers without a supplier
         vol = st.volume
         saving = 1.0 - sp["engagement_cost_saving"][s] * (st.engagement - self.engagement_reference)
         st.cost_to_serve[:] = sp["cost_to_serve"][s] * vol * np.maximum(saving, 0.0)
@@ -189,12 +191,10 @@ class ProcurementModel(mesa.Model):
     def update_customers(self) -> None:
         """Stage 3: delivered value, own market success, the ledger, trust, engagement, co-creation."""
         st, sp, cp = self.state, self.sp.p, self.cp.p
-        served = st.supplier >= 0
-        on = served.astype(float)  # 1 while a customer has a supplier: its relationship state evolves
-        s = np.where(served, st.supplier, 0)
+        links = self.links
+        on, s, cell = links.on, links.supplier, links.cell
         self.value_table = self.group_weights @ st.capability.T
         cocreation_table = self.cocreation_weights @ st.capability.T
-        cell = self.cp.group * self.n_suppliers + s  # (group, supplier) of each relationship
         value = (self.value_table.ravel()[cell] + cocreation_table.ravel()[cell] * np.maximum(st.cocreation, -1.0)
                  + st.gift) * on
         st.value[:] = value
@@ -219,7 +219,7 @@ class ProcurementModel(mesa.Model):
         target = trust_target(st.balance_smoothed, self.fair_band, cp["trust_tolerance"])
         st.trust += (target - st.trust) * self.rate["trust_lag"] * on
         st.engagement[:] = cp["engagement"] * st.trust
-        coverage = st.capability[s, SALES]
+        coverage = st.capability[:, SALES][s]
         goal = cp["cocreation_gain"] * (st.engagement - self.engagement_reference) * coverage
         st.cocreation += (goal - st.cocreation) * self.rate["cocreation_lag"] * on
         st.negative_contribution_periods[:] = (st.negative_contribution_periods + 1) * (st.contribution < 0)
@@ -282,7 +282,8 @@ class ProcurementModel(mesa.Model):
         level = discount + gift
         # Buyer's reservation: the concession that would make staying as good as its best alternative.
         current = self._utility(idx, perceived - st.price[idx])
-        reservation = np.clip(level + np.maximum(alternatives.max(axis=0) - current, 0.0) / self.cycle, 0.0, demand)
+        best = alternatives.max(axis=0)  # row 0 (staying) is still -inf here
+        reservation = np.minimum(level + np.maximum(best - current, 0.0) / self.cycle, demand)
         # Supplier's ceiling: the discount at which the account stops covering unit cost and cost to serve.
         volume = st.volume[idx]
         serve = np.divide(st.cost_to_serve[idx], volume, out=np.zeros(len(idx)), where=volume > 0)
@@ -321,25 +322,33 @@ class ProcurementModel(mesa.Model):
         return self.cycle * net_value
 
     def _alternatives(self, idx: np.ndarray, current: np.ndarray) -> np.ndarray:
-        """Utility of every rival supplier and of leaving the market, (S + 1, n); -inf where unavailable.
+        """Utility of each option for customers ``idx``: (S + 2, n), -inf where unavailable.
 
-        Options are rows and customers columns, so the per-customer maxima reduce across a
-        handful of contiguous rows.
+        Row 0 is left for staying (filled at the switching step), rows 1..S are the
+        suppliers as new customers would get them, row S + 1 is leaving the market.
+        Options are rows and customers columns, so per-customer maxima reduce across a few
+        contiguous rows.
         """
         st, sp, cp = self.state, self.sp.p, self.cp.p
+        S, n = self.n_suppliers, len(idx)
         visibility = cp["value_visibility"][idx]
         switching = cp["switching_cost"][idx]
-        rival_price = (1.0 - sp["acquisition_discount"])[:, None]
-        rivals = self._utility(idx, visibility * self.value_table.T[:, self.cp.group[idx]] - rival_price) - switching
+        options = np.empty((S + 2, n))
+        rivals = options[1 : S + 1]
+        np.multiply(visibility, self.value_table.T[:, self.cp.group[idx]], out=rivals)
+        rivals -= (1.0 - sp["acquisition_discount"])[:, None]
+        rivals *= self.cycle
+        rivals -= switching
         rivals[~st.active] = -np.inf
-        rivals[current, np.arange(len(idx))] = -np.inf
-        outside = self._utility(idx, self.market_lever["outside_option"]) - switching
-        return np.vstack([rivals, outside])
+        rivals[current, np.arange(n)] = -np.inf
+        options[S + 1] = self.cycle * self.market_lever["outside_option"] - switching
+        options[0] = -np.inf
+        return options
 
     def _switch(self, idx: np.ndarray, alternatives: np.ndarray, forced: np.ndarray, redesign: np.ndarray) -> None:
         st, sp, cp = self.state, self.sp.p, self.cp.p
-        stay = np.where(forced, -np.inf, self._utility(idx, st.perceived_value[idx] - st.price[idx]))
-        options = np.vstack([stay, alternatives])
+        options = alternatives
+        options[0] = np.where(forced, -np.inf, self._utility(idx, st.perceived_value[idx] - st.price[idx]))
         choice = choose_suppliers(options, cp["choice_temperature"][idx], self.rng)
         moving = choice > 0
         if not moving.any():
@@ -367,9 +376,18 @@ class ProcurementModel(mesa.Model):
         st.negative_contribution_periods[rows] = 0
         st.relationship_start[rows] = t + 1
         st.price[rows] = 1.0 - st.discount[rows]
+        self._links = None
         self.recorder.note_moves(new_supplier, redesigning)
         if leaving.any():
             self.events.append((t, f"{int(leaving.sum())} customer(s) left the market (no acceptable supplier)"))
+
+    @property
+    def links(self) -> Links:
+        """Who buys from whom, in the forms the stages use; rebuilt only after customers move."""
+        if self._links is None:
+            self._links = Links.of(self.state.supplier, self.state.base_demand, self.cp.group,
+                                   self.n_suppliers, len(self.group_weights))
+        return self._links
 
     # ------------------------------------------------------------------ conveniences
 
@@ -383,6 +401,26 @@ class ProcurementModel(mesa.Model):
     def peer_graph(self):
         """The customers' peer network as a networkx graph (built on demand)."""
         return self.network.to_networkx()
+
+
+@dataclass(frozen=True)
+class Links:
+    """The customer-supplier links: served mask, supplier index (0 for none), (group, supplier) cell."""
+
+    served: np.ndarray
+    on: np.ndarray          # served as 0.0 / 1.0, to switch flows off without masking
+    supplier: np.ndarray    # supplier index, 0 where there is none (its flows are zero anyway)
+    cell: np.ndarray        # group * S + supplier, for (group x supplier) tables
+    base: np.ndarray        # (groups, S) base demand served in each cell
+
+    @classmethod
+    def of(cls, supplier: np.ndarray, base_demand: np.ndarray, group: np.ndarray, n_suppliers: int,
+           n_groups: int) -> Links:
+        served = supplier >= 0
+        s = np.where(served, supplier, 0)
+        cell = group * n_suppliers + s
+        base = np.bincount(cell, weights=base_demand * served, minlength=n_groups * n_suppliers)
+        return cls(served, served.astype(float), s, cell, base.reshape(n_groups, n_suppliers))
 
 
 def _ratchet(old: np.ndarray, new: np.ndarray, ratchet: float) -> np.ndarray:

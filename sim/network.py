@@ -36,7 +36,7 @@ def small_world_edges(n: int, degree: int, rewire: float, rng: np.random.Generat
 
 
 class PeerNetwork:
-    """Adjacency in compressed rows (neighbours of each customer contiguous) for vectorised maxima."""
+    """Each customer's peers as a padded (max degree, N) table, for vectorised neighbour maxima."""
 
     def __init__(self, n: int, edges: np.ndarray):
         self.n = n
@@ -44,9 +44,13 @@ class PeerNetwork:
         src = np.concatenate([edges[:, 0], edges[:, 1]])
         dst = np.concatenate([edges[:, 1], edges[:, 0]])
         order = np.argsort(dst, kind="stable")
-        self.src, self.dst = src[order], dst[order]
-        self.counts = np.bincount(self.dst, minlength=n)
-        self.indptr = np.concatenate([[0], np.cumsum(self.counts)[:-1]]).astype(np.int64)
+        src, dst = src[order], dst[order]
+        counts = np.bincount(dst, minlength=n)
+        width = int(counts.max()) if counts.size and src.size else 0
+        # peers[j, i] is customer i's j-th peer, or n (a sentinel with no supplier) past its degree.
+        self.peers = np.full((width, n), n, dtype=np.int64)
+        slot = np.arange(src.size) - np.repeat(np.cumsum(counts) - counts, counts)
+        self.peers[slot, dst] = src
 
     @classmethod
     def build(cls, n: int, kind: str, degree: int, rewire: float, rng: np.random.Generator) -> PeerNetwork:
@@ -56,19 +60,11 @@ class PeerNetwork:
 
     def best_peer_discount(self, discount: np.ndarray, supplier: np.ndarray, idx: np.ndarray) -> np.ndarray:
         """For customers ``idx``, the largest discount a peer gets from the same supplier (0 if none)."""
-        best = np.zeros(len(idx))
-        lengths = self.counts[idx]
-        total = int(lengths.sum())
-        if not total:
-            return best
-        # Edge ids of every customer in idx, customer after customer (CSR rows laid end to end).
-        ends = np.cumsum(lengths)
-        edge = np.arange(total) + np.repeat(self.indptr[idx] - (ends - lengths), lengths)
-        src, dst = self.src[edge], self.dst[edge]
-        seen = np.where((supplier[src] == supplier[dst]) & (supplier[src] >= 0), discount[src], 0.0)
-        has = lengths > 0
-        best[has] = np.maximum.reduceat(seen, (ends - lengths)[has])
-        return best
+        if not self.peers.size or not idx.size:
+            return np.zeros(len(idx))
+        peers = self.peers[:, idx]
+        same = np.append(supplier, -2)[peers] == np.where(supplier[idx] >= 0, supplier[idx], -3)
+        return np.where(same, np.append(discount, 0.0)[peers], 0.0).max(axis=0)
 
     def to_networkx(self) -> nx.Graph:
         graph = nx.Graph()

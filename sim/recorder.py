@@ -60,15 +60,11 @@ class Recorder:
     def record(self) -> None:
         m, st = self.model, self.model.state
         t = m.period
-        S = m.n_suppliers
-        served = st.supplier >= 0
-        s = np.maximum(st.supplier, 0)
+        links = m.links
         row = self.series
         # Base demand per (group, supplier), then the groups' value weights: nothing of shape (N, 4).
-        G = len(m.group_weights)
-        cell = np.bincount(m.cp.group * S + s, weights=st.base_demand * served, minlength=G * S).reshape(G, S)
-        base = cell.sum(axis=0)
-        importance = cell.T @ m.group_weights  # (S, 4): how much the served customers value each capability
+        base = links.base.sum(axis=0)
+        importance = links.base.T @ m.group_weights  # (S, 4): how much the served customers value each capability
         denom = importance.sum()
         row["capability_index"][t] = (importance * st.capability).sum() / denom if denom > 0 else 0.0
         base_total = base.sum()
@@ -76,11 +72,12 @@ class Recorder:
         for k, name in enumerate(CAPABILITIES):
             row[name][t] = by_capability[k]
         # Every customer field at once: volume-weighted means, means over served customers, totals.
-        block, at = st.customer_block, st.customer_rows
+        at = st.customer_rows
+        block = st.customer_block[: len(BLOCK_SERIES)]  # the recorded fields lead the block
         total_vol = st.volume.sum()
-        n_served = served.sum()
+        n_served = links.on.sum()
         weighted = block @ (st.volume / total_vol) if total_vol > 0 else np.zeros(len(block))
-        averaged = block @ (served / n_served) if n_served else np.zeros(len(block))
+        averaged = block @ (links.on / n_served) if n_served else np.zeros(len(block))
         totals = block.sum(axis=1)
         for series, field in (("discount_mean", "discount"), ("demand_mean", "demand"), ("value_mean", "value"),
                               ("gift_value_mean", "gift")):
@@ -90,8 +87,8 @@ class Recorder:
             row[series][t] = averaged[at[field]]
         vc, vs = totals[at["customer_value"]], totals[at["supplier_value"]]
         row["customer_value"][t], row["supplier_value"][t], row["joint_value"][t] = vc, vs, vc + vs
-        row["contribution"][t] = totals[at["contribution"]]
-        row["transaction_cost"][t] = totals[at["transaction_cost"]]
+        row["contribution"][t] = st.contribution.sum()
+        row["transaction_cost"][t] = st.transaction_cost.sum()
         vs_pos, vc_pos = max(vs, 0.0), max(vc, 0.0)
         balance = vs_pos / (vs_pos + vc_pos) if vs_pos + vc_pos > 0 else 0.5
         row["balance"][t] = balance
