@@ -1,12 +1,14 @@
 """The ``procsim`` command line.
 
 Exit codes: 0 success, 2 invalid input (a bad file, value, key or option; one readable
-message naming the file and the field, nothing written), 1 an internal error.
+message naming the file and the field, nothing written), 1 an internal error, 3 a sweep
+that finished but some of its runs failed (they are recorded in runs.parquet).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import traceback
@@ -16,7 +18,7 @@ from typing import Any
 
 from .errors import InputError
 
-EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
+EXIT_OK, EXIT_INTERNAL, EXIT_INPUT, EXIT_FAILED_RUNS = 0, 1, 2, 3
 
 
 class Parser(argparse.ArgumentParser):
@@ -81,6 +83,24 @@ def build_parser() -> Parser:
     cmp.add_argument("--replicates", type=positive_int, default=1)
     cmp.add_argument("--quiet", action="store_true")
     scenario_options(cmp)
+    sweep = sub.add_parser("sweep", help="run a parameter sweep (resumable; local processes or a Dask cluster)")
+    sweep.add_argument("sweep", help="bundled sweep name (scenarios/sweeps) or a sweep YAML file")
+    sweep.add_argument("--out", type=Path, help="output folder (default: results/sweeps/<sweep>)")
+    sweep.add_argument("--workers", type=positive_int, help="local worker processes (default: one per core; "
+                       "1 runs in this process)")
+    sweep.add_argument("--scheduler", metavar="ADDRESS", help="run on a Dask cluster, e.g. tcp://10.0.0.5:8786")
+    sweep.add_argument("--resume", action="store_true", help="finish an interrupted sweep in --out")
+    sweep.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    query = sub.add_parser("query", help="SQL over a sweep's runs and series tables (DuckDB)")
+    query.add_argument("folder", type=Path)
+    query.add_argument("sql", help='e.g. "SELECT outcome, count(*) FROM runs GROUP BY outcome"')
+    query.add_argument("--csv", action="store_true", help="print CSV instead of a table")
+
+    analyze = sub.add_parser("analyze", help="phase diagram, tipping point, sensitivity and ranking of a sweep")
+    analyze.add_argument("folder", type=Path)
+    analyze.add_argument("--workers", type=positive_int, help="processes for the tipping-point search")
+    analyze.add_argument("--no-tipping", action="store_true", help="skip the tipping-point search (it runs new simulations)")
     return parser
 
 
@@ -199,7 +219,79 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"run": cmd_run, "validate": cmd_validate, "list": cmd_list, "compare": cmd_compare}
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from .experiments import SweepAborted, load_sweep, make_executor, run_sweep
+
+    if args.scheduler and args.workers:
+        raise InputError("give --workers or --scheduler, not both (a Dask cluster has its own workers)", field="--workers")
+    sweep = load_sweep(args.sweep)
+    out = args.out or Path("results") / "sweeps" / sweep.name
+    command = ["procsim", *sys.argv[1:]]
+    with make_executor(args.workers, args.scheduler) as (executor, slots), \
+            _sweep_progress(sweep.total_runs, sweep.name, args.quiet) as tick:
+        try:
+            result = run_sweep(sweep, out, executor=executor, resume=args.resume, progress=tick,
+                               command=command, max_in_flight=2 * slots)
+        except SweepAborted as exc:
+            print(f"procsim: {exc}", file=sys.stderr)
+            return EXIT_INTERNAL if "died" in str(exc) else 130
+    s = result.summary
+    counts = ", ".join(f"{k} {v}" for k, v in s["outcomes"].items() if v)
+    print(f"{sweep.name}: {s['runs']} runs ({counts}); {s['failed']} failed; {s['wall_seconds']:.1f} s")
+    for failure in s["failures"][:3]:
+        print(f"  failed {failure['key']} (seed {failure['seed']}): {failure['error']}", file=sys.stderr)
+    print(f"results: {result.out / 'runs.parquet'}  (next: procsim analyze {result.out})")
+    return EXIT_FAILED_RUNS if s["failed"] else EXIT_OK
+
+
+def _sweep_progress(total: int, label: str, quiet: bool):
+    """Runs done, failures and ETA on stderr (terminals only); yields a per-chunk callback."""
+    if quiet or not sys.stderr.isatty():
+        return contextlib.nullcontext(None)
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    @contextlib.contextmanager
+    def bar():
+        failed = 0
+        columns = (TextColumn(label), BarColumn(), MofNCompleteColumn(), TextColumn("runs, {task.fields[failed]} failed"),
+                   TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn())
+        with Progress(*columns) as progress:
+            task = progress.add_task(label, total=total, failed=0)
+
+            def tick(report) -> None:
+                nonlocal failed
+                failed += report.failed
+                progress.update(task, advance=report.runs, failed=failed)
+
+            yield tick
+
+    return bar()
+
+
+def cmd_query(args: argparse.Namespace) -> int:
+    from .experiments import query
+
+    frame = query(args.folder, args.sql)
+    if args.csv:
+        frame.to_csv(sys.stdout, index=False, lineterminator="\n")
+    else:
+        import pandas as pd
+
+        with pd.option_context("display.max_rows", 200, "display.max_columns", 50, "display.width", 200):
+            print(frame.to_string(index=False))
+    return EXIT_OK
+
+
+def cmd_analyze(args: argparse.Namespace) -> int:
+    from .experiments.analysis import analyze
+
+    result = analyze(args.folder, workers=args.workers, tipping=not args.no_tipping, log=print)
+    print(f"analysis: {result.html}")
+    return EXIT_OK
+
+
+COMMANDS = {"run": cmd_run, "validate": cmd_validate, "list": cmd_list, "compare": cmd_compare,
+            "sweep": cmd_sweep, "query": cmd_query, "analyze": cmd_analyze}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

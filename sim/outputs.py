@@ -114,26 +114,27 @@ def git_revision() -> tuple[str | None, bool | None]:
         return None, None
 
 
-def manifest(scenario: Scenario, seeds: Sequence[int], wall_seconds: float,
-             command: Sequence[str] | None) -> dict[str, Any]:
-    """Versions, seeds, parameters' fingerprint and provenance of a run."""
+def environment(packages: Sequence[str] = PACKAGES) -> dict[str, Any]:
+    """procsim, Python and package versions and the git revision: what a result depends on."""
     from . import __version__
 
     versions = {}
-    for name in PACKAGES:
+    for name in packages:
         try:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             versions[name] = None
     rev, dirty = git_revision()
+    return {"procsim": __version__, "python": platform.python_version(), "platform": platform.platform(),
+            "packages": versions, "git_revision": rev, "git_dirty": dirty}
+
+
+def manifest(scenario: Scenario, seeds: Sequence[int], wall_seconds: float,
+             command: Sequence[str] | None) -> dict[str, Any]:
+    """Versions, seeds, parameters' fingerprint and provenance of a run."""
     resolved = scenario.to_yaml()
     return {
-        "procsim": __version__,
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "packages": versions,
-        "git_revision": rev,
-        "git_dirty": dirty,
+        **environment(),
         "scenario": scenario.name,
         "scenario_source": scenario.source,
         "scenario_sha256": hashlib.sha256(resolved.encode()).hexdigest(),

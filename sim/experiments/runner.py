@@ -1,0 +1,244 @@
+"""Running a sweep through any ``concurrent.futures`` executor, resumably.
+
+``run_sweep(sweep, out, executor=...)`` follows the shape of Mesa's planned
+``run_scenarios(scenarios, config, executor=..., store=...)``: the design says what to
+run, the executor where (in this process, a local process pool, or a Dask cluster via
+``Client.get_executor()``), and the folder is the store. Chunks are submitted a few at a
+time, so memory stays flat for any sweep size; workers write their own files, so the
+driver only counts.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import multiprocessing
+import os
+import signal
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import InputError
+from ..outputs import atomic_write_text, environment, to_json
+from . import store
+from .spec import Sweep, resolved_yaml
+from .worker import ChunkReport, ChunkTask, run_chunk
+
+RESERVED = {"key", "point", "replicate", "seed", "label", "status", "error", "outcome", "period"}
+Progress = Callable[[ChunkReport], None]
+
+
+class SweepAborted(Exception):
+    """The sweep stopped before finishing (a worker died, or it was interrupted); resume it."""
+
+
+@dataclass
+class SweepResult:
+    """A finished sweep: where it is, what ran, and how it went."""
+
+    out: Path
+    summary: dict[str, Any]
+    skipped_chunks: int = 0
+    reports: list[ChunkReport] = field(default_factory=list)
+
+    @property
+    def failed(self) -> int:
+        return int(self.summary["failed"])
+
+
+class InlineExecutor(Executor):
+    """Runs each task in this process when submitted: the sequential executor (``--workers 1``)."""
+
+    def submit(self, fn, /, *args, **kwargs) -> Future:  # type: ignore[override]
+        future: Future = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller through the future
+            future.set_exception(exc)
+        return future
+
+
+def _ignore_sigint() -> None:
+    """Workers leave Ctrl-C to the driver, which stops cleanly and says how to resume."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@contextlib.contextmanager
+def make_executor(workers: int | None = None, scheduler: str | None = None) -> Iterator[tuple[Executor, int]]:
+    """The executor for a sweep and how many tasks it runs at once.
+
+    Dask at ``scheduler``; else ``workers`` local processes (default: one per core), or
+    this process alone when ``workers`` is 1.
+    """
+    if scheduler:
+        try:
+            from distributed import Client
+        except ImportError:
+            raise InputError("needs Dask: pip install 'procsim[cluster]'", field="--scheduler") from None
+        try:
+            client = Client(scheduler, timeout="10s")
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise InputError(f"cannot reach the Dask scheduler: {exc}", field="--scheduler") from None
+        try:
+            yield client.get_executor(pure=False), max(sum(client.nthreads().values()), 1)
+        finally:
+            client.close()
+        return
+    workers = workers or os.cpu_count() or 1
+    if workers == 1:
+        yield InlineExecutor(), 1
+        return
+    # forkserver: no fork of a threaded parent; the preload makes each worker start warm.
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["sim.experiments.worker"])
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_ignore_sigint) as pool:
+        yield pool, workers
+
+
+def column_names(paths: list[str]) -> dict[str, str]:
+    """Table column of each swept path: its last part when unambiguous, else the path with underscores."""
+    last = Counter(p.rsplit(".", 1)[-1] for p in paths)
+    out = {}
+    for path in paths:
+        short = path.rsplit(".", 1)[-1]
+        out[path] = short if last[short] == 1 and short not in RESERVED else path.replace(".", "_")
+    return out
+
+
+def tasks(sweep: Sweep, out: Path, skip: set[tuple[int, int]] = frozenset()) -> Iterator[ChunkTask]:
+    """The chunks still to run, in design order."""
+    columns = column_names(sweep.parameters)
+    points = {p.id: p for p in sweep.points}
+    for point_id, block, replicates in sweep.chunks():
+        if (point_id, block) in skip:
+            continue
+        point = points[point_id]
+        yield ChunkTask(str(out), point_id, block, point.label, point.params, columns, replicates,
+                        [sweep.seeds[r] for r in replicates], sweep.base, sweep.source,
+                        sweep.spec.outputs.series, sweep.spec.outputs.every)
+
+
+def manifest(sweep: Sweep, command: list[str] | None) -> dict[str, Any]:
+    """sweep.json: what was asked, enough to resume it and to know what produced it."""
+    return {
+        "sweep": sweep.name,
+        "description": sweep.spec.description,
+        "source": sweep.source,
+        "fingerprint": sweep.fingerprint(),
+        "design": sweep.spec.design.kind,
+        "parameters": column_names(sweep.parameters),
+        "points": [{"id": p.id, "label": p.label, "params": p.params} for p in sweep.points],
+        "seeds": sweep.seeds,
+        "total_runs": sweep.total_runs,
+        "chunks": len(sweep.chunks()),
+        "spec_yaml": resolved_yaml(sweep),
+        "base_scenario": sweep.base,
+        "environment": environment(),
+        "command": command,
+        "created_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    }
+
+
+def prepare(sweep: Sweep, out: Path, *, resume: bool, command: list[str] | None = None) -> set[tuple[int, int]]:
+    """Create the folder (or check it on resume) and return the chunks already done."""
+    existing = out / "sweep.json"
+    if resume:
+        if not existing.is_file():
+            raise InputError("nothing to resume here (no sweep.json); run without --resume first", source=str(out))
+        previous = store.read_manifest(out)
+        if previous.get("fingerprint") != sweep.fingerprint():
+            raise InputError("this folder holds a different sweep (the sweep file, its base scenario or the "
+                             "code's defaults changed); use a new --out", source=str(out))
+        store.clean_partials(out)
+        return store.done_chunks(out)
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise InputError("exists and is not empty; add --resume to finish that sweep, or choose another --out",
+                         source=str(out))
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"cannot create the output folder: {exc.strerror}", source=str(out)) from None
+    atomic_write_text(existing, to_json(manifest(sweep, command)))
+    return set()
+
+
+def run_sweep(sweep: Sweep, out: str | Path, *, executor: Executor | None = None, resume: bool = False,
+              progress: Progress | None = None, command: list[str] | None = None,
+              max_in_flight: int | None = None) -> SweepResult:
+    """Run every chunk not yet done, then compact the results into runs.parquet and series.parquet.
+
+    ``max_in_flight`` bounds the chunks submitted at once (default: twice the executor's
+    slots), which keeps memory flat and lets an interrupted sweep lose little.
+    Raises :class:`SweepAborted` if a worker dies or the run is interrupted: finished
+    chunks stay on disk and ``resume=True`` completes the sweep with identical results.
+    """
+    out = Path(out)
+    start = time.perf_counter()
+    done = prepare(sweep, out, resume=resume, command=command)
+    todo = list(tasks(sweep, out, done))
+    reports: list[ChunkReport] = []
+    with contextlib.ExitStack() as stack:
+        slots = getattr(executor, "_max_workers", None) or 4
+        if executor is None:
+            executor, slots = stack.enter_context(make_executor())
+        limit = max_in_flight or 2 * slots
+        pending: set[Future] = set()
+        queue = iter(todo)
+        try:
+            while True:
+                while len(pending) < limit:
+                    task = next(queue, None)
+                    if task is None:
+                        break
+                    pending.add(executor.submit(run_chunk, task))
+                if not pending:
+                    break
+                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    report = future.result()
+                    reports.append(report)
+                    if progress:
+                        progress(report)
+        except BrokenProcessPool:
+            for future in pending:
+                future.cancel()
+            raise SweepAborted(_aborted_message(out, "a worker process died")) from None
+        except KeyboardInterrupt:
+            for future in pending:
+                future.cancel()
+            raise SweepAborted(_aborted_message(out, "interrupted")) from None
+    runs, _series = store.compact(out)
+    summary = sweep_summary(sweep, runs, time.perf_counter() - start, len(done))
+    atomic_write_text(out / "summary.json", to_json(summary))
+    return SweepResult(out, summary, len(done), reports)
+
+
+def _aborted_message(out: Path, why: str) -> str:
+    done = len(store.done_chunks(out))
+    return (f"sweep stopped ({why}) with {done} chunk(s) complete in {out}; "
+            f"finish it with: procsim sweep ... --out {out} --resume")
+
+
+def sweep_summary(sweep: Sweep, runs: Any, wall_seconds: float, resumed_chunks: int) -> dict[str, Any]:
+    """Counts of runs, failures and outcomes, and the first failures with their parameters."""
+    failed = runs[runs["status"] == "failed"] if len(runs) else runs
+    outcomes = runs["outcome"].dropna().value_counts().to_dict() if len(runs) else {}
+    return {
+        "sweep": sweep.name,
+        "runs": int(len(runs)),
+        "ok": int(len(runs) - len(failed)),
+        "failed": int(len(failed)),
+        "outcomes": {k: int(outcomes.get(k, 0)) for k in ("collapse", "spiral", "equilibrium", "growth")},
+        "failures": [{"key": r.key, "point": int(r.point), "seed": int(r.seed), "error": r.error}
+                     for r in failed.head(20).itertuples()],
+        "resumed_chunks": resumed_chunks,
+        "wall_seconds": round(wall_seconds, 3),
+        "python": sys.version.split()[0],
+    }

@@ -1,0 +1,337 @@
+"""Sweep files: a base scenario, a design over dotted parameters, replicates and outputs.
+
+A design is a grid (full factorial of values or ranges), a list of named what-if
+scenarios, or a sample over bounds (Latin hypercube, Sobol/Saltelli, Morris). ``grid``
+and ``scenarios`` may be combined (every scenario at every grid point). Every design
+point is validated against the base scenario before anything runs, so a bad sweep file
+fails at once with the file and the field named.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import itertools
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from ..errors import InputError
+from ..runner import replicate_seeds
+from ..scenario import (
+    Scenario,
+    _apply_override,
+    _load_raw,
+    _read_yaml,
+    _translate,
+    build_scenario,
+    find_scenario,
+)
+
+SWEEP_FOLDER = Path(__file__).resolve().parent.parent.parent / "scenarios" / "sweeps"
+OUTCOME_NAMES = ("collapse", "spiral", "equilibrium", "growth")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Range(Strict):
+    """Evenly spaced values from ``from`` to ``to`` inclusive."""
+
+    start: float = Field(alias="from")
+    stop: float = Field(alias="to")
+    steps: int = Field(ge=2, le=1000)
+
+    def values(self) -> list[float]:
+        return [round(float(v), 12) for v in np.linspace(self.start, self.stop, self.steps)]
+
+
+class WhatIf(Strict):
+    """One named point of a ``scenarios:`` design."""
+
+    name: str
+    set: dict[str, Any] = Field(default_factory=dict)
+
+
+class Sample(Strict):
+    """A sampled design over numeric bounds ``{path: [low, high]}``."""
+
+    bounds: dict[str, tuple[float, float]]
+    samples: int = Field(64, ge=2, le=1_000_000, description="LHS: points; Sobol: base samples N; Morris: trajectories.")
+    levels: int = Field(4, ge=2, le=100, description="Morris grid levels.")
+    second_order: bool = False
+    seed: int = Field(0, ge=0)
+
+    @field_validator("bounds")
+    @classmethod
+    def _ordered(cls, bounds: dict[str, tuple[float, float]]) -> dict[str, tuple[float, float]]:
+        if not bounds:
+            raise ValueError("give at least one parameter with [low, high]")
+        for path, (lo, hi) in bounds.items():
+            if not lo < hi:
+                raise ValueError(f"{path}: low must be below high, got [{lo}, {hi}]")
+        return bounds
+
+
+class Design(Strict):
+    grid: dict[str, list[Any] | Range] | None = None
+    scenarios: list[WhatIf] | None = None
+    lhs: Sample | None = None
+    sobol: Sample | None = None
+    morris: Sample | None = None
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Design:
+        sampled = [k for k in ("lhs", "sobol", "morris") if getattr(self, k) is not None]
+        if len(sampled) > 1 or (sampled and (self.grid or self.scenarios)):
+            raise ValueError("use one sampled design (lhs, sobol or morris) on its own; grid and scenarios may combine")
+        if not sampled and not self.grid and not self.scenarios:
+            raise ValueError("give a design: grid, scenarios, lhs, sobol or morris")
+        if self.grid:
+            for path, values in self.grid.items():
+                if isinstance(values, list) and not values:
+                    raise ValueError(f"grid.{path}: give at least one value")
+        if self.scenarios:
+            names = [s.name for s in self.scenarios]
+            if len(set(names)) != len(names):
+                raise ValueError("scenarios: names must be unique")
+        return self
+
+    @property
+    def kind(self) -> str:
+        for k in ("lhs", "sobol", "morris"):
+            if getattr(self, k) is not None:
+                return k
+        return "grid" if not self.scenarios else ("scenarios" if not self.grid else "scenarios x grid")
+
+
+class Outputs(Strict):
+    series: Literal["every", "every_k", "final", "none"] = Field(
+        "every_k", description="Per-period market series kept per run: every period, every k-th, the final one, or none.")
+    every: int = Field(4, ge=1, le=10_000, description="k for series: every_k.")
+
+
+class PhaseSpec(Strict):
+    x: str
+    y: str
+    metric: str = "capability_index_final"
+
+
+class TippingSpec(Strict):
+    parameter: str
+    low: float
+    high: float
+    replicates: int = Field(20, ge=2, le=10_000)
+    tolerance: float = Field(0.005, gt=0)
+    outcomes: list[Literal["collapse", "spiral", "equilibrium", "growth"]] = Field(
+        default_factory=lambda: ["spiral", "collapse"], description="Outcomes that count as tipped.")
+    set: dict[str, Any] = Field(default_factory=dict, description="Fixed overrides for the search.")
+
+    @model_validator(mode="after")
+    def _range(self) -> TippingSpec:
+        if not self.low < self.high:
+            raise ValueError(f"low must be below high, got [{self.low}, {self.high}]")
+        return self
+
+
+class DiscoverySpec(Strict):
+    outcome: Literal["collapse", "spiral", "equilibrium", "growth"] = "spiral"
+    threshold: float = Field(0.8, gt=0, le=1, description="Minimum density of the PRIM box.")
+
+
+class AnalysisSpec(Strict):
+    phase: PhaseSpec | None = None
+    tipping: TippingSpec | None = None
+    sensitivity: list[str] = Field(default_factory=lambda: ["joint_value_total", "capability_index_final"])
+    rank_by: list[str] = Field(default_factory=lambda: ["joint_value_total", "supplier_profit_total",
+                                                        "customer_value_total"])
+    discovery: DiscoverySpec | None = None
+
+
+class SweepFile(Strict):
+    name: str = ""
+    description: str = ""
+    base: str = Field(description="Scenario the design varies (bundled name or path).")
+    set: dict[str, Any] = Field(default_factory=dict, description="Overrides applied to every run.")
+    design: Design
+    replicates: int = Field(1, ge=1, le=100_000)
+    seed: int = Field(0, ge=0, le=2**32 - 1)
+    chunk_size: int = Field(25, ge=1, le=100_000, description="Runs per chunk file (seeds of one point).")
+    outputs: Outputs = Field(default_factory=Outputs)
+    analysis: AnalysisSpec = Field(default_factory=AnalysisSpec)
+
+
+@dataclass(frozen=True)
+class Point:
+    """One design point: its id, an optional label and the overrides it applies."""
+
+    id: int
+    label: str
+    params: dict[str, Any]
+
+
+@dataclass
+class Sweep:
+    """A validated sweep: the spec, its base scenario data and every design point."""
+
+    spec: SweepFile
+    source: str
+    base: dict[str, Any]         # the base scenario as written (extends merged) with the sweep's fixed overrides
+    points: list[Point]
+    seeds: list[int]
+    parameters: list[str]        # swept parameter paths, in design order
+    sample_matrix: np.ndarray | None = None  # for sobol/morris: the sampled matrix, in point order
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def total_runs(self) -> int:
+        return len(self.points) * len(self.seeds)
+
+    def chunks(self) -> list[tuple[int, int, list[int]]]:
+        """(point id, block number, replicate indices): seeds of a point in blocks of ``chunk_size``."""
+        size = self.spec.chunk_size
+        blocks = [list(range(i, min(i + size, len(self.seeds)))) for i in range(0, len(self.seeds), size)]
+        return [(p.id, b, reps) for p in self.points for b, reps in enumerate(blocks)]
+
+    def scenario(self, point: Point) -> Scenario:
+        """The scenario of one design point (already validated when the sweep loaded)."""
+        raw = copy.deepcopy(self.base)
+        for path, value in point.params.items():
+            _apply_override(raw, path, value)
+        return build_scenario(raw, source=f"{self.source} point {point.id}")
+
+    def fingerprint(self) -> str:
+        """A hash of everything that determines the results (for --resume checks)."""
+        resolved = build_scenario(copy.deepcopy(self.base), source=self.source).to_yaml_dict()  # code defaults too
+        data = {"spec": self.spec.model_dump(mode="json", by_alias=True), "base": resolved,
+                "points": [(p.id, p.label, p.params) for p in self.points], "seeds": self.seeds}
+        return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def find_sweep(name_or_path: str | Path) -> Path:
+    path = Path(name_or_path)
+    if path.is_file():
+        return path.resolve()
+    for candidate in (Path.cwd() / "scenarios" / "sweeps" / f"{name_or_path}.yaml", SWEEP_FOLDER / f"{name_or_path}.yaml"):
+        if candidate.is_file():
+            return candidate.resolve()
+    known = sorted(p.stem for p in SWEEP_FOLDER.glob("*.yaml")) if SWEEP_FOLDER.is_dir() else []
+    raise InputError(f"no sweep file or bundled sweep named {str(name_or_path)!r}"
+                     + (f"; bundled: {', '.join(known)}" if known else ""), source=str(name_or_path))
+
+
+def load_sweep(name_or_path: str | Path) -> Sweep:
+    """Read and validate a sweep file, expanding and checking every design point."""
+    path = find_sweep(name_or_path)
+    raw = _read_yaml(path)
+    raw.setdefault("name", path.stem)
+    source = str(path)
+    try:
+        spec = SweepFile.model_validate(raw)
+    except ValidationError as exc:
+        field, msg = _translate(exc, SweepFile, "")[0]
+        raise InputError(msg, source=source, field=field) from None
+    try:
+        base_path = find_scenario(spec.base, relative_to=path.parent)
+    except InputError as exc:
+        raise InputError(exc.message, source=source, field="base") from None
+    base = _load_raw(base_path)
+    for key, value in spec.set.items():
+        _apply_override(base, key, value)
+    try:
+        # Validate, but keep the raw mapping: a style set by a design point must fill the
+        # levers the base left blank, as `procsim run --set` does.
+        build_scenario(copy.deepcopy(base), source=str(base_path))
+    except InputError as exc:
+        raise InputError(exc.message, source=source, field=f"set.{exc.field}" if exc.field else "set") from None
+    points, parameters, matrix = expand(spec.design)
+    sweep = Sweep(spec, source, base, points, replicate_seeds(spec.seed, spec.replicates), parameters, matrix)
+    _check_points(sweep)
+    if spec.analysis.tipping is not None:
+        _check_paths(sweep, {spec.analysis.tipping.parameter: spec.analysis.tipping.low, **spec.analysis.tipping.set},
+                     "analysis.tipping")
+    return sweep
+
+
+def expand(design: Design) -> tuple[list[Point], list[str], np.ndarray | None]:
+    """All design points in a fixed order, the swept parameters, and a sample matrix if sampled."""
+    if design.kind in ("lhs", "sobol", "morris"):
+        sample = getattr(design, design.kind)
+        names = list(sample.bounds)
+        matrix = _sample(design.kind, sample)
+        points = [Point(i, "", {n: float(v) for n, v in zip(names, row, strict=True)}) for i, row in enumerate(matrix)]
+        return points, names, matrix
+    grid = {path: (values.values() if isinstance(values, Range) else list(values)) for path, values in (design.grid or {}).items()}
+    whatifs = design.scenarios or [WhatIf(name="", set={})]
+    points = []
+    for whatif in whatifs:
+        for combo in itertools.product(*grid.values()):
+            params = {**whatif.set, **dict(zip(grid, combo, strict=True))}
+            points.append(Point(len(points), whatif.name, params))
+    parameters = list(dict.fromkeys([p for w in whatifs for p in w.set] + list(grid)))
+    return points, parameters, None
+
+
+def _sample(kind: str, sample: Sample) -> np.ndarray:
+    names = list(sample.bounds)
+    bounds = np.array([sample.bounds[n] for n in names], dtype=float)
+    problem = {"num_vars": len(names), "names": names, "bounds": bounds.tolist()}
+    if kind == "lhs":
+        from scipy.stats import qmc
+
+        unit = qmc.LatinHypercube(d=len(names), seed=sample.seed).random(sample.samples)
+        return qmc.scale(unit, bounds[:, 0], bounds[:, 1])
+    if kind == "sobol":
+        from SALib.sample import sobol
+
+        return sobol.sample(problem, sample.samples, calc_second_order=sample.second_order, seed=sample.seed)
+    from SALib.sample import morris
+
+    return morris.sample(problem, sample.samples, num_levels=sample.levels, seed=sample.seed)
+
+
+def _check_points(sweep: Sweep) -> None:
+    """Validate every point against the base scenario; name the design field that is wrong."""
+    seen: set[str] = set()
+    for point in sweep.points:
+        key = json.dumps(point.params, sort_keys=True, default=str)
+        if key in seen:
+            continue
+        seen.add(key)
+        try:
+            sweep.scenario(point)
+        except InputError as exc:
+            where = next((p for p in point.params if exc.field and (exc.field == p or exc.field.endswith(p.split(".", 1)[-1]))),
+                         exc.field)
+            label = f" ({point.label})" if point.label else ""
+            raise InputError(f"{exc.message} (design point {point.id}{label}: {point.params})", source=sweep.source,
+                             field=f"design.{where}") from None
+
+
+def _check_paths(sweep: Sweep, params: dict[str, Any], field: str) -> None:
+    try:
+        sweep.scenario(Point(-1, "", params))
+    except InputError as exc:
+        raise InputError(exc.message, source=sweep.source, field=f"{field}.{exc.field}") from None
+
+
+def resolved_yaml(sweep: Sweep) -> str:
+    return yaml.safe_dump(sweep.spec.model_dump(mode="json", by_alias=True, exclude_none=True), sort_keys=False)
+
+
+def sweep_from_manifest(manifest: dict[str, Any]) -> Sweep:
+    """The sweep a folder was run with, rebuilt from its sweep.json (the sweep file may have moved)."""
+    spec = SweepFile.model_validate(yaml.safe_load(manifest["spec_yaml"]))
+    points = [Point(p["id"], p["label"], p["params"]) for p in manifest["points"]]
+    _, parameters, matrix = expand(spec.design)
+    return Sweep(spec, manifest["source"], manifest["base_scenario"], points, list(manifest["seeds"]),
+                 list(manifest["parameters"]) or parameters, matrix)
