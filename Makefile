@@ -6,7 +6,7 @@ BIN     := $(VENV)/bin
 PY      := $(BIN)/python
 EXTRAS  ?= test
 
-.PHONY: demo test setup clean-venv benchmark docs
+.PHONY: demo test setup clean-venv benchmark benchmark-sweep docs
 
 $(PY):
 	"$$(scripts/find-python)" -m venv $(VENV)
@@ -27,6 +27,9 @@ test: setup
 
 benchmark: setup
 	$(PY) benchmarks/bench_model.py
+
+benchmark-sweep: setup
+	$(PY) benchmarks/bench_sweep.py
 
 docs: setup
 	$(PY) -m sim.schema_doc > docs/scenarios.md
