@@ -3,7 +3,8 @@
 Bisection on the share of replicates that tip (spiral or collapse by default), with the
 same seeds at every value (common random numbers), until the bracket is narrower than
 the tolerance. A logistic curve fitted to every evaluation gives the 50% point, and a
-bootstrap over replicates gives its 95% interval.
+bootstrap over replicates its 95% interval, widened to the final bracket when the
+outcomes are perfectly separated (then the bootstrap alone would have no width).
 """
 
 from __future__ import annotations
@@ -91,6 +92,9 @@ def find_tipping(sweep: Sweep, spec: TippingSpec, executor: Executor,
             lo = mid
     frame = pd.DataFrame(rows)
     estimate, ci = logistic_midpoint(frame, (spec.low, spec.high), np.random.default_rng(sweep.spec.seed))
+    # When every replicate agrees at every value the bootstrap interval has no width, yet the
+    # flip is only known to lie within the final bracket: report the wider of the two.
+    ci = (min(ci[0], lo), max(ci[1], hi))
     return TippingPoint(spec.parameter, True, (lo, hi), estimate, ci, frame,
                         f"flips between {lo:.4g} and {hi:.4g}", increasing)
 
