@@ -2,7 +2,9 @@
 
 One list of panels describes what is drawn; ``draw`` renders it for a single run, for
 replicates (median and 10-90% band) or for two scenarios side by side, so the three
-kinds of output always show the same charts in the same places.
+kinds of output always show the same charts in the same places. Figures are built as
+``matplotlib.figure.Figure`` objects, not through pyplot, so the library needs no GUI
+backend, never changes the caller's, and shows inline in notebooks.
 """
 
 from __future__ import annotations
@@ -10,15 +12,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import matplotlib
-
-matplotlib.use("Agg")  # files only; never needs a display
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.ticker import FuncFormatter, PercentFormatter  # noqa: E402
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, PercentFormatter
 
 PALETTE = {
     "quality": "#1f77b4", "innovation": "#9467bd", "support": "#2ca02c", "sales_coverage": "#ff7f0e",
@@ -71,7 +69,7 @@ def _money(currency: str) -> FuncFormatter:
     return formatter
 
 
-def _style(ax: plt.Axes, panel: Panel, currency: str, band: tuple[float, float]) -> None:
+def _style(ax: Axes, panel: Panel, currency: str, band: tuple[float, float]) -> None:
     ax.set_title(panel.title, fontsize=10, loc="left")
     ax.set_xlabel("period")
     ax.grid(alpha=0.3)
@@ -86,14 +84,14 @@ def _style(ax: plt.Axes, panel: Panel, currency: str, band: tuple[float, float])
     ax.legend(fontsize=7, loc="best", frameon=False)
 
 
-def _markers(ax: plt.Axes, marks: Sequence[tuple[int, str]]) -> None:
+def _markers(ax: Axes, marks: Sequence[tuple[int, str]]) -> None:
     for i, (period, label) in enumerate(marks):
         ax.axvline(period, color="#555555", lw=0.8, ls=":")
         ax.annotate(label, (period, 0.99 - 0.3 * i), xycoords=("data", "axes fraction"), fontsize=7, rotation=90,
                     va="top", ha="right", color="#555555")
 
 
-def draw(panel: Panel, ax: plt.Axes, *, single: pd.DataFrame | None = None,
+def draw(panel: Panel, ax: Axes, *, single: pd.DataFrame | None = None,
          runs: Sequence[pd.DataFrame] = (), pair: Sequence[tuple[str, pd.DataFrame]] = (),
          currency: str = "", band: tuple[float, float] = (0.4, 0.6),
          marks: Sequence[tuple[int, str]] = ()) -> None:
@@ -120,7 +118,8 @@ def draw(panel: Panel, ax: plt.Axes, *, single: pd.DataFrame | None = None,
 
 
 def panel_figure(panel: Panel, **kwargs) -> Figure:
-    fig, ax = plt.subplots(figsize=(7.5, 4.0), dpi=110)
+    fig = Figure(figsize=(7.5, 4.0), dpi=110)
+    ax = fig.subplots()
     fig.subplots_adjust(left=0.11, right=0.97, top=0.91, bottom=0.13)
     draw(panel, ax, **kwargs)
     return fig
@@ -128,7 +127,8 @@ def panel_figure(panel: Panel, **kwargs) -> Figure:
 
 def overview_figure(title: str, **kwargs) -> Figure:
     """All panels on one page (a slide-ready overview)."""
-    fig, axes = plt.subplots(2, 4, figsize=(18, 8.2), dpi=100)
+    fig = Figure(figsize=(18, 8.2), dpi=100)
+    axes = fig.subplots(2, 4)
     fig.subplots_adjust(left=0.05, right=0.99, top=0.9, bottom=0.07, wspace=0.28, hspace=0.38)
     for ax, panel in zip(axes.flat, PANELS, strict=False):
         draw(panel, ax, **kwargs)
@@ -139,7 +139,8 @@ def overview_figure(title: str, **kwargs) -> Figure:
 
 def outcome_counts_figure(counts: dict[str, int]) -> Figure:
     colors = {"collapse": "#d62728", "spiral": "#ff7f0e", "equilibrium": "#1f77b4", "growth": "#2ca02c"}
-    fig, ax = plt.subplots(figsize=(6, 3.2), dpi=110)
+    fig = Figure(figsize=(6, 3.2), dpi=110)
+    ax = fig.subplots()
     names = list(counts)
     ax.bar(names, [counts[n] for n in names], color=[colors[n] for n in names])
     for x, n in enumerate(names):
@@ -152,4 +153,5 @@ def outcome_counts_figure(counts: dict[str, int]) -> Figure:
 
 
 def close(fig: Figure) -> None:
-    plt.close(fig)
+    """Release a figure's drawing buffers (figures here are never registered with pyplot)."""
+    fig.clear()
