@@ -82,18 +82,30 @@ def _publishable(folder: Path) -> None:
         path.chmod((0o777 if path.is_dir() else 0o666) & ~mask)
 
 
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write a single file through a temporary name and a rename."""
+@contextlib.contextmanager
+def atomic_path(path: Path) -> Iterator[Path]:
+    """Yield a temporary path beside ``path`` that replaces it (by rename) if the block succeeds.
+
+    Readers see the old file or the complete new one, never a half-written file; a failed
+    or killed write leaves at most a hidden ``.<name>.*.tmp`` file.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    tmp = Path(name)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
+        yield tmp
+        tmp.chmod(0o666 & ~_umask())  # mkstemp files are private; give the user's usual permissions
         os.replace(tmp, path)
     except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
+        tmp.unlink(missing_ok=True)
         raise
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write a single text file through a temporary name and a rename."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8", newline="\n")
 
 
 def to_json(data: Any) -> str:

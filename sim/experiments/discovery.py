@@ -11,8 +11,6 @@ from __future__ import annotations
 import contextlib
 import io
 import logging
-import os
-import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..outputs import atomic_path
 from .spec import OUTCOME_NAMES
 
 
@@ -81,17 +80,10 @@ def discover(runs: pd.DataFrame, parameters: list[str], outcome: str, threshold:
     if y.all() or not y.any():
         raise DiscoveryUnavailable(f"every run or no run ended in {outcome}; nothing to discover")
     export = folder / "ema_results.tar.gz"
-    folder.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".ema_results.", suffix=".tar.gz", dir=folder)
-    os.close(fd)
-    try:
-        with _quiet_workbench():
-            for name in outcomes:
-                ScalarOutcome(name)  # the workbench saves only outcomes it knows by name
-            save_results((experiments, outcomes), tmp)
-        os.replace(tmp, export)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+    with atomic_path(export) as tmp, _quiet_workbench():
+        for name in outcomes:
+            ScalarOutcome(name)  # the workbench saves only outcomes it knows by name
+        save_results((experiments, outcomes), str(tmp))
     x = experiments[parameters]
     with _quiet_workbench():
         finder = prim.Prim(x, y)

@@ -16,8 +16,6 @@ killed sweep loses at most the chunks in flight and ``--resume`` redoes only tho
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -25,6 +23,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ..errors import InputError
+from ..outputs import atomic_path
 
 CHUNKS = "chunks"
 
@@ -35,27 +34,9 @@ def chunk_paths(out: Path, point: int, block: int) -> tuple[Path, Path]:
 
 
 def write_parquet_atomic(frame: pd.DataFrame, path: Path) -> None:
-    """Write a Parquet file under a temporary name in the same folder, then rename it into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        table = pa.Table.from_pandas(frame, preserve_index=False)
-        pq.write_table(table, tmp, compression="zstd")
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+    """Write a zstd Parquet file under a temporary name in the same folder, then rename it into place."""
+    with atomic_path(path) as tmp:
+        pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), tmp, compression="zstd")
 
 
 def done_chunks(out: Path) -> set[tuple[int, int]]:
