@@ -99,6 +99,8 @@ class ProcurementModel(mesa.Model):
         self.recorder = Recorder(self, record_agents_every)
         self.datacollector = self.recorder  # Mesa's DataCollector API, vectorised
         self.events: list[tuple[int, str]] = []  # (period, plain-language event) for reports
+        # The negotiation game: a procurement team's demanded level replaces the demand formula.
+        self.demand_override: float | None = None
         del st
 
     # ------------------------------------------------------------------ set-up
@@ -278,6 +280,8 @@ class ProcurementModel(mesa.Model):
             levers, perceived_value=st.perceived_value[idx], price=st.price[idx],
             market_success=st.market_success[idx], supplier_margin=st.margin[s], best_peer_discount=peers,
         )
+        if self.demand_override is not None:
+            st.demand[idx] = demand = np.full(len(idx), self.demand_override)
         discount, gift, perceived = st.discount[idx], st.gift[idx], st.perceived_value[idx]
         level = discount + gift
         # Buyer's reservation: the concession that would make staying as good as its best alternative.

@@ -27,8 +27,9 @@ def negotiate(name: str, ctx: NegotiationContext):
     return strategy.settle(ctx, settled)
 
 
-def test_registry_has_the_six_supplier_strategies_and_four_styles():
-    assert set(SUPPLIER_STRATEGIES) == {"concede", "hold", "value_trade", "reciprocal", "boulware", "conceder"}
+def test_registry_has_the_six_supplier_strategies_the_game_and_four_styles():
+    assert set(SUPPLIER_STRATEGIES) == {"concede", "hold", "value_trade", "reciprocal", "boulware", "conceder",
+                                        "played"}
     assert set(PROCUREMENT_STYLES) == {"cost_down", "value_based", "partnership", "opportunist"}
     for cls in [*SUPPLIER_STRATEGIES.values(), *PROCUREMENT_STYLES.values()]:
         assert summary(cls) and len(summary(cls)) < 120
@@ -108,3 +109,22 @@ class TestProcurementStyles:
         assert s["cost_down"]["savings_target"] > s["value_based"]["savings_target"] == 0
         assert e["partnership"] == max(e.values())
         assert s["opportunist"]["financials_pressure"] == max(v["financials_pressure"] for v in s.values())
+
+
+def test_played_answers_as_the_team_decides():
+    """The game's supplier: a discount adds to the discount, value trade to the gift, hold keeps the price."""
+    from sim.strategies import SUPPLIER_STRATEGIES
+
+    played = SUPPLIER_STRATEGIES["played"]()
+    ctx = context(1, level=np.array([0.05]), discount=np.array([0.05]), demand=np.array([0.2]))
+    played.decide("discount", 0.03)
+    deal = played.settle(ctx, settle_offers(played.offers(ctx), ctx.demand))
+    assert deal.discount == pytest.approx([0.08]) and deal.gift == pytest.approx([0.0])
+    played.decide("value_trade", 0.03)
+    deal = played.settle(ctx, settle_offers(played.offers(ctx), ctx.demand))
+    assert deal.discount == pytest.approx([0.05]) and deal.gift == pytest.approx([0.03])
+    played.decide("hold", 0.5)
+    deal = played.settle(ctx, settle_offers(played.offers(ctx), ctx.demand))
+    assert deal.discount == pytest.approx([0.05]) and deal.visibility[0] > ctx.visibility[0]
+    with pytest.raises(ValueError, match="answer"):
+        played.decide("bribe", 0.1)

@@ -87,3 +87,30 @@ class Conceder(_TimeCurve):
 
     name = "conceder"
     default_exponent = 5.0
+
+
+class Played(SupplierStrategy):
+    """Answers as a workshop team decides at each renewal: grant a discount, trade value, or hold."""
+
+    name = "played"
+    ANSWERS = ("discount", "value_trade", "hold")
+
+    def __init__(self) -> None:
+        self.answer = "hold"
+        self.amount = 0.0  # concession added this renewal, as a share of list price
+
+    def decide(self, answer: str, amount: float = 0.0) -> None:
+        """Set the team's answer for the next renewals: an answer from ``ANSWERS`` and the points it adds."""
+        if answer not in self.ANSWERS:
+            raise ValueError(f"answer must be one of {', '.join(self.ANSWERS)}, got {answer!r}")
+        if not 0.0 <= amount <= 1.0:
+            raise ValueError(f"amount is a share of list price between 0 and 1, got {amount}")
+        self.answer, self.amount = answer, 0.0 if answer == "hold" else float(amount)
+
+    def offers(self, ctx: NegotiationContext) -> np.ndarray:
+        return ctx.level + self.amount
+
+    def settle(self, ctx: NegotiationContext, level: np.ndarray) -> Settlement:
+        return self._settlers[self.answer].settle(ctx, level)
+
+    _settlers = {"discount": Concede(), "value_trade": ValueTrade(), "hold": Hold()}
