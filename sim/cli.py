@@ -101,7 +101,22 @@ def build_parser() -> Parser:
     analyze.add_argument("folder", type=Path)
     analyze.add_argument("--workers", type=positive_int, help="processes for the tipping-point search")
     analyze.add_argument("--no-tipping", action="store_true", help="skip the tipping-point search (it runs new simulations)")
+
+    for name, text in (("dashboard", "the live workshop dashboard in a browser (levers, play, side by side)"),
+                       ("game", "the negotiation game for workshops (the dashboard's game tab)")):
+        web = sub.add_parser(name, help=text)
+        web.add_argument("scenario", nargs="?", default="procurement_squeeze", help="scenario to start with")
+        web.add_argument("--port", type=port_int, default=8765, help="port (default 8765)")
+        web.add_argument("--host", default="127.0.0.1", help="address to serve on (default 127.0.0.1: this machine "
+                         "only; 0.0.0.0 lets the room's laptops connect)")
     return parser
+
+
+def port_int(text: str) -> int:
+    value = seed_int(text)
+    if not 0 < value < 65536:
+        raise argparse.ArgumentTypeError(f"must be a port between 1 and 65535, got {value}")
+    return value
 
 
 def _overrides(items: Sequence[str], periods: int | None = None, seed: int | None = None) -> dict[str, Any]:
@@ -290,8 +305,27 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_dashboard(args: argparse.Namespace) -> int:
+    """Serve the dashboard (or the game tab) with solara on host:port until Ctrl-C."""
+    import subprocess
+
+    from .scenario import load_scenario
+
+    load_scenario(args.scenario)  # a bad name fails here, with exit code 2
+    env = {**os.environ, "PROCSIM_SCENARIO": args.scenario, "PROCSIM_VIEW": args.command}
+    url = f"http://{'127.0.0.1' if args.host == '0.0.0.0' else args.host}:{args.port}/"
+    print(f"procsim {args.command}: open {url} (Ctrl-C to stop)", flush=True)
+    command = [sys.executable, "-m", "solara", "run", "sim.dashboard.app", "--host", args.host, "--port",
+               str(args.port), "--production", "--no-open", "--log-level", "warning"]
+    try:
+        return subprocess.call(command, env=env)
+    except KeyboardInterrupt:
+        return EXIT_OK
+
+
 COMMANDS = {"run": cmd_run, "validate": cmd_validate, "list": cmd_list, "compare": cmd_compare,
-            "sweep": cmd_sweep, "query": cmd_query, "analyze": cmd_analyze}
+            "sweep": cmd_sweep, "query": cmd_query, "analyze": cmd_analyze, "dashboard": cmd_dashboard,
+            "game": cmd_dashboard}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

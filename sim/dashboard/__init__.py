@@ -1,0 +1,5 @@
+"""The workshop dashboard and negotiation game (``procsim dashboard``, ``procsim game``).
+
+Built on solara (the stack under Mesa's SolaraViz) with one Mesa model per browser
+session; see docs/workshop.md for why we do not use SolaraViz's own controller.
+"""
