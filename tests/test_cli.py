@@ -143,3 +143,13 @@ def test_the_installed_command_and_python_dash_m_work_from_a_shell(tmp_path):
     assert bad.returncode == 2 and "periods" in bad.stderr and "Traceback" not in bad.stderr
     version = subprocess.run([Path(sys.executable).parent / "procsim", "--version"], capture_output=True, text=True)
     assert version.returncode == 0 and version.stdout.startswith("procsim ")
+
+
+def test_dashboard_and_game_reject_bad_input_before_serving(capsys):
+    assert main(["dashboard", "no_such_scenario"]) == 2
+    err = capsys.readouterr().err
+    assert "no_such_scenario" in err and err.count("\n") == 1
+    with pytest.raises(SystemExit) as exit_info:
+        main(["game", "--port", "70000"])
+    assert exit_info.value.code == 2
+    assert "port" in capsys.readouterr().err
