@@ -16,6 +16,7 @@ import multiprocessing
 import os
 import signal
 import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -95,11 +96,19 @@ def make_executor(workers: int | None = None, scheduler: str | None = None) -> I
     if workers == 1:
         yield InlineExecutor(), 1
         return
-    # forkserver: no fork of a threaded parent; the preload makes each worker start warm.
+    with ProcessPoolExecutor(max_workers=workers, mp_context=_start_method(), initializer=_ignore_sigint) as pool:
+        pool.submit(os.getpid).result()  # start every worker now, before the caller starts any thread
+        yield pool, workers
+
+
+def _start_method() -> multiprocessing.context.BaseContext:
+    """fork while this process has one thread: workers start at once with procsim already imported
+    (importing Mesa alone takes over a second); otherwise forkserver, never a fork of a threaded process."""
+    if "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["sim.experiments.worker"])
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_ignore_sigint) as pool:
-        yield pool, workers
+    return context
 
 
 def column_names(paths: list[str]) -> dict[str, str]:
