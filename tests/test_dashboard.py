@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import threading
 
 import pandas as pd
 import pytest
@@ -16,6 +17,7 @@ from sim.dashboard.app import Dashboard, Page, charts  # noqa: E402
 from sim.dashboard.game import Game, NegotiationGame  # noqa: E402
 from sim.dashboard.phase import PHASES, phase_of  # noqa: E402
 from sim.dashboard.session import Simulation  # noqa: E402
+from sim.model import ProcurementModel  # noqa: E402
 
 
 def html_of(rc) -> list[str]:
@@ -62,6 +64,44 @@ def test_two_sessions_have_independent_models():
     _b2, rc2 = solara.render(Dashboard(), handle_error=False)
     rc1.find(v.Btn, children=["Run 10"]).widget.click()
     assert "period 10" in status(rc1) and "not started" in status(rc2)
+
+
+def test_pause_in_the_middle_of_a_period_lets_it_finish(monkeypatch):
+    """Pause lands while a period is half computed: that period completes and the model can go on.
+
+    (solara's default thread cancel raised inside Mesa's event loop here and froze the model.)
+    """
+    mid, resume, done = threading.Event(), threading.Event(), threading.Event()
+    sims: list[Simulation] = []
+    create, renew = Simulation.create.__func__, ProcurementModel.renew_contracts
+    calls: list[int] = []
+
+    def renew_and_wait_once(self, *args, **kwargs):
+        calls.append(self.period)
+        if len(calls) != 3:
+            return renew(self, *args, **kwargs)
+        mid.set()
+        assert resume.wait(10)
+        try:
+            return renew(self, *args, **kwargs)
+        finally:
+            done.set()
+
+    monkeypatch.setattr(Simulation, "create", classmethod(lambda cls, *a, **k: sims.append(create(cls, *a, **k))
+                                                          or sims[-1]))
+    monkeypatch.setattr(ProcurementModel, "renew_contracts", renew_and_wait_once)
+    _box, rc = solara.render(Dashboard(), handle_error=False)
+    rc.find(v.Btn, children=["Play"]).widget.click()
+    assert mid.wait(20)
+    rc.find(v.Btn, children=["Pause"]).widget.click()  # while the third period is half done
+    resume.set()
+    assert done.wait(10)
+    sim = sims[-1]
+    with sim.lock:  # the period in flight has been published
+        assert sim.models[0].period == sim.frames[0].period == 3
+    sim.step(1)
+    assert sim.models[0].period == sim.frames[0].period == 4
+    assert len(sim.frames[0].series) == 4
 
 
 def test_side_by_side_runs_both_strategies_on_the_same_seed():

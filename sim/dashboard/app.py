@@ -8,6 +8,7 @@ when you press Setup, and the page says so while a changed lever is waiting.
 from __future__ import annotations
 
 import os
+import threading
 import time
 from typing import Any
 
@@ -157,9 +158,11 @@ def Dashboard():
         sim.step(n)
         version.set(version.value + 1)
 
-    def play_loop() -> None:
+    def play_loop(cancel: threading.Event) -> None:
+        # Stops between periods only: solara's default (intrusive) cancel raises inside whatever
+        # line runs, and a Pause landing inside Mesa's event loop left the model unable to step.
         start, steps = time.perf_counter(), 0
-        while playing.value and sim.running:
+        while playing.value and sim.running and not cancel.is_set():
             tick = time.perf_counter()
             sim.step(1)
             steps += 1
@@ -170,7 +173,7 @@ def Dashboard():
             measured.set(f"played {steps} periods at {rate:.1f} periods/s")
         playing.set(False)
 
-    solara.use_thread(play_loop, dependencies=[playing.value, id(sim)])
+    solara.use_thread(play_loop, dependencies=[playing.value, id(sim)], intrusive_cancel=False)
 
     version.value  # noqa: B018 - reading it subscribes this component to every step
     frames = sim.frames
