@@ -109,7 +109,16 @@ def build_parser() -> Parser:
         web.add_argument("--port", type=port_int, default=8765, help="port (default 8765)")
         web.add_argument("--host", default="127.0.0.1", help="address to serve on (default 127.0.0.1: this machine "
                          "only; 0.0.0.0 lets the room's laptops connect)")
+        if name == "game":
+            web.add_argument("--rounds", type=game_rounds, default=6, help="contract cycles per game, 1-40 (default 6)")
     return parser
+
+
+def game_rounds(text: str) -> int:
+    value = positive_int(text)
+    if value > 40:
+        raise argparse.ArgumentTypeError(f"must be between 1 and 40, got {value}")
+    return value
 
 
 def port_int(text: str) -> int:
@@ -312,7 +321,8 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
     from .scenario import load_scenario
 
     load_scenario(args.scenario)  # a bad name fails here, with exit code 2
-    env = {**os.environ, "PROCSIM_SCENARIO": args.scenario, "PROCSIM_VIEW": args.command}
+    env = {**os.environ, "PROCSIM_SCENARIO": args.scenario, "PROCSIM_VIEW": args.command,
+           "PROCSIM_ROUNDS": str(getattr(args, "rounds", 6))}
     url = f"http://{'127.0.0.1' if args.host == '0.0.0.0' else args.host}:{args.port}/"
     print(f"procsim {args.command}: open {url} (Ctrl-C to stop)", flush=True)
     command = [sys.executable, "-m", "solara", "run", "sim.dashboard.app", "--host", args.host, "--port",

@@ -153,3 +153,7 @@ def test_dashboard_and_game_reject_bad_input_before_serving(capsys):
         main(["game", "--port", "70000"])
     assert exit_info.value.code == 2
     assert "port" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_info:
+        main(["game", "--rounds", "41"])
+    assert exit_info.value.code == 2
+    assert "--rounds: must be between 1 and 40" in capsys.readouterr().err

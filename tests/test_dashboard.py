@@ -160,6 +160,14 @@ def test_the_game_page_plays_rounds_to_the_debrief():
     assert any("round-log" in t for t in html_of(rc))
 
 
+def test_the_game_starts_with_the_facilitators_scenario_and_rounds():
+    """`procsim game hold_the_line --rounds 2` opens on that game."""
+    _box, rc = solara.render(Game("hold_the_line", 2), handle_error=False)
+    assert rc.find(v.CardTitle, children=["Round 1 of 2"])
+    assert rc.find(v.Select, label="Scenario").widget.v_model == "hold_the_line"
+    assert next(w for w in rc.find(v.TextField).widgets if w.label.startswith("Rounds")).v_model == "2"
+
+
 def test_bad_game_input_is_a_message_not_a_crash():
     with pytest.raises(ValueError, match="rounds"):
         NegotiationGame.start("procurement_squeeze", rounds=0)

@@ -24,6 +24,7 @@ from .session import LEVERS, Frame, Simulation
 
 DEFAULT_SCENARIO = os.environ.get("PROCSIM_SCENARIO", "procurement_squeeze")
 START_VIEW = os.environ.get("PROCSIM_VIEW", "dashboard")
+GAME_ROUNDS = int(os.environ.get("PROCSIM_ROUNDS", "6"))
 PLAYABLE = sorted(s for s in SUPPLIER_STRATEGIES if s != "played")
 DASHES = ("", "5 3")
 CAPABILITY_COLORS = {"quality": "#1f77b4", "innovation": "#9467bd", "support": "#2ca02c", "sales_coverage": "#ff7f0e"}
@@ -222,4 +223,4 @@ def Page():
         with solara.lab.Tab("Dashboard"):
             Dashboard()
         with solara.lab.Tab("Negotiation game"):
-            Game()
+            Game(DEFAULT_SCENARIO, GAME_ROUNDS)

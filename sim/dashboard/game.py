@@ -179,11 +179,12 @@ class NegotiationGame:
 
 
 @solara.component
-def Game():
-    scenario_name = solara.use_reactive("procurement_squeeze")
-    rounds = solara.use_reactive(6)
+def Game(scenario: str = "procurement_squeeze", rounds: int = 6):
+    """The game tab, starting with ``scenario`` and ``rounds`` (the facilitator can change both)."""
+    scenario_name = solara.use_reactive(scenario)
+    rounds = solara.use_reactive(rounds)
     seed = solara.use_reactive(1)
-    current = solara.use_reactive(solara.use_memo(lambda: NegotiationGame.start("procurement_squeeze", 6, 1), []))
+    current = solara.use_reactive(solara.use_memo(lambda: NegotiationGame.start(scenario, rounds.value, 1), []))
     game: NegotiationGame = current.value
     demand = solara.use_reactive(0.10)
     answer = solara.use_reactive("discount")
