@@ -12,8 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-WIDTH, HEIGHT = 340, 170
-LEFT, RIGHT, TOP, BOTTOM = 44, 8, 22, 20
+WIDTH, HEIGHT = 340, 184
+LEFT, RIGHT, TOP, BOTTOM = 44, 8, 44, 20  # TOP: the title and two rows of legend, above the data
+LEGEND_ROW = 11
 
 
 @dataclass(frozen=True)
@@ -73,16 +74,20 @@ def line_chart(title: str, lines: Sequence[Line], *, periods: int, unit: str = "
         yy = y(np.array(value))
         parts.append(f'<line x1="{LEFT}" x2="{LEFT + w}" y1="{yy:.1f}" y2="{yy:.1f}" stroke="#e5e7eb"/>'
                      f'<text x="{LEFT - 4}" y="{yy + 3:.1f}" text-anchor="end" fill="#6b7280">{_fmt(value, unit)}</text>')
-    parts.append(f'<text x="{LEFT}" y="{HEIGHT - 5}" fill="#6b7280">0</text>'
-                 f'<text x="{LEFT + w}" y="{HEIGHT - 5}" text-anchor="end" fill="#6b7280">period {periods - 1}</text>')
-    legend_x = LEFT + 4
+    parts.append(f'<text x="{LEFT}" y="{HEIGHT - 5}" fill="#6b7280">period 1</text>'
+                 f'<text x="{LEFT + w}" y="{HEIGHT - 5}" text-anchor="end" fill="#6b7280">period {periods}</text>')
+    legend_x, legend_y = LEFT, 18
     for line, v in zip(lines, values, strict=True):
         if len(v):
             pts = " ".join(f"{a:.1f},{b:.1f}" for a, b in zip(x(np.arange(len(v))), y(np.nan_to_num(v, nan=lo)), strict=True))
             dash = f' stroke-dasharray="{line.dash}"' if line.dash else ""
             parts.append(f'<polyline fill="none" stroke="{line.color}" stroke-width="1.8"{dash} points="{pts}"/>')
-        parts.append(f'<rect x="{legend_x}" y="{TOP + 2}" width="8" height="3" fill="{line.color}"/>'
-                     f'<text x="{legend_x + 11}" y="{TOP + 7}" fill="#374151">{html.escape(line.label)}</text>')
-        legend_x += 14 + 5.6 * len(line.label)
+        item = 14 + 5.6 * len(line.label)
+        if legend_x + item > LEFT + w and legend_x > LEFT:  # wrap to the next legend row
+            legend_x, legend_y = LEFT, legend_y + LEGEND_ROW
+        parts.append(f'<line x1="{legend_x}" x2="{legend_x + 12}" y1="{legend_y + 4}" y2="{legend_y + 4}" '
+                     f'stroke="{line.color}" stroke-width="2"{dash}/>'
+                     f'<text x="{legend_x + 15}" y="{legend_y + 7}" fill="#374151">{html.escape(line.label)}</text>')
+        legend_x += item + 4
     parts.append("</svg>")
     return "".join(parts)
