@@ -78,9 +78,9 @@ def line_chart(title: str, lines: Sequence[Line], *, periods: int, unit: str = "
                  f'<text x="{LEFT + w}" y="{HEIGHT - 5}" text-anchor="end" fill="#6b7280">period {periods}</text>')
     legend_x, legend_y = LEFT, 18
     for line, v in zip(lines, values, strict=True):
+        dash = f' stroke-dasharray="{line.dash}"' if line.dash else ""
         if len(v):
             pts = " ".join(f"{a:.1f},{b:.1f}" for a, b in zip(x(np.arange(len(v))), y(np.nan_to_num(v, nan=lo)), strict=True))
-            dash = f' stroke-dasharray="{line.dash}"' if line.dash else ""
             parts.append(f'<polyline fill="none" stroke="{line.color}" stroke-width="1.8"{dash} points="{pts}"/>')
         item = 14 + 5.6 * len(line.label)
         if legend_x + item > LEFT + w and legend_x > LEFT:  # wrap to the next legend row
