@@ -45,6 +45,7 @@ NOTICE = {
 
 
 def series_of(frame: Frame, column: str) -> list[float]:
+    """A column of a frame's series as a list (empty before the first step or if not recorded)."""
     return frame.series[column].tolist() if column in frame.series else []
 
 
@@ -86,6 +87,7 @@ def readouts(frame: Frame, currency: str) -> list[tuple[str, str]]:
 
 @solara.component
 def BigNumbers(frame: Frame, currency: str):
+    """The four big-number cards of one model, labelled with its strategy in side-by-side mode."""
     with solara.Row(gap="12px", style={"flex-wrap": "wrap"}):
         for label, value in readouts(frame, currency):
             with solara.Card(style={"min-width": "150px", "padding": "6px 12px", "margin": "0"}):
@@ -96,6 +98,7 @@ def BigNumbers(frame: Frame, currency: str):
 
 @solara.component
 def StatusLine(frame: Frame, per_year: int):
+    """The phase in plain words, coloured, with the period and year it applies to."""
     phase = frame.phase
     when = f"period {frame.period} (year {(frame.period - 1) // per_year + 1})" if frame.period else "not started"
     solara.HTML("div", unsafe_innerHTML=(
@@ -106,6 +109,7 @@ def StatusLine(frame: Frame, per_year: int):
 
 @solara.component
 def LeverControls(pending: solara.Reactive[dict[str, Any]], applied: dict[str, Any]):
+    """One control per lever showing its value; a lever not yet applied says so until Setup."""
     for lever in LEVERS:
         value = pending.value[lever.path]
 
@@ -129,6 +133,7 @@ def LeverControls(pending: solara.Reactive[dict[str, Any]], applied: dict[str, A
 
 @solara.component
 def Dashboard():
+    """The dashboard tab: one Simulation per browser session, levers, controls, phase, numbers and charts."""
     scenario_name = solara.use_reactive(DEFAULT_SCENARIO)
     compare_with = solara.use_reactive("hold")
     side_by_side = solara.use_reactive(False)
@@ -218,6 +223,7 @@ def Dashboard():
 
 @solara.component
 def Page():
+    """The served page: the dashboard and the game as two tabs (solara looks for ``Page``)."""
     solara.Title("procsim: value exchange live")
     with solara.lab.Tabs(value=1 if START_VIEW == "game" else 0):
         with solara.lab.Tab("Dashboard"):

@@ -27,6 +27,11 @@ from ..runner import no_discount
 from ..scenario import Scenario, list_scenarios, load_scenario
 from .charts import Line, line_chart
 
+TABLE_CSS = """
+.round-log, .totals {border-collapse: collapse; margin: 8px 0}
+.round-log th, .round-log td, .totals th, .totals td {padding: 3px 12px; text-align: right}
+.round-log tr:nth-child(even), .totals tr:nth-child(even) {background: #f3f4f6}
+"""
 ANSWERS = {"discount": "Grant discount", "value_trade": "Trade value", "hold": "Hold price"}
 LOG_COLUMNS = ["round", "first_period", "demand", "answer", "points", "discount_after", "gift_value_after",
                "supplier_margin", "capability_index", "customer_value_round", "supplier_profit_round",
@@ -68,18 +73,22 @@ class NegotiationGame:
 
     @property
     def finished(self) -> bool:
+        """Whether every round has been played (the debrief is shown)."""
         return self.round >= self.rounds
 
     @property
     def cycle(self) -> int:
+        """Periods per round: the scenario's contract cycle."""
         return self.model.cycle
 
     @property
     def series(self) -> pd.DataFrame:
+        """The played market's series so far (empty before the first round)."""
         return self.model.recorder.timeseries() if self.model.period else pd.DataFrame()
 
     @property
     def current_discount(self) -> float:
+        """The mean discount in force now, shown to both teams before they decide."""
         return float(self.series["discount_mean"].iloc[-1]) if self.model.period else 0.0
 
     def play_round(self, demand: float, answer: str, points: float = 0.0) -> dict:
@@ -110,6 +119,7 @@ class NegotiationGame:
         return row
 
     def round_log(self) -> pd.DataFrame:
+        """One row per round played: both decisions and what they gave each side (the CSV export)."""
         return pd.DataFrame(self.log, columns=LOG_COLUMNS)
 
     def totals(self) -> pd.DataFrame:
@@ -156,6 +166,7 @@ class NegotiationGame:
         return fig
 
     def png(self) -> bytes:
+        """The debrief figure as PNG bytes (the PNG export)."""
         buffer = io.BytesIO()
         fig = self.debrief_figure()
         fig.savefig(buffer, format="png", metadata={"Software": None})
@@ -163,6 +174,7 @@ class NegotiationGame:
         return buffer.getvalue()
 
     def csv(self) -> str:
+        """The round log as CSV text (the CSV export)."""
         return self.round_log().to_csv(index=False, lineterminator="\n", float_format="%.6g")
 
     def export(self, folder: str | Path) -> tuple[Path, Path]:
@@ -209,6 +221,7 @@ def Game(scenario: str = "procurement_squeeze", rounds: int = 6):
 
     version.value  # noqa: B018 - reading it subscribes this component to every round
     currency = game.model.config.currency
+    solara.Style(TABLE_CSS)
     with solara.Card("Facilitator"):
         with solara.Row(gap="12px", style={"flex-wrap": "wrap", "align-items": "center"}):
             solara.Select(label="Scenario", values=[n for n, _, _ in list_scenarios()], value=scenario_name)

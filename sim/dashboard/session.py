@@ -91,14 +91,17 @@ class Simulation:
 
     @property
     def scenario(self) -> Scenario:
+        """The resolved scenario of the first model (levers applied)."""
         return self.models[0].config
 
     @property
     def periods(self) -> int:
+        """The horizon in periods."""
         return self.models[0].periods
 
     @property
     def running(self) -> bool:
+        """Whether any model can still step."""
         return any(m.running for m in self.models)
 
     def step(self, n: int = 1) -> bool:
