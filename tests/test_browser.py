@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -74,19 +75,26 @@ def browser():
         browser.close()
 
 
-@pytest.fixture
-def page(browser, server, tmp_path):
-    """A fresh browser context on the dashboard; fails the test on any failed request."""
+@contextmanager
+def session(browser, url: str):
+    """A fresh browser context (a new session) on the dashboard; fails on any failed request."""
     context = browser.new_context(viewport={"width": 1500, "height": 1000}, accept_downloads=True)
     page = context.new_page()
     failures: list[str] = []
     page.on("requestfailed", lambda r: failures.append(f"{r.url}: {r.failure}"))
     page.on("response", lambda r: failures.append(f"{r.url}: HTTP {r.status}") if r.status >= 400 else None)
-    page.goto(server)
+    page.goto(url)
     page.get_by_role("button", name="Setup (apply levers)").wait_for(timeout=60_000)
     yield page
     context.close()
     assert not failures, "requests failed (the page must need nothing from the internet):\n" + "\n".join(failures)
+
+
+@pytest.fixture
+def page(browser, server):
+    """One browser session on the dashboard."""
+    with session(browser, server) as page:
+        yield page
 
 
 def status(page) -> str:
@@ -137,6 +145,33 @@ def test_play_runs_the_demo_with_every_chart_updating(page):
           f"browser; {served:.1f} periods/s stepped by the server)")
     assert status(page).split(" · ")[0] in ("Death spiral", "Collapse", "Cutting investment")
     shoot(page, "dashboard.png")
+
+
+def test_pause_stops_between_periods_and_step_goes_on(page):
+    from playwright.sync_api import expect
+
+    counter = page.locator(".period-counter")
+    page.get_by_role("button", name="Play").click()
+    page.wait_for_function("document.querySelector('svg[data-chart=\"discount\"]').dataset.points >= 3")
+    page.get_by_role("button", name="Pause").click()
+    expect(page.locator(".play-rate")).to_contain_text("periods/s")  # the play loop has stopped
+    expect(page.get_by_role("button", name="Play")).to_be_enabled()
+    paused = int(counter.inner_text().split()[1])
+    assert 3 <= paused < 40
+    page.get_by_role("button", name="Step").click()
+    expect(counter).to_have_text(f"period {paused + 1} of 40")
+
+
+def test_two_sessions_step_their_own_models(page, browser, server):
+    from playwright.sync_api import expect
+
+    with session(browser, server) as other:
+        page.get_by_role("button", name="Run 10").click()
+        expect(page.locator(".period-counter")).to_have_text("period 10 of 40")
+        expect(other.locator(".period-counter")).to_have_text("period 0 of 40")
+        other.get_by_role("button", name="Step").click()
+        expect(other.locator(".period-counter")).to_have_text("period 1 of 40")
+        expect(page.locator(".period-counter")).to_have_text("period 10 of 40")
 
 
 def test_side_by_side_concede_and_hold(page):
