@@ -86,20 +86,30 @@ def main() -> None:
         # Fresh interpreters: one for the timings, one for the memory of a single run.
         row = {}
         for mode in ("time", "memory"):
-            out = subprocess.run([sys.executable, __file__, "--child", mode, "--scale", str(scale),
-                                  "--repeat", str(args.repeat)], check=True, capture_output=True, text=True).stdout
+            out = subprocess.run(
+                [sys.executable, __file__, "--child", mode, "--scale", str(scale), "--repeat", str(args.repeat)],
+                check=True,
+                capture_output=True,
+                text=True,
+            ).stdout
             row.update(json.loads(out))
         rows.append(row)
     print(f"python {platform.python_version()} on {platform.machine()}, {platform.processor() or 'cpu'}")
-    print(f"{'customers':>10} {'periods':>8} {'best s':>8} {'median s':>9} {'cust-periods/s':>15} "
-          f"{'peak RSS MiB':>13} {'model MiB':>10}")
+    print(
+        f"{'customers':>10} {'periods':>8} {'best s':>8} {'median s':>9} {'cust-periods/s':>15} "
+        f"{'peak RSS MiB':>13} {'model MiB':>10}"
+    )
     for r in rows:
-        print(f"{r['customers']:>10} {r['periods']:>8} {r['best_seconds']:>8} {r['median_seconds']:>9} "
-              f"{r['customer_periods_per_second']:>15,} {r['peak_rss_mib']:>13} {r['model_mib']:>10}")
+        print(
+            f"{r['customers']:>10} {r['periods']:>8} {r['best_seconds']:>8} {r['median_seconds']:>9} "
+            f"{r['customer_periods_per_second']:>15,} {r['peak_rss_mib']:>13} {r['model_mib']:>10}"
+        )
     if len(rows) > 1:
         base, big = rows[0], rows[-1]
         ratio = (big["best_seconds"] / base["best_seconds"]) / (big["customers"] / base["customers"])
-        print(f"time per customer at {big['customers'] // base['customers']}x relative to 1x: {ratio:.2f} (1.00 = linear)")
+        print(
+            f"time per customer at {big['customers'] // base['customers']}x relative to 1x: {ratio:.2f} (1.00 = linear)"
+        )
 
 
 if __name__ == "__main__":

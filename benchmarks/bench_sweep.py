@@ -26,10 +26,20 @@ import yaml
 def sweep_file(folder: Path, runs: int) -> Path:
     """``runs`` runs of baseline: 10 savings targets x runs/10 seeds, in chunks of 25."""
     path = folder / "bench.yaml"
-    path.write_text(yaml.safe_dump({
-        "name": "bench", "base": "baseline", "set": {"periods": 40},
-        "design": {"grid": {"customers.procurement.savings_target": {"from": 0.0, "to": 0.09, "steps": 10}}},
-        "replicates": runs // 10, "seed": 1, "chunk_size": 25, "outputs": {"series": "every_k", "every": 4}}))
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "name": "bench",
+                "base": "baseline",
+                "set": {"periods": 40},
+                "design": {"grid": {"customers.procurement.savings_target": {"from": 0.0, "to": 0.09, "steps": 10}}},
+                "replicates": runs // 10,
+                "seed": 1,
+                "chunk_size": 25,
+                "outputs": {"series": "every_k", "every": 4},
+            }
+        )
+    )
     return path
 
 
@@ -72,17 +82,27 @@ def main() -> None:
         same = (folder / "one" / "runs.parquet").read_bytes() == (folder / "two" / "runs.parquet").read_bytes()
         driver = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         n = sweep.total_runs
-        print(json.dumps({
-            "runs": n, "periods": 40, "customers": sweep.scenario(sweep.points[0]).n_customers,
-            "direct_seconds_per_run": round(per_run, 4),
-            "one_worker_seconds": round(one, 2), "one_worker_runs_per_second": round(n / one, 1),
-            "two_workers_seconds": round(two, 2), "two_workers_runs_per_second": round(n / two, 1),
-            "speed_up": round(one / two, 2),
-            "overhead_ms_per_run": round(1000 * (one / n - per_run), 2),
-            "identical_runs_parquet": same,
-            "peak_rss_mib_driver": round(driver, 1), "peak_rss_mib_largest_worker": round(worker, 1),
-            "python": platform.python_version(),
-        }, indent=2))
+        print(
+            json.dumps(
+                {
+                    "runs": n,
+                    "periods": 40,
+                    "customers": sweep.scenario(sweep.points[0]).n_customers,
+                    "direct_seconds_per_run": round(per_run, 4),
+                    "one_worker_seconds": round(one, 2),
+                    "one_worker_runs_per_second": round(n / one, 1),
+                    "two_workers_seconds": round(two, 2),
+                    "two_workers_runs_per_second": round(n / two, 1),
+                    "speed_up": round(one / two, 2),
+                    "overhead_ms_per_run": round(1000 * (one / n - per_run), 2),
+                    "identical_runs_parquet": same,
+                    "peak_rss_mib_driver": round(driver, 1),
+                    "peak_rss_mib_largest_worker": round(worker, 1),
+                    "python": platform.python_version(),
+                },
+                indent=2,
+            )
+        )
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 

@@ -83,8 +83,12 @@ class Customer(mesa.Agent):
     market_success = property(lambda self: self._get("market_success"), doc="Own market success G (1 = baseline).")
     trust = property(lambda self: self._get("trust"), doc="Trust in the supplier, 0..1.")
     engagement = property(lambda self: self._get("engagement"), doc="Engagement given to the supplier, 0..1.")
-    cocreation = property(lambda self: self._get("cocreation"), doc="Co-created value multiplier on innovation and support.")
-    balance = property(lambda self: self._get("balance_smoothed"), doc="Smoothed share of joint value the supplier keeps.")
+    cocreation = property(
+        lambda self: self._get("cocreation"), doc="Co-created value multiplier on innovation and support."
+    )
+    balance = property(
+        lambda self: self._get("balance_smoothed"), doc="Smoothed share of joint value the supplier keeps."
+    )
 
     def __repr__(self) -> str:
         sup = self.supplier

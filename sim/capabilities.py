@@ -55,4 +55,3 @@ def distribute_cuts(
         left = left - take.sum(axis=1)
         out[rows] += take
     return out
-

@@ -50,23 +50,32 @@ def seed_int(text: str) -> int:
 
 
 def build_parser() -> Parser:
-    parser = Parser(prog="procsim", description="Simulate procurement negotiations and the value-exchange death spiral.")
+    parser = Parser(
+        prog="procsim", description="Simulate procurement negotiations and the value-exchange death spiral."
+    )
     parser.add_argument("--version", action="store_true", help="print the version and exit")
     sub = parser.add_subparsers(dest="command", parser_class=Parser)
 
     def scenario_options(p: argparse.ArgumentParser) -> None:
         p.add_argument("--seed", type=seed_int, help="random seed (default: the scenario's)")
         p.add_argument("--periods", type=positive_int, help="horizon in periods (default: the scenario's)")
-        p.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE",
-                       help="override a scenario field, e.g. customers.count=2000 or "
-                            "customers.procurement.savings_target='{0: 0.08, 12: 0}' (repeatable)")
+        p.add_argument(
+            "--set",
+            dest="overrides",
+            action="append",
+            default=[],
+            metavar="PATH=VALUE",
+            help="override a scenario field, e.g. customers.count=2000 or "
+            "customers.procurement.savings_target='{0: 0.08, 12: 0}' (repeatable)",
+        )
 
     run = sub.add_parser("run", help="run a scenario and write its outputs and report")
     run.add_argument("scenario", help="bundled scenario name (see `procsim list`) or a YAML file")
     run.add_argument("--out", type=Path, help="output folder (default: results/<scenario>/<run-id>)")
     run.add_argument("--replicates", type=positive_int, default=1, help="run over N seeds derived from --seed")
-    run.add_argument("--no-counterfactual", action="store_true",
-                     help="skip the no-discount comparison run used by the report")
+    run.add_argument(
+        "--no-counterfactual", action="store_true", help="skip the no-discount comparison run used by the report"
+    )
     run.add_argument("--quiet", action="store_true", help="no progress bar or summary")
     scenario_options(run)
 
@@ -86,8 +95,9 @@ def build_parser() -> Parser:
     sweep = sub.add_parser("sweep", help="run a parameter sweep (resumable; local processes or a Dask cluster)")
     sweep.add_argument("sweep", help="bundled sweep name (scenarios/sweeps) or a sweep YAML file")
     sweep.add_argument("--out", type=Path, help="output folder (default: results/sweeps/<sweep>)")
-    sweep.add_argument("--workers", type=positive_int, help="local worker processes (default: one per core; "
-                       "1 runs in this process)")
+    sweep.add_argument(
+        "--workers", type=positive_int, help="local worker processes (default: one per core; 1 runs in this process)"
+    )
     sweep.add_argument("--scheduler", metavar="ADDRESS", help="run on a Dask cluster, e.g. tcp://10.0.0.5:8786")
     sweep.add_argument("--resume", action="store_true", help="finish an interrupted sweep in --out")
     sweep.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -100,15 +110,22 @@ def build_parser() -> Parser:
     analyze = sub.add_parser("analyze", help="phase diagram, tipping point, sensitivity and ranking of a sweep")
     analyze.add_argument("folder", type=Path)
     analyze.add_argument("--workers", type=positive_int, help="processes for the tipping-point search")
-    analyze.add_argument("--no-tipping", action="store_true", help="skip the tipping-point search (it runs new simulations)")
+    analyze.add_argument(
+        "--no-tipping", action="store_true", help="skip the tipping-point search (it runs new simulations)"
+    )
 
-    for name, text in (("dashboard", "the live workshop dashboard in a browser (levers, play, side by side)"),
-                       ("game", "the negotiation game for workshops (the dashboard's game tab)")):
+    for name, text in (
+        ("dashboard", "the live workshop dashboard in a browser (levers, play, side by side)"),
+        ("game", "the negotiation game for workshops (the dashboard's game tab)"),
+    ):
         web = sub.add_parser(name, help=text)
         web.add_argument("scenario", nargs="?", default="procurement_squeeze", help="scenario to start with")
         web.add_argument("--port", type=port_int, default=8765, help="port (default 8765)")
-        web.add_argument("--host", default="127.0.0.1", help="address to serve on (default 127.0.0.1: this machine "
-                         "only; 0.0.0.0 lets the room's laptops connect)")
+        web.add_argument(
+            "--host",
+            default="127.0.0.1",
+            help="address to serve on (default 127.0.0.1: this machine only; 0.0.0.0 lets the room's laptops connect)",
+        )
         if name == "game":
             web.add_argument("--rounds", type=game_rounds, default=6, help="contract cycles per game, 1-40 (default 6)")
     return parser
@@ -149,8 +166,9 @@ def _progress(total: int, label: str, quiet: bool):
 
     class Bar:
         def __enter__(self):
-            self.progress = Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                                     transient=True)
+            self.progress = Progress(
+                TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), transient=True
+            )
             self.progress.__enter__()
             self.task = self.progress.add_task(label, total=total)
             return lambda n: self.progress.advance(self.task, n)
@@ -177,8 +195,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         if args.replicates > 1:
             result = run_replicates(scenario, args.replicates, seed, out, progress=tick, command=command)
         else:
-            result = run_scenario(scenario, seed, out, counterfactual=not args.no_counterfactual,
-                                  progress=tick, command=command)
+            result = run_scenario(
+                scenario, seed, out, counterfactual=not args.no_counterfactual, progress=tick, command=command
+            )
     if not args.quiet:
         s = result.summary
         m = s["metrics"]
@@ -187,8 +206,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         profit = m["supplier_profit_total"]
         profit = profit["mean"] if isinstance(profit, dict) else profit
         counts = f" {s['outcomes']}" if "outcomes" in s else ""
-        print(f"{scenario.name}: {s['outcome']}{counts} | capability index {cap:.2f} | "
-              f"supplier profit {money(profit, scenario.currency)}")
+        print(
+            f"{scenario.name}: {s['outcome']}{counts} | capability index {cap:.2f} | "
+            f"supplier profit {money(profit, scenario.currency)}"
+        )
         print(f"report: {result.out / 'report.html'}")
     return EXIT_OK
 
@@ -205,7 +226,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
             print(f"procsim: error: {exc}", file=sys.stderr)
             failed += 1
             continue
-        print(f"ok: {sc.source} ({sc.name}: {sc.n_suppliers} suppliers, {sc.n_customers} customers, {sc.periods} periods)")
+        print(
+            f"ok: {sc.source} ({sc.name}: {sc.n_suppliers} suppliers, {sc.n_customers} customers, {sc.periods} periods)"
+        )
     return EXIT_INPUT if failed else EXIT_OK
 
 
@@ -231,14 +254,17 @@ def cmd_compare(args: argparse.Namespace) -> int:
     out = args.out or default_out(f"{a.name}-vs-{b.name}", seed, root=Path("results") / "compare")
     work = 2 * args.replicates * a.periods
     with _progress(work if a.n_customers * work > 200_000 else 0, "compare", args.quiet) as tick:
-        result = compare(a, b, seed=seed, replicates=args.replicates, out=out, progress=tick,
-                         command=["procsim", *sys.argv[1:]])
+        result = compare(
+            a, b, seed=seed, replicates=args.replicates, out=out, progress=tick, command=["procsim", *sys.argv[1:]]
+        )
     if not args.quiet:
         d = result.deltas.set_index("metric")
         for key in ("capability_index_final", "supplier_profit_total", "customer_value_total", "joint_value_total"):
             row = d.loc[key]
-            print(f"{key:<26} {a.name}: {row[a.name]:>14,.3f}  {b.name}: {row[b.name]:>14,.3f}  "
-                  f"difference: {row['difference']:>+14,.3f}")
+            print(
+                f"{key:<26} {a.name}: {row[a.name]:>14,.3f}  {b.name}: {row[b.name]:>14,.3f}  "
+                f"difference: {row['difference']:>+14,.3f}"
+            )
         print(f"report: {result.out / 'report.html'}")
     return EXIT_OK
 
@@ -247,15 +273,26 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from .experiments import SweepAborted, load_sweep, make_executor, run_sweep
 
     if args.scheduler and args.workers:
-        raise InputError("give --workers or --scheduler, not both (a Dask cluster has its own workers)", field="--workers")
+        raise InputError(
+            "give --workers or --scheduler, not both (a Dask cluster has its own workers)", field="--workers"
+        )
     sweep = load_sweep(args.sweep)
     out = args.out or Path("results") / "sweeps" / sweep.name
     command = ["procsim", *sys.argv[1:]]
-    with make_executor(args.workers, args.scheduler) as (executor, slots), \
-            _sweep_progress(sweep.total_runs, sweep.name, args.quiet) as tick:
+    with (
+        make_executor(args.workers, args.scheduler) as (executor, slots),
+        _sweep_progress(sweep.total_runs, sweep.name, args.quiet) as tick,
+    ):
         try:
-            result = run_sweep(sweep, out, executor=executor, resume=args.resume, progress=tick,
-                               command=command, max_in_flight=2 * slots)
+            result = run_sweep(
+                sweep,
+                out,
+                executor=executor,
+                resume=args.resume,
+                progress=tick,
+                command=command,
+                max_in_flight=2 * slots,
+            )
         except SweepAborted as exc:
             print(f"procsim: {exc}", file=sys.stderr)
             return EXIT_INTERNAL if "died" in str(exc) else 130
@@ -272,13 +309,27 @@ def _sweep_progress(total: int, label: str, quiet: bool):
     """Runs done, failures and ETA on stderr (terminals only); yields a per-chunk callback."""
     if quiet or not sys.stderr.isatty():
         return contextlib.nullcontext(None)
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
 
     @contextlib.contextmanager
     def bar():
         failed = 0
-        columns = (TextColumn(label), BarColumn(), MofNCompleteColumn(), TextColumn("runs, {task.fields[failed]} failed"),
-                   TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn())
+        columns = (
+            TextColumn(label),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("runs, {task.fields[failed]} failed"),
+            TimeElapsedColumn(),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
+        )
         with Progress(*columns) as progress:
             task = progress.add_task(label, total=total, failed=0)
 
@@ -321,21 +372,46 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
     from .scenario import load_scenario
 
     load_scenario(args.scenario)  # a bad name fails here, with exit code 2
-    env = {**os.environ, "PROCSIM_SCENARIO": args.scenario, "PROCSIM_VIEW": args.command,
-           "PROCSIM_ROUNDS": str(getattr(args, "rounds", 6))}
+    env = {
+        **os.environ,
+        "PROCSIM_SCENARIO": args.scenario,
+        "PROCSIM_VIEW": args.command,
+        "PROCSIM_ROUNDS": str(getattr(args, "rounds", 6)),
+    }
     url = f"http://{'127.0.0.1' if args.host == '0.0.0.0' else args.host}:{args.port}/"
     print(f"procsim {args.command}: open {url} (Ctrl-C to stop)", flush=True)
-    command = [sys.executable, "-m", "solara", "run", "sim.dashboard.app", "--host", args.host, "--port",
-               str(args.port), "--production", "--no-open", "--log-level", "warning"]
+    command = [
+        sys.executable,
+        "-m",
+        "solara",
+        "run",
+        "sim.dashboard.app",
+        "--host",
+        args.host,
+        "--port",
+        str(args.port),
+        "--production",
+        "--no-open",
+        "--log-level",
+        "warning",
+    ]
     try:
         return subprocess.call(command, env=env)
     except KeyboardInterrupt:
         return EXIT_OK
 
 
-COMMANDS = {"run": cmd_run, "validate": cmd_validate, "list": cmd_list, "compare": cmd_compare,
-            "sweep": cmd_sweep, "query": cmd_query, "analyze": cmd_analyze, "dashboard": cmd_dashboard,
-            "game": cmd_dashboard}
+COMMANDS = {
+    "run": cmd_run,
+    "validate": cmd_validate,
+    "list": cmd_list,
+    "compare": cmd_compare,
+    "sweep": cmd_sweep,
+    "query": cmd_query,
+    "analyze": cmd_analyze,
+    "dashboard": cmd_dashboard,
+    "game": cmd_dashboard,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -361,8 +437,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 - the last line of defence
         if os.environ.get("PROCSIM_DEBUG"):
             traceback.print_exc()
-        print(f"procsim: internal error: {type(exc).__name__}: {exc} (set PROCSIM_DEBUG=1 for the traceback; "
-              "please report it)", file=sys.stderr)
+        print(
+            f"procsim: internal error: {type(exc).__name__}: {exc} (set PROCSIM_DEBUG=1 for the traceback; "
+            "please report it)",
+            file=sys.stderr,
+        )
         return EXIT_INTERNAL
 
 

@@ -30,14 +30,24 @@ class Comparison:
     out: Path | None = None
 
 
-def compare(a: Scenario, b: Scenario, *, seed: int | None = None, replicates: int = 1,
-            out: Path | None = None, progress=None, command: Sequence[str] | None = None) -> Comparison:
+def compare(
+    a: Scenario,
+    b: Scenario,
+    *,
+    seed: int | None = None,
+    replicates: int = 1,
+    out: Path | None = None,
+    progress=None,
+    command: Sequence[str] | None = None,
+) -> Comparison:
     """Run ``a`` and ``b`` on the same seeds and tabulate ``b - a`` for every metric."""
     start = time.perf_counter()
     base = a.seed if seed is None else seed
     seeds = [base] if replicates == 1 else replicate_seeds(base, replicates)
-    runs = {label: [simulate(sc, s, record_agents_every=0, progress=progress) for s in seeds]
-            for label, sc in (("a", a), ("b", b))}
+    runs = {
+        label: [simulate(sc, s, record_agents_every=0, progress=progress) for s in seeds]
+        for label, sc in (("a", a), ("b", b))
+    }
     rows = []
     for key in runs["a"][0].summary["metrics"]:
         va = _mean([r.summary["metrics"][key] for r in runs["a"]])
@@ -48,13 +58,23 @@ def compare(a: Scenario, b: Scenario, *, seed: int | None = None, replicates: in
     deltas = pd.DataFrame(rows)
     outcomes = {label: _counts(runs[label]) for label in runs}
     summary = {
-        "a": a.name, "b": b.name, "seeds": seeds, "periods": a.periods, "currency": a.currency,
+        "a": a.name,
+        "b": b.name,
+        "seeds": seeds,
+        "periods": a.periods,
+        "currency": a.currency,
         "outcomes": {a.name: outcomes["a"], b.name: outcomes["b"]},
         "metrics": {r["metric"]: {a.name: r[a.name], b.name: r[b.name], "difference": r["difference"]} for r in rows},
     }
-    result = Comparison(a, b, seeds, summary, deltas, {"a": [r.timeseries for r in runs["a"]],
-                                                       "b": [r.timeseries for r in runs["b"]]},
-                        time.perf_counter() - start)
+    result = Comparison(
+        a,
+        b,
+        seeds,
+        summary,
+        deltas,
+        {"a": [r.timeseries for r in runs["a"]], "b": [r.timeseries for r in runs["b"]]},
+        time.perf_counter() - start,
+    )
     if out is not None:
         result.out = write_comparison(result, out, command)
     return result
@@ -84,20 +104,36 @@ def write_comparison(result: Comparison, out: Path, command: Sequence[str] | Non
         write_frame_csv(result.deltas, tmp / "deltas.csv")
         for label, scenario in (("a", a), ("b", b)):
             frames = result.timeseries[label]
-            write_frame_csv(pd.concat([f.assign(seed=s) for f, s in zip(frames, result.seeds, strict=True)]),
-                            tmp / f"timeseries_{label}.csv")
+            write_frame_csv(
+                pd.concat([f.assign(seed=s) for f, s in zip(frames, result.seeds, strict=True)]),
+                tmp / f"timeseries_{label}.csv",
+            )
             atomic_write_text(tmp / f"scenario_{label}.yaml", scenario.to_yaml())
         figures = {}
         for panel in plots.PANELS:
             figures[panel.name] = tmp / "plots" / f"{panel.name}.png"
-            save_figure(plots.panel_figure(panel, pair=pair, currency=a.currency, band=tuple(a.market.fair_band)),
-                        figures[panel.name])
+            save_figure(
+                plots.panel_figure(panel, pair=pair, currency=a.currency, band=tuple(a.market.fair_band)),
+                figures[panel.name],
+            )
         figures["overview"] = tmp / "plots" / "overview.png"
-        save_figure(plots.overview_figure(f"{a.name} vs {b.name}", pair=pair, currency=a.currency,
-                                          band=tuple(a.market.fair_band)), figures["overview"])
+        save_figure(
+            plots.overview_figure(
+                f"{a.name} vs {b.name}", pair=pair, currency=a.currency, band=tuple(a.market.fair_band)
+            ),
+            figures["overview"],
+        )
         atomic_write_text(tmp / "report.html", comparison_report(result, figures))
-        atomic_write_text(tmp / "manifest.json", to_json({**manifest(a, result.seeds, result.wall_seconds, command),
-                                                          "scenario_b": b.name, "scenario_b_source": b.source}))
+        atomic_write_text(
+            tmp / "manifest.json",
+            to_json(
+                {
+                    **manifest(a, result.seeds, result.wall_seconds, command),
+                    "scenario_b": b.name,
+                    "scenario_b_source": b.source,
+                }
+            ),
+        )
     return out
 
 
@@ -109,16 +145,29 @@ def comparison_report(result: Comparison, figures: dict[str, Path]) -> str:
         m = s["metrics"][key]
         diff = m["difference"]
         shown = "n/a" if diff is None else (_fmt(diff, kind, cur) if kind != "period" else f"{diff:+.0f}")
-        rows += (f"<tr><td>{label}</td><td class='num'>{_fmt(m[a.name], kind, cur)}</td>"
-                 f"<td class='num'>{_fmt(m[b.name], kind, cur)}</td><td class='num'>{shown}</td></tr>")
+        rows += (
+            f"<tr><td>{label}</td><td class='num'>{_fmt(m[a.name], kind, cur)}</td>"
+            f"<td class='num'>{_fmt(m[b.name], kind, cur)}</td><td class='num'>{shown}</td></tr>"
+        )
     badges = " vs ".join(
-        f"{html.escape(n)}: " + ", ".join(f"<span class='badge' style='background:{OUTCOME_COLORS[o]}'>{o} x{c}</span>"
-                                         for o, c in s["outcomes"][n].items()) for n in (a.name, b.name))
-    body = (f"<h1>{html.escape(a.name)} vs {html.escape(b.name)}</h1>"
-            f"<p class='sub'>Same market seeds ({len(result.seeds)}): {html.escape(a.description)} / "
-            f"{html.escape(b.description)}</p><p>{badges}</p>"
-            f"<h2>At a glance</h2>{_img(figures['overview'], 'overview')}"
-            f"<h2>Differences ({html.escape(b.name)} minus {html.escape(a.name)})</h2>"
-            f"<table><tr><th></th><th>{html.escape(a.name)}</th><th>{html.escape(b.name)}</th><th>difference</th></tr>"
-            f"{rows}</table>")
-    return _page(f"procsim: {a.name} vs {b.name}", body, _footer(f"seeds {result.seeds[:3]}{'...' if len(result.seeds) > 3 else ''}"))
+        f"{html.escape(n)}: "
+        + ", ".join(
+            f"<span class='badge' style='background:{OUTCOME_COLORS[o]}'>{o} x{c}</span>"
+            for o, c in s["outcomes"][n].items()
+        )
+        for n in (a.name, b.name)
+    )
+    body = (
+        f"<h1>{html.escape(a.name)} vs {html.escape(b.name)}</h1>"
+        f"<p class='sub'>Same market seeds ({len(result.seeds)}): {html.escape(a.description)} / "
+        f"{html.escape(b.description)}</p><p>{badges}</p>"
+        f"<h2>At a glance</h2>{_img(figures['overview'], 'overview')}"
+        f"<h2>Differences ({html.escape(b.name)} minus {html.escape(a.name)})</h2>"
+        f"<table><tr><th></th><th>{html.escape(a.name)}</th><th>{html.escape(b.name)}</th><th>difference</th></tr>"
+        f"{rows}</table>"
+    )
+    return _page(
+        f"procsim: {a.name} vs {b.name}",
+        body,
+        _footer(f"seeds {result.seeds[:3]}{'...' if len(result.seeds) > 3 else ''}"),
+    )

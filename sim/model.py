@@ -39,8 +39,9 @@ MAX_DISCOUNT = 0.95  # hard physical cap on any discount, far above every docume
 class ProcurementModel(mesa.Model):
     """Suppliers and customers exchanging value; see the module docstring for the step order."""
 
-    def __init__(self, scenario: Scenario | None = None, *, rng: int | None = None,
-                 record_agents_every: int = 1) -> None:
+    def __init__(
+        self, scenario: Scenario | None = None, *, rng: int | None = None, record_agents_every: int = 1
+    ) -> None:
         scenario = scenario if scenario is not None else Scenario()
         seed = scenario.seed if rng is None else int(rng)
         super().__init__(rng=seed)
@@ -71,8 +72,9 @@ class ProcurementModel(mesa.Model):
         self.cocreation_weights = self.group_weights * np.isin(np.arange(4), [INNOVATION, SUPPORT])
         self.value_table = np.zeros((len(scenario.customers), 0))
         baseline_value = self.cp.p["value_weights"].sum(axis=1)
-        self.inverse_baseline_value = np.divide(1.0, baseline_value, out=np.zeros_like(baseline_value),
-                                                where=baseline_value > 0)
+        self.inverse_baseline_value = np.divide(
+            1.0, baseline_value, out=np.zeros_like(baseline_value), where=baseline_value > 0
+        )
         # Adjustment rates (1 / lag) of the first-order delays; lags are not levers.
         self.capability_rate = 1.0 / self.sp.p["capability_lag"]
         self.overhead_rate = 1.0 / self.sp.p["overhead_lag"]
@@ -80,7 +82,9 @@ class ProcurementModel(mesa.Model):
         self.cut_order = self.sp.cut_order if (self.sp.cut_order >= 0).any() else None
         weights = self.sp.p["cut_weights"]
         self.cut_weights = None if (weights == weights[:, :1]).all() else weights  # None: equal weights
-        self.rate = {name: 1.0 / self.cp.p[name] for name in ("perception_lag", "market_lag", "trust_lag", "cocreation_lag")}
+        self.rate = {
+            name: 1.0 / self.cp.p[name] for name in ("perception_lag", "market_lag", "trust_lag", "cocreation_lag")
+        }
         # Spend shares at period 0 are the budgets that sustain capability 1.0.
         self.reference_spend = self.sp.p["spend"].copy()
         self.strategies = {name: SUPPLIER_STRATEGIES[name]() for name in sorted(set(self.sp.strategy))}
@@ -91,10 +95,13 @@ class ProcurementModel(mesa.Model):
         self.state = st = MarketState.empty(n_s, n_c)
         self._links: Links | None = None
         self._initialise_state(base_demand)
-        self.network = PeerNetwork.build(n_c, market.network.kind, market.network.degree, market.network.rewire, self.rng)
+        self.network = PeerNetwork.build(
+            n_c, market.network.kind, market.network.degree, market.network.rewire, self.rng
+        )
 
-        self.supplier_agents = [Supplier(self, i, self.sp.group_names[g], self.sp.strategy[i])
-                                for i, g in enumerate(self.sp.group)]
+        self.supplier_agents = [
+            Supplier(self, i, self.sp.group_names[g], self.sp.strategy[i]) for i, g in enumerate(self.sp.group)
+        ]
         self.customer_agents = [Customer(self, i, self.cp.group_names[g]) for i, g in enumerate(self.cp.group)]
         self.recorder = Recorder(self, record_agents_every)
         self.datacollector = self.recorder  # Mesa's DataCollector API, vectorised
@@ -197,8 +204,9 @@ class ProcurementModel(mesa.Model):
         on, s, cell = links.on, links.supplier, links.cell
         self.value_table = self.group_weights @ st.capability.T
         cocreation_table = self.cocreation_weights @ st.capability.T
-        value = (self.value_table.ravel()[cell] + cocreation_table.ravel()[cell] * np.maximum(st.cocreation, -1.0)
-                 + st.gift) * on
+        value = (
+            self.value_table.ravel()[cell] + cocreation_table.ravel()[cell] * np.maximum(st.cocreation, -1.0) + st.gift
+        ) * on
         st.value[:] = value
         st.perceived_value += (cp["value_visibility"] * value - st.perceived_value) * self.rate["perception_lag"]
         ratio = value * self.inverse_baseline_value
@@ -243,8 +251,13 @@ class ProcurementModel(mesa.Model):
             st.exit_period[exiting] = t
             st.overhead_fixed[exiting] = 0.0
             for i in np.flatnonzero(exiting):
-                self.events.append((t, f"supplier {self.supplier_agents[i].unique_id} ({self.sp.group_names[self.sp.group[i]]}) "
-                                       "became insolvent and discontinued its products"))
+                self.events.append(
+                    (
+                        t,
+                        f"supplier {self.supplier_agents[i].unique_id} ({self.sp.group_names[self.sp.group[i]]}) "
+                        "became insolvent and discontinued its products",
+                    )
+                )
             served = st.supplier >= 0
             orphaned = np.flatnonzero(served & exiting[np.where(served, st.supplier, 0)])
         renewing = self.renewal_phase[t % self.cycle]
@@ -254,7 +267,9 @@ class ProcurementModel(mesa.Model):
         # Walk-away: the supplier drops accounts whose contribution stayed negative.
         dropped = st.negative_contribution_periods[renewing] >= sp["walk_away_periods"][st.supplier[renewing]]
         if dropped.any():
-            self.events.append((t, f"{int(dropped.sum())} account(s) dropped by their supplier (negative contribution)"))
+            self.events.append(
+                (t, f"{int(dropped.sum())} account(s) dropped by their supplier (negative contribution)")
+            )
         negotiating = renewing[~dropped]
         forced = np.concatenate([orphaned, renewing[dropped]])
         choosing = np.concatenate([negotiating, forced])
@@ -277,8 +292,12 @@ class ProcurementModel(mesa.Model):
             peers[parity] = self.network.best_peer_discount(st.discount, st.supplier, idx[parity])
         levers = dict(zip(PROCUREMENT_LEVERS, self.cp.procurement[:, idx], strict=True))
         st.demand[idx] = demand = procurement_demand(
-            levers, perceived_value=st.perceived_value[idx], price=st.price[idx],
-            market_success=st.market_success[idx], supplier_margin=st.margin[s], best_peer_discount=peers,
+            levers,
+            perceived_value=st.perceived_value[idx],
+            price=st.price[idx],
+            market_success=st.market_success[idx],
+            supplier_margin=st.margin[s],
+            best_peer_discount=peers,
         )
         if self.demand_override is not None:
             st.demand[idx] = demand = np.full(len(idx), self.demand_override)
@@ -293,11 +312,22 @@ class ProcurementModel(mesa.Model):
         serve = np.divide(st.cost_to_serve[idx], volume, out=np.zeros(len(idx)), where=volume > 0)
         ceiling = np.maximum(sp["gross_margin"][s] - serve, 0.0)
         ctx = NegotiationContext(
-            level=level, discount=discount, gift=gift, demand=demand, reservation=reservation, ceiling=ceiling,
-            engagement=st.engagement[idx], engagement_reference=self.engagement_reference,
-            visibility=cp["value_visibility"][idx], perceived=perceived, value=st.value[idx],
-            concession_rate=sp["concession_rate"][s], explain_rate=sp["explain_rate"][s],
-            exponent=sp["concession_exponent"][s], list_price=np.ones(len(idx)), rounds=self.rounds,
+            level=level,
+            discount=discount,
+            gift=gift,
+            demand=demand,
+            reservation=reservation,
+            ceiling=ceiling,
+            engagement=st.engagement[idx],
+            engagement_reference=self.engagement_reference,
+            visibility=cp["value_visibility"][idx],
+            perceived=perceived,
+            value=st.value[idx],
+            concession_rate=sp["concession_rate"][s],
+            explain_rate=sp["explain_rate"][s],
+            exponent=sp["concession_exponent"][s],
+            list_price=np.ones(len(idx)),
+            rounds=self.rounds,
         )
         deal = None
         for name, strategy in self.strategies.items():
@@ -389,8 +419,9 @@ class ProcurementModel(mesa.Model):
     def links(self) -> Links:
         """Who buys from whom, in the forms the stages use; rebuilt only after customers move."""
         if self._links is None:
-            self._links = Links.of(self.state.supplier, self.state.base_demand, self.cp.group,
-                                   self.n_suppliers, len(self.group_weights))
+            self._links = Links.of(
+                self.state.supplier, self.state.base_demand, self.cp.group, self.n_suppliers, len(self.group_weights)
+            )
         return self._links
 
     # ------------------------------------------------------------------ conveniences
@@ -412,14 +443,15 @@ class Links:
     """The customer-supplier links: served mask, supplier index (0 for none), (group, supplier) cell."""
 
     served: np.ndarray
-    on: np.ndarray          # served as 0.0 / 1.0, to switch flows off without masking
-    supplier: np.ndarray    # supplier index, 0 where there is none (its flows are zero anyway)
-    cell: np.ndarray        # group * S + supplier, for (group x supplier) tables
-    base: np.ndarray        # (groups, S) base demand served in each cell
+    on: np.ndarray  # served as 0.0 / 1.0, to switch flows off without masking
+    supplier: np.ndarray  # supplier index, 0 where there is none (its flows are zero anyway)
+    cell: np.ndarray  # group * S + supplier, for (group x supplier) tables
+    base: np.ndarray  # (groups, S) base demand served in each cell
 
     @classmethod
-    def of(cls, supplier: np.ndarray, base_demand: np.ndarray, group: np.ndarray, n_suppliers: int,
-           n_groups: int) -> Links:
+    def of(
+        cls, supplier: np.ndarray, base_demand: np.ndarray, group: np.ndarray, n_suppliers: int, n_groups: int
+    ) -> Links:
         served = supplier >= 0
         s = np.where(served, supplier, 0)
         cell = group * n_suppliers + s

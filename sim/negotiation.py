@@ -23,27 +23,33 @@ import numpy as np
 class NegotiationContext:
     """What a strategy sees about the relationships it negotiates (arrays of equal length)."""
 
-    level: np.ndarray          # current concession level: discount + gift / list price
-    discount: np.ndarray       # current discount off list
-    gift: np.ndarray           # current added service value per unit (money)
-    demand: np.ndarray         # procurement's demanded level this renewal
-    reservation: np.ndarray    # buyer's lowest acceptable level (from its alternatives)
-    ceiling: np.ndarray        # supplier's highest acceptable level (account contribution >= 0)
-    engagement: np.ndarray     # buyer's engagement (its non-monetary contribution)
+    level: np.ndarray  # current concession level: discount + gift / list price
+    discount: np.ndarray  # current discount off list
+    gift: np.ndarray  # current added service value per unit (money)
+    demand: np.ndarray  # procurement's demanded level this renewal
+    reservation: np.ndarray  # buyer's lowest acceptable level (from its alternatives)
+    ceiling: np.ndarray  # supplier's highest acceptable level (account contribution >= 0)
+    engagement: np.ndarray  # buyer's engagement (its non-monetary contribution)
     engagement_reference: float
-    visibility: np.ndarray     # share of value procurement perceives
-    perceived: np.ndarray      # value per unit procurement currently perceives
-    value: np.ndarray          # value per unit actually delivered
+    visibility: np.ndarray  # share of value procurement perceives
+    perceived: np.ndarray  # value per unit procurement currently perceives
+    value: np.ndarray  # value per unit actually delivered
     concession_rate: np.ndarray
     explain_rate: np.ndarray
-    exponent: np.ndarray       # concession-curve exponent (NaN: the strategy's default)
+    exponent: np.ndarray  # concession-curve exponent (NaN: the strategy's default)
     list_price: np.ndarray
     rounds: int
 
     def subset(self, mask: np.ndarray) -> NegotiationContext:
         """The same context restricted to the relationships where ``mask`` is true."""
-        return replace(self, **{f.name: getattr(self, f.name)[mask] for f in fields(self)
-                                if isinstance(getattr(self, f.name), np.ndarray)})
+        return replace(
+            self,
+            **{
+                f.name: getattr(self, f.name)[mask]
+                for f in fields(self)
+                if isinstance(getattr(self, f.name), np.ndarray)
+            },
+        )
 
     @property
     def gap(self) -> np.ndarray:

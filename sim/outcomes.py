@@ -56,19 +56,31 @@ def classify(ts: pd.DataFrame, cycle: int) -> Classification:
         return Classification("collapse", "; ".join(parts))
     joint_start, joint_end = _edge_means(ts["joint_value"].to_numpy(), cycle)
     if joint_start > 0 and joint_end >= (1 + GROWTH) * joint_start:
-        return Classification("growth", f"joint value grew {100 * (joint_end / joint_start - 1):.0f}% "
-                                        "from the first to the last contract cycle")
+        return Classification(
+            "growth",
+            f"joint value grew {100 * (joint_end / joint_start - 1):.0f}% from the first to the last contract cycle",
+        )
     ratcheted = ts["discount_mean"].iloc[-1] > ts["discount_mean"].iloc[0] + 1e-6
     if end < SPIRAL_LEVEL:
         falling = change < 0
         if falling and ratcheted:
-            return Classification("spiral", f"capability index {end:.2f}, still falling ({100 * change:+.1f}% over the "
-                                            f"last {w} periods) while discounts ratcheted up")
-        return Classification("spiral", f"capability index {end:.2f}, below {SPIRAL_LEVEL} and "
-                                        f"{'falling' if falling else 'not recovering to it'} ({100 * change:+.1f}% over the last {w} periods)")
+            return Classification(
+                "spiral",
+                f"capability index {end:.2f}, still falling ({100 * change:+.1f}% over the "
+                f"last {w} periods) while discounts ratcheted up",
+            )
+        return Classification(
+            "spiral",
+            f"capability index {end:.2f}, below {SPIRAL_LEVEL} and "
+            f"{'falling' if falling else 'not recovering to it'} ({100 * change:+.1f}% over the last {w} periods)",
+        )
     if abs(change) < SETTLED:
-        return Classification("equilibrium", f"capability index settled at {end:.2f} ({100 * change:+.1f}% over the last {w} periods)")
-    return Classification("equilibrium", f"capability index {end:.2f}, still drifting ({100 * change:+.1f}% over the last {w} periods)")
+        return Classification(
+            "equilibrium", f"capability index settled at {end:.2f} ({100 * change:+.1f}% over the last {w} periods)"
+        )
+    return Classification(
+        "equilibrium", f"capability index {end:.2f}, still drifting ({100 * change:+.1f}% over the last {w} periods)"
+    )
 
 
 def first_period(ts: pd.DataFrame, column: str) -> int | None:

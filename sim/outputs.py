@@ -119,8 +119,13 @@ def git_revision() -> tuple[str | None, bool | None]:
         rev = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True, timeout=5)
         if rev.returncode != 0:
             return None, None
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=here,
-                               capture_output=True, text=True, timeout=5)
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=here,
+            capture_output=True,
+            text=True,
+            timeout=5,
+        )
         return rev.stdout.strip(), bool(dirty.stdout.strip())
     except (OSError, subprocess.SubprocessError):
         return None, None
@@ -137,12 +142,19 @@ def environment(packages: Sequence[str] = PACKAGES) -> dict[str, Any]:
         except metadata.PackageNotFoundError:
             versions[name] = None
     rev, dirty = git_revision()
-    return {"procsim": __version__, "python": platform.python_version(), "platform": platform.platform(),
-            "packages": versions, "git_revision": rev, "git_dirty": dirty}
+    return {
+        "procsim": __version__,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "packages": versions,
+        "git_revision": rev,
+        "git_dirty": dirty,
+    }
 
 
-def manifest(scenario: Scenario, seeds: Sequence[int], wall_seconds: float,
-             command: Sequence[str] | None) -> dict[str, Any]:
+def manifest(
+    scenario: Scenario, seeds: Sequence[int], wall_seconds: float, command: Sequence[str] | None
+) -> dict[str, Any]:
     """Versions, seeds, parameters' fingerprint and provenance of a run."""
     resolved = scenario.to_yaml()
     return {
@@ -195,17 +207,26 @@ def write_run(result: RunResult, out: Path, *, command: Sequence[str] | None = N
         atomic_write_text(tmp / "scenario.yaml", scenario.to_yaml())
         figures = {}
         for panel in plots.PANELS:
-            fig = plots.panel_figure(panel, single=result.timeseries, currency=scenario.currency, band=band,
-                                     marks=_marks(summary))
+            fig = plots.panel_figure(
+                panel, single=result.timeseries, currency=scenario.currency, band=band, marks=_marks(summary)
+            )
             figures[panel.name] = tmp / "plots" / f"{panel.name}.png"
             save_figure(fig, figures[panel.name])
         figures["overview"] = tmp / "plots" / "overview.png"
-        save_figure(plots.overview_figure(f"{scenario.name}: {summary['outcome']}", single=result.timeseries,
-                                          currency=scenario.currency, band=band, marks=_marks(summary)),
-                    figures["overview"])
+        save_figure(
+            plots.overview_figure(
+                f"{scenario.name}: {summary['outcome']}",
+                single=result.timeseries,
+                currency=scenario.currency,
+                band=band,
+                marks=_marks(summary),
+            ),
+            figures["overview"],
+        )
         atomic_write_text(tmp / "report.html", run_report(result, figures))
-        atomic_write_text(tmp / "manifest.json",
-                          to_json(manifest(scenario, [result.seed], result.wall_seconds, command)))
+        atomic_write_text(
+            tmp / "manifest.json", to_json(manifest(scenario, [result.seed], result.wall_seconds, command))
+        )
     return out
 
 
@@ -221,8 +242,9 @@ def write_replicates(result: ReplicateResult, out: Path, *, command: Sequence[st
         median = pd.concat(frames).groupby("period", sort=True).median().reset_index()
         write_frame_csv(median, tmp / "timeseries.csv")
         write_frame_csv(result.timeseries, tmp / "replicates.csv")
-        runs = pd.DataFrame([{"seed": r.seed, "outcome": r.summary["outcome"], **r.summary["metrics"]}
-                             for r in result.runs])
+        runs = pd.DataFrame(
+            [{"seed": r.seed, "outcome": r.summary["outcome"], **r.summary["metrics"]} for r in result.runs]
+        )
         write_frame_csv(runs, tmp / "runs.csv")
         agents = pd.concat([r.agents.assign(seed=r.seed) for r in result.runs], ignore_index=True)
         write_parquet(agents, tmp / "agents.parquet")
@@ -230,13 +252,20 @@ def write_replicates(result: ReplicateResult, out: Path, *, command: Sequence[st
         figures = {}
         for panel in plots.PANELS:
             figures[panel.name] = tmp / "plots" / f"{panel.name}.png"
-            save_figure(plots.panel_figure(panel, runs=frames, currency=scenario.currency, band=band),
-                        figures[panel.name])
+            save_figure(
+                plots.panel_figure(panel, runs=frames, currency=scenario.currency, band=band), figures[panel.name]
+            )
         figures["overview"] = tmp / "plots" / "overview.png"
-        save_figure(plots.overview_figure(f"{scenario.name}: {len(frames)} replicates", runs=frames,
-                                          currency=scenario.currency, band=band), figures["overview"])
+        save_figure(
+            plots.overview_figure(
+                f"{scenario.name}: {len(frames)} replicates", runs=frames, currency=scenario.currency, band=band
+            ),
+            figures["overview"],
+        )
         figures["outcomes"] = tmp / "plots" / "outcomes.png"
         save_figure(plots.outcome_counts_figure(result.summary["outcomes"]), figures["outcomes"])
         atomic_write_text(tmp / "report.html", replicate_report(result, figures))
-        atomic_write_text(tmp / "manifest.json", to_json(manifest(scenario, result.seeds, result.wall_seconds, command)))
+        atomic_write_text(
+            tmp / "manifest.json", to_json(manifest(scenario, result.seeds, result.wall_seconds, command))
+        )
     return out

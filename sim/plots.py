@@ -19,11 +19,23 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
 PALETTE = {
-    "quality": "#1f77b4", "innovation": "#9467bd", "support": "#2ca02c", "sales_coverage": "#ff7f0e",
-    "capability_index": "#111111", "discount_mean": "#d62728", "demand_mean": "#ff9896",
-    "supplier_margin": "#8c564b", "supplier_cash": "#17becf", "customer_value": "#2ca02c",
-    "supplier_value": "#1f77b4", "joint_value": "#111111", "balance": "#7f7f7f", "balance_smoothed": "#111111",
-    "engagement_mean": "#9467bd", "trust_mean": "#e377c2", "market_success_mean": "#bcbd22",
+    "quality": "#1f77b4",
+    "innovation": "#9467bd",
+    "support": "#2ca02c",
+    "sales_coverage": "#ff7f0e",
+    "capability_index": "#111111",
+    "discount_mean": "#d62728",
+    "demand_mean": "#ff9896",
+    "supplier_margin": "#8c564b",
+    "supplier_cash": "#17becf",
+    "customer_value": "#2ca02c",
+    "supplier_value": "#1f77b4",
+    "joint_value": "#111111",
+    "balance": "#7f7f7f",
+    "balance_smoothed": "#111111",
+    "engagement_mean": "#9467bd",
+    "trust_mean": "#e377c2",
+    "market_success_mean": "#bcbd22",
 }
 COMPARE_COLORS = ("#1f77b4", "#d62728")
 
@@ -40,20 +52,49 @@ class Panel:
 
 
 PANELS: tuple[Panel, ...] = (
-    Panel("discount", "Discount granted and demanded", (("discount_mean", "discount granted"),
-                                                        ("demand_mean", "procurement demand")), "share"),
-    Panel("capabilities", "Supplier capabilities (1 = baseline)", (
-        ("capability_index", "capability index"), ("quality", "quality"), ("innovation", "innovation (R&D)"),
-        ("support", "support"), ("sales_coverage", "sales coverage")), "index"),
+    Panel(
+        "discount",
+        "Discount granted and demanded",
+        (("discount_mean", "discount granted"), ("demand_mean", "procurement demand")),
+        "share",
+    ),
+    Panel(
+        "capabilities",
+        "Supplier capabilities (1 = baseline)",
+        (
+            ("capability_index", "capability index"),
+            ("quality", "quality"),
+            ("innovation", "innovation (R&D)"),
+            ("support", "support"),
+            ("sales_coverage", "sales coverage"),
+        ),
+        "index",
+    ),
     Panel("margin", "Supplier operating margin", (("supplier_margin", "operating margin"),), "share"),
     Panel("cash", "Supplier cash", (("supplier_cash", "cash, all active suppliers"),), "money"),
-    Panel("value", "Value per period to each side", (("customer_value", "customers"),
-                                                     ("supplier_value", "suppliers"),
-                                                     ("joint_value", "joint (co-created)")), "money"),
-    Panel("balance", "Balance of the exchange (supplier's share of joint value)", (
-        ("balance", "balance"), ("balance_smoothed", "smoothed")), "share", band=True),
-    Panel("relationship", "Relationship health", (("engagement_mean", "engagement"), ("trust_mean", "trust"),
-                                                  ("market_success_mean", "customers' market success")), "index"),
+    Panel(
+        "value",
+        "Value per period to each side",
+        (("customer_value", "customers"), ("supplier_value", "suppliers"), ("joint_value", "joint (co-created)")),
+        "money",
+    ),
+    Panel(
+        "balance",
+        "Balance of the exchange (supplier's share of joint value)",
+        (("balance", "balance"), ("balance_smoothed", "smoothed")),
+        "share",
+        band=True,
+    ),
+    Panel(
+        "relationship",
+        "Relationship health",
+        (
+            ("engagement_mean", "engagement"),
+            ("trust_mean", "trust"),
+            ("market_success_mean", "customers' market success"),
+        ),
+        "index",
+    ),
 )
 
 
@@ -87,14 +128,29 @@ def _style(ax: Axes, panel: Panel, currency: str, band: tuple[float, float]) -> 
 def _markers(ax: Axes, marks: Sequence[tuple[int, str]]) -> None:
     for i, (period, label) in enumerate(marks):
         ax.axvline(period, color="#555555", lw=0.8, ls=":")
-        ax.annotate(label, (period, 0.99 - 0.3 * i), xycoords=("data", "axes fraction"), fontsize=7, rotation=90,
-                    va="top", ha="right", color="#555555")
+        ax.annotate(
+            label,
+            (period, 0.99 - 0.3 * i),
+            xycoords=("data", "axes fraction"),
+            fontsize=7,
+            rotation=90,
+            va="top",
+            ha="right",
+            color="#555555",
+        )
 
 
-def draw(panel: Panel, ax: Axes, *, single: pd.DataFrame | None = None,
-         runs: Sequence[pd.DataFrame] = (), pair: Sequence[tuple[str, pd.DataFrame]] = (),
-         currency: str = "", band: tuple[float, float] = (0.4, 0.6),
-         marks: Sequence[tuple[int, str]] = ()) -> None:
+def draw(
+    panel: Panel,
+    ax: Axes,
+    *,
+    single: pd.DataFrame | None = None,
+    runs: Sequence[pd.DataFrame] = (),
+    pair: Sequence[tuple[str, pd.DataFrame]] = (),
+    currency: str = "",
+    band: tuple[float, float] = (0.4, 0.6),
+    marks: Sequence[tuple[int, str]] = (),
+) -> None:
     """Draw one panel for a single run, for replicates (fan) or for a pair of scenarios."""
     for i, (column, label) in enumerate(panel.series):
         width = 2.2 if i == 0 and panel.name == "capabilities" else 1.5

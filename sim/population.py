@@ -18,18 +18,42 @@ from .scenario import CustomerGroup, Scenario, SupplierGroup
 from .schedule import Schedule
 
 SUPPLIER_LEVERS = (
-    "concession_rate", "margin_defense", "gross_margin", "overhead", "cost_to_serve", "engagement_value",
-    "target_margin", "cash_reserve_months", "max_cut", "acquisition_discount", "gift_cost_ratio", "explain_rate",
+    "concession_rate",
+    "margin_defense",
+    "gross_margin",
+    "overhead",
+    "cost_to_serve",
+    "engagement_value",
+    "target_margin",
+    "cash_reserve_months",
+    "max_cut",
+    "acquisition_discount",
+    "gift_cost_ratio",
+    "explain_rate",
 )
 SUPPLIER_NUMBERS = ("share", "engagement_cost_saving", "cash_months", "insolvency_periods", "overhead_lag")
 CUSTOMER_LEVERS = ("engagement", "elasticity", "cocreation_gain", "switching_cost", "choice_temperature")
 CUSTOMER_NUMBERS = (
-    "market_lag", "perception_lag", "trust_lag", "trust_tolerance", "cocreation_lag", "development_budget",
-    "redesign_share", "redesign_periods", "size_spread",
+    "market_lag",
+    "perception_lag",
+    "trust_lag",
+    "trust_tolerance",
+    "cocreation_lag",
+    "development_budget",
+    "redesign_share",
+    "redesign_periods",
+    "size_spread",
 )
 PROCUREMENT_LEVERS = (
-    "savings_target", "value_pressure", "budget_pressure", "financials_pressure", "parity_pressure",
-    "surplus_target", "max_discount", "margin_norm", "value_visibility",
+    "savings_target",
+    "value_pressure",
+    "budget_pressure",
+    "financials_pressure",
+    "parity_pressure",
+    "surplus_target",
+    "max_discount",
+    "margin_norm",
+    "value_visibility",
 )
 MARKET_LEVERS = ("ratchet", "outside_option")
 
@@ -59,8 +83,14 @@ def _initial(value: float | Schedule) -> float:
     return value.initial if isinstance(value, Schedule) else float(value)
 
 
-def _fill(table: dict[str, np.ndarray], name: str, sl: slice, value: float | Schedule,
-          timetable: Timetable, column: int | None = None) -> None:
+def _fill(
+    table: dict[str, np.ndarray],
+    name: str,
+    sl: slice,
+    value: float | Schedule,
+    timetable: Timetable,
+    column: int | None = None,
+) -> None:
     """Write a lever's period-0 value into its slice and schedule its later changes."""
     arr = table[name]
     index = sl if column is None else (sl, column)
@@ -125,12 +155,14 @@ def build_suppliers(groups: list[SupplierGroup], timetable: Timetable) -> Suppli
             order += [k for k in range(len(CAPABILITIES)) if k not in order]
             cut_order[sl] = order
         start += g.count
-    return SupplierParams(group=group, group_names=[g.name for g in groups], strategy=strategy, p=p,
-                          cut_order=cut_order)
+    return SupplierParams(
+        group=group, group_names=[g.name for g in groups], strategy=strategy, p=p, cut_order=cut_order
+    )
 
 
-def build_customers(groups: list[CustomerGroup], periods_per_year: int, timetable: Timetable,
-                    rng: np.random.Generator) -> tuple[CustomerParams, np.ndarray]:
+def build_customers(
+    groups: list[CustomerGroup], periods_per_year: int, timetable: Timetable, rng: np.random.Generator
+) -> tuple[CustomerParams, np.ndarray]:
     """Per-customer parameters and base demand (list-price spend per period)."""
     n = sum(g.count for g in groups)
     p: dict[str, np.ndarray] = {name: np.zeros(n) for name in (*CUSTOMER_LEVERS, *CUSTOMER_NUMBERS)}

@@ -21,11 +21,34 @@ if TYPE_CHECKING:
     from .model import ProcurementModel
 
 MARKET_SERIES = (
-    "discount_mean", "demand_mean", "capability_index", *CAPABILITIES, "value_mean", "supplier_margin",
-    "supplier_cash", "supplier_profit", "contribution", "revenue", "investment", "investment_desired", "customer_value", "supplier_value",
-    "joint_value", "balance", "balance_smoothed", "active_suppliers", "customers_served", "engagement_mean",
-    "trust_mean", "market_success_mean", "gift_value_mean", "switches", "relationships_ended",
-    "transaction_cost", "exits", "redesigns",
+    "discount_mean",
+    "demand_mean",
+    "capability_index",
+    *CAPABILITIES,
+    "value_mean",
+    "supplier_margin",
+    "supplier_cash",
+    "supplier_profit",
+    "contribution",
+    "revenue",
+    "investment",
+    "investment_desired",
+    "customer_value",
+    "supplier_value",
+    "joint_value",
+    "balance",
+    "balance_smoothed",
+    "active_suppliers",
+    "customers_served",
+    "engagement_mean",
+    "trust_mean",
+    "market_success_mean",
+    "gift_value_mean",
+    "switches",
+    "relationships_ended",
+    "transaction_cost",
+    "exits",
+    "redesigns",
 )
 CUSTOMER_SERIES = ("supplier", *RECORDED_CUSTOMER_FIELDS)
 SUPPLIER_SERIES = ("active", "cash", "margin", "profit", "revenue", *CAPABILITIES, "customers")
@@ -79,11 +102,18 @@ class Recorder:
         weighted = block @ (st.volume / total_vol) if total_vol > 0 else np.zeros(len(block))
         averaged = block @ (links.on / n_served) if n_served else np.zeros(len(block))
         totals = block.sum(axis=1)
-        for series, field in (("discount_mean", "discount"), ("demand_mean", "demand"), ("value_mean", "value"),
-                              ("gift_value_mean", "gift")):
+        for series, field in (
+            ("discount_mean", "discount"),
+            ("demand_mean", "demand"),
+            ("value_mean", "value"),
+            ("gift_value_mean", "gift"),
+        ):
             row[series][t] = weighted[at[field]]
-        for series, field in (("engagement_mean", "engagement"), ("trust_mean", "trust"),
-                              ("market_success_mean", "market_success")):
+        for series, field in (
+            ("engagement_mean", "engagement"),
+            ("trust_mean", "trust"),
+            ("market_success_mean", "market_success"),
+        ):
             row[series][t] = averaged[at[field]]
         vc, vs = totals[at["customer_value"]], totals[at["supplier_value"]]
         row["customer_value"][t], row["supplier_value"][t], row["joint_value"][t] = vc, vs, vc + vs
@@ -182,5 +212,3 @@ class Recorder:
         frame["agent_type"] = frame["agent_type"].astype("category")
         frame["group"] = frame["group"].astype("category")
         return frame.sort_values(["period", "agent_id"], kind="stable", ignore_index=True)
-
-

@@ -20,8 +20,12 @@ from .capabilities import CAPABILITIES
 if TYPE_CHECKING:
     from .runner import ReplicateResult, RunResult
 
-CAPABILITY_NAMES = {"quality": "quality", "innovation": "R&D (innovation)", "support": "support",
-                    "sales_coverage": "sales coverage"}
+CAPABILITY_NAMES = {
+    "quality": "quality",
+    "innovation": "R&D (innovation)",
+    "support": "support",
+    "sales_coverage": "sales coverage",
+}
 OUTCOME_COLORS = {"collapse": "#b91c1c", "spiral": "#c2410c", "equilibrium": "#1d4ed8", "growth": "#15803d"}
 OUTCOME_WORDS = {
     "collapse": "Collapse: a supplier went under or relationships ended.",
@@ -77,22 +81,30 @@ def story(summary: dict[str, Any], ts: pd.DataFrame, model: Any) -> list[str]:
     onset = m["spiral_onset"]
     lo, hi = model.fair_band
     if onset is None:
-        lines.append(f"The exchange stayed in balance: the suppliers' share of the joint value never left the fair "
-                     f"band of {pct(lo)}-{pct(hi)} for long.")
+        lines.append(
+            f"The exchange stayed in balance: the suppliers' share of the joint value never left the fair "
+            f"band of {pct(lo)}-{pct(hi)} for long."
+        )
     else:
         if ts["balance_smoothed"].iloc[onset] < lo:
-            why = ("customers took most of the value created together, and the suppliers were no longer paid enough "
-                   "to keep investing")
+            why = (
+                "customers took most of the value created together, and the suppliers were no longer paid enough "
+                "to keep investing"
+            )
         else:
-            why = ("customers got too little value for what they paid: capability cuts took back more than the "
-                   "discounts gave")
+            why = (
+                "customers got too little value for what they paid: capability cuts took back more than the "
+                "discounts gave"
+            )
         lines.append(f"The exchange went out of balance in {when(onset, per_year)} and stayed out: {why}.")
     desired, spent = ts["investment_desired"].sum(), ts["investment"].sum()
     if desired > 0 and desired - spent > 1e-6 * desired:
         final = ts.iloc[-1]
         cuts = ", ".join(f"{CAPABILITY_NAMES[k]} {100 * (final[k] - 1):+.0f}%" for k in CAPABILITIES)
-        lines.append(f"To defend their margins the suppliers cut investment by {money(desired - spent, cur)} "
-                     f"({pct((desired - spent) / desired)} of what their budgets called for). By the end: {cuts}.")
+        lines.append(
+            f"To defend their margins the suppliers cut investment by {money(desired - spent, cur)} "
+            f"({pct((desired - spent) / desired)} of what their budgets called for). By the end: {cuts}."
+        )
     else:
         lines.append("Suppliers kept investing what their budgets called for; no capability was cut.")
     cf = summary.get("counterfactual")
@@ -101,10 +113,13 @@ def story(summary: dict[str, Any], ts: pd.DataFrame, model: Any) -> list[str]:
             f"Against the same market without discounts, suppliers earned {money(abs(cf['supplier_profit_difference']), cur)} "
             f"{'less' if cf['supplier_profit_difference'] < 0 else 'more'} profit and customers received "
             f"{money(abs(cf['customer_value_difference']), cur)} {'less' if cf['customer_value_difference'] < 0 else 'more'} "
-            f"value (joint value {money(cf['joint_value_difference'], cur)}).")
+            f"value (joint value {money(cf['joint_value_difference'], cur)})."
+        )
     if m["redesign_and_switching_cost_total"] > 0:
-        lines.append(f"Customers paid {money(m['redesign_and_switching_cost_total'], cur)} for switching suppliers and "
-                     "redesigning around discontinued products.")
+        lines.append(
+            f"Customers paid {money(m['redesign_and_switching_cost_total'], cur)} for switching suppliers and "
+            "redesigning around discontinued products."
+        )
     bev = m["break_even_volume_increase"]
     if m["discount_final"] > 0.001:
         gm = float(np.average(model.sp.p["gross_margin"]))
@@ -113,7 +128,8 @@ def story(summary: dict[str, Any], ts: pd.DataFrame, model: Any) -> list[str]:
             f"Break-even check: at the final average discount of {pct(m['discount_final'], 1)} and a gross margin of "
             f"{pct(gm)}, volume would have to rise by "
             f"{pct(bev) if bev is not None else 'more than any amount'} to keep gross profit; customers' volume "
-            f"actually changed by {pct(volume_change, 1)}.")
+            f"actually changed by {pct(volume_change, 1)}."
+        )
     return lines
 
 
@@ -137,35 +153,48 @@ KEY_METRICS = (
 def _fmt(value: Any, kind: str, currency: str) -> str:
     if value is None:
         return "none"
-    return {"index": f"{value:.3f}", "pct": pct(value, 1), "money": money(value, currency),
-            "rate": f"{value:.0f}%", "period": str(value)}[kind]
+    return {
+        "index": f"{value:.3f}",
+        "pct": pct(value, 1),
+        "money": money(value, currency),
+        "rate": f"{value:.0f}%",
+        "period": str(value),
+    }[kind]
 
 
 def _metrics_table(metrics: dict[str, Any], currency: str) -> str:
-    rows = "".join(f"<tr><td>{label}</td><td class='num'>{_fmt(metrics.get(key), kind, currency)}</td></tr>"
-                   for key, label, kind in KEY_METRICS)
+    rows = "".join(
+        f"<tr><td>{label}</td><td class='num'>{_fmt(metrics.get(key), kind, currency)}</td></tr>"
+        for key, label, kind in KEY_METRICS
+    )
     return f"<table>{rows}</table>"
 
 
 def _page(title: str, body: str, footer: str) -> str:
-    return (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
-            f"<meta name='viewport' content='width=device-width, initial-scale=1'><style>{STYLE}</style></head>"
-            f"<body>{body}<footer>{footer}</footer></body></html>\n")
+    return (
+        f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+        f"<meta name='viewport' content='width=device-width, initial-scale=1'><style>{STYLE}</style></head>"
+        f"<body>{body}<footer>{footer}</footer></body></html>\n"
+    )
 
 
 def _footer(seed_text: str) -> str:
     from . import __version__
 
-    return (f"procsim {__version__} &middot; {seed_text} &middot; model and assumptions: docs/model.md &middot; "
-            "sources: ../shared/seeds (value exchange and discounting)")
+    return (
+        f"procsim {__version__} &middot; {seed_text} &middot; model and assumptions: docs/model.md &middot; "
+        "sources: ../shared/seeds (value exchange and discounting)"
+    )
 
 
 def run_report(result: RunResult, figures: dict[str, Path]) -> str:
     """The HTML report of one run."""
     s = result.summary
     color = OUTCOME_COLORS[s["outcome"]]
-    events = "".join(f"<li>{when(e['period'], s['periods_per_year'])}: {html.escape(e['event'])}</li>"
-                     for e in s["events"]) or "<li>none</li>"
+    events = (
+        "".join(f"<li>{when(e['period'], s['periods_per_year'])}: {html.escape(e['event'])}</li>" for e in s["events"])
+        or "<li>none</li>"
+    )
     body = (
         f"<h1>{html.escape(s['scenario'])}</h1><p class='sub'>{html.escape(s['description'])}</p>"
         f"<p><span class='badge' style='background:{color}'>{s['outcome']}</span> &nbsp; "
@@ -184,9 +213,11 @@ def replicate_report(result: ReplicateResult, figures: dict[str, Path]) -> str:
     s = result.summary
     cur = s["currency"]
     rows = "".join(
-        f"<tr><td>{label}</td>" + "".join(f"<td class='num'>{_fmt(s['metrics'][key][q], kind, cur)}</td>"
-                                          for q in ("mean", "p10", "p90")) + "</tr>"
-        for key, label, kind in KEY_METRICS)
+        f"<tr><td>{label}</td>"
+        + "".join(f"<td class='num'>{_fmt(s['metrics'][key][q], kind, cur)}</td>" for q in ("mean", "p10", "p90"))
+        + "</tr>"
+        for key, label, kind in KEY_METRICS
+    )
     counts = ", ".join(f"{o}: {n}" for o, n in s["outcomes"].items())
     body = (
         f"<h1>{html.escape(s['scenario'])}</h1><p class='sub'>{html.escape(s['description'])}</p>"
@@ -196,5 +227,8 @@ def replicate_report(result: ReplicateResult, figures: dict[str, Path]) -> str:
         f"<h2>At a glance (median and 10-90% band)</h2>{_img(figures['overview'], 'overview')}"
         f"<h2>Key figures</h2><table><tr><th></th><th>mean</th><th>10%</th><th>90%</th></tr>{rows}</table>"
     )
-    return _page(f"procsim: {s['scenario']} x{s['replicates']}", body,
-                 _footer(f"base seed {s['seed']}, {s['replicates']} derived seeds"))
+    return _page(
+        f"procsim: {s['scenario']} x{s['replicates']}",
+        body,
+        _footer(f"base seed {s['seed']}, {s['replicates']} derived seeds"),
+    )

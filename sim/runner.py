@@ -67,8 +67,9 @@ def replicate_seeds(seed: int, n: int) -> list[int]:
     return [int(s.generate_state(1)[0]) for s in np.random.SeedSequence(seed).spawn(n)]
 
 
-def simulate(scenario: Scenario, seed: int, *, record_agents_every: int = 1,
-             progress: Progress | None = None) -> RunResult:
+def simulate(
+    scenario: Scenario, seed: int, *, record_agents_every: int = 1, progress: Progress | None = None
+) -> RunResult:
     """Run one seed to the horizon and summarise it (no files written)."""
     start = time.perf_counter()
     model = ProcurementModel(scenario, rng=seed, record_agents_every=record_agents_every)
@@ -173,8 +174,9 @@ def run_replicates(
     start = time.perf_counter()
     seeds = replicate_seeds(seed, replicates)
     runs = [simulate(scenario, s, record_agents_every=record_agents_every, progress=progress) for s in seeds]
-    result = ReplicateResult(scenario, seed, runs, replicate_summary(scenario, seed, runs),
-                             time.perf_counter() - start, seeds=seeds)
+    result = ReplicateResult(
+        scenario, seed, runs, replicate_summary(scenario, seed, runs), time.perf_counter() - start, seeds=seeds
+    )
     if out is not None:
         from .outputs import write_replicates
 

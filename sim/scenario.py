@@ -114,8 +114,11 @@ def _parse_optional(value: Any, lo: float, hi: float, pct: bool, allow: tuple[An
 def Number(lo: float, hi: float, *, pct: bool = False, allow: tuple[Any, ...] = ()) -> Any:  # noqa: N802
     """A plain number within ``[lo, hi]`` (percent strings accepted); ``allow`` passes extra values through."""
     if allow:
-        return Annotated[Any, BeforeValidator(partial(_parse_optional, lo=lo, hi=hi, pct=pct, allow=allow)),
-                         Bounds(lo, hi, False, pct)]
+        return Annotated[
+            Any,
+            BeforeValidator(partial(_parse_optional, lo=lo, hi=hi, pct=pct, allow=allow)),
+            Bounds(lo, hi, False, pct),
+        ]
     return Annotated[float, BeforeValidator(partial(_parse_number, lo=lo, hi=hi, pct=pct)), Bounds(lo, hi, False, pct)]
 
 
@@ -151,8 +154,9 @@ class CapabilityShares(Strict):
         return [getattr(self, k) for k in CAPABILITIES]
 
 
-def _capability_model(name: str, lo: float, hi: float, defaults: tuple[float, ...], *, lever: bool,
-                      pct: bool, doc: str) -> type[CapabilityShares]:
+def _capability_model(
+    name: str, lo: float, hi: float, defaults: tuple[float, ...], *, lever: bool, pct: bool, doc: str
+) -> type[CapabilityShares]:
     kind = Lever(lo, hi, pct=pct) if lever else Number(lo, hi, pct=pct)
     fields = {k: (kind, Field(d)) for k, d in zip(CAPABILITIES, defaults, strict=True)}
     from pydantic import create_model
@@ -161,19 +165,39 @@ def _capability_model(name: str, lo: float, hi: float, defaults: tuple[float, ..
 
 
 Spend = _capability_model(
-    "Spend", 0.0, 0.6, (0.08, 0.10, 0.05, 0.05), lever=True, pct=True,
+    "Spend",
+    0.0,
+    0.6,
+    (0.08, 0.10, 0.05, 0.05),
+    lever=True,
+    pct=True,
     doc="Investment budget per capability as a share of revenue at list price.",
 )
 CapabilityLag = _capability_model(
-    "CapabilityLag", 1.0, 100.0, (4.0, 8.0, 2.0, 3.0), lever=False, pct=False,
+    "CapabilityLag",
+    1.0,
+    100.0,
+    (4.0, 8.0, 2.0, 3.0),
+    lever=False,
+    pct=False,
     doc="Periods each capability takes to adjust toward what its budget sustains.",
 )
 CutWeights = _capability_model(
-    "CutWeights", 0.0, 100.0, (1.0, 1.0, 1.0, 1.0), lever=False, pct=False,
+    "CutWeights",
+    0.0,
+    100.0,
+    (1.0, 1.0, 1.0, 1.0),
+    lever=False,
+    pct=False,
     doc="Relative weight of each budget when a cut is shared (per unit of budget).",
 )
 ValueWeights = _capability_model(
-    "ValueWeights", 0.0, 5.0, (0.5, 0.4, 0.3, 0.2), lever=False, pct=False,
+    "ValueWeights",
+    0.0,
+    5.0,
+    (0.5, 0.4, 0.3, 0.2),
+    lever=False,
+    pct=False,
     doc="Value per unit the customer gets from each capability at baseline (sum 1.4).",
 )
 
@@ -193,14 +217,31 @@ class MarketSettings(Strict):
     """Rules of the market shared by every relationship."""
 
     contract_cycle: int = Field(4, ge=1, le=100, description="Periods between renewals (negotiations).")
-    stagger_contracts: bool = Field(True, description="Spread renewals over the cycle (random offsets) instead of all at once.")
-    negotiation_rounds: int = Field(6, ge=1, le=100, description="Alternating-offer rounds before the deadline of each renewal.")
-    ratchet: Lever(0, 1) = Field(1.0, description="1: a granted discount is never taken back; 0: it follows the demand down freely.")
-    fair_band: tuple[Number(0, 1), Number(0, 1)] = Field((0.4, 0.6), description="Balance index band counted as fair (supplier's share of joint value).")
-    balance_smoothing: Number(0.01, 1) = Field(0.3, description="Weight of the newest period in the exponentially weighted balance.")
-    imbalance_periods: int = Field(4, ge=1, le=1000, description="Periods outside the fair band that make an imbalance persistent.")
-    engagement_reference: Number(0, 1) = Field(0.5, description="Engagement at which co-creation neither adds nor removes value.")
-    outside_option: Lever(-2, 2) = Field(0.0, description="Net value per unit of leaving this market (in-house, other channel); below it a relationship ends.")
+    stagger_contracts: bool = Field(
+        True, description="Spread renewals over the cycle (random offsets) instead of all at once."
+    )
+    negotiation_rounds: int = Field(
+        6, ge=1, le=100, description="Alternating-offer rounds before the deadline of each renewal."
+    )
+    ratchet: Lever(0, 1) = Field(
+        1.0, description="1: a granted discount is never taken back; 0: it follows the demand down freely."
+    )
+    fair_band: tuple[Number(0, 1), Number(0, 1)] = Field(
+        (0.4, 0.6), description="Balance index band counted as fair (supplier's share of joint value)."
+    )
+    balance_smoothing: Number(0.01, 1) = Field(
+        0.3, description="Weight of the newest period in the exponentially weighted balance."
+    )
+    imbalance_periods: int = Field(
+        4, ge=1, le=1000, description="Periods outside the fair band that make an imbalance persistent."
+    )
+    engagement_reference: Number(0, 1) = Field(
+        0.5, description="Engagement at which co-creation neither adds nor removes value."
+    )
+    outside_option: Lever(-2, 2) = Field(
+        0.0,
+        description="Net value per unit of leaving this market (in-house, other channel); below it a relationship ends.",
+    )
     network: NetworkSettings = Field(default_factory=NetworkSettings)
 
     @field_validator("fair_band")
@@ -218,29 +259,69 @@ class SupplierGroup(Strict):
     count: int = Field(1, ge=0, le=10_000, description="Number of suppliers in the group.")
     share: Number(0.001, 1000) = Field(1.0, description="Relative initial market share of each supplier.")
     strategy: str = Field("concede", description="Negotiation strategy (see the table below).")
-    concession_rate: Lever(0, 1) = Field(0.5, description="Share of the gap to the demand conceded per renewal (concede, reciprocal, value_trade).")
-    concession_exponent: Number(0.01, 100, allow=(None,)) = Field(None, description="Time-curve exponent beta for boulware/conceder (null: 0.2 / 5).")
-    margin_defense: Lever(0, 1) = Field(0.5, description="Share of a margin shortfall closed by cutting investment now (0 absorb, 1 cut one for one).")
+    concession_rate: Lever(0, 1) = Field(
+        0.5, description="Share of the gap to the demand conceded per renewal (concede, reciprocal, value_trade)."
+    )
+    concession_exponent: Number(0.01, 100, allow=(None,)) = Field(
+        None, description="Time-curve exponent beta for boulware/conceder (null: 0.2 / 5)."
+    )
+    margin_defense: Lever(0, 1) = Field(
+        0.5, description="Share of a margin shortfall closed by cutting investment now (0 absorb, 1 cut one for one)."
+    )
     gross_margin: Lever(0.01, 0.95, pct=True) = Field(0.45, description="Gross margin at list price.")
-    spend: Spend = Field(default_factory=Spend, description="Investment in each capability as a share of revenue at list price.")
-    overhead: Lever(0, 0.9, pct=True) = Field(0.08, description="Overhead per period as a share of revenue at list price; fixed in the short run.")
-    overhead_lag: Number(1, 1000) = Field(8.0, description="Periods over which overhead is resized to the business (restructuring takes time).")
-    cost_to_serve: Lever(0, 0.5, pct=True) = Field(0.03, description="Variable cost to serve as a share of revenue at list price (lowered by engagement).")
-    engagement_cost_saving: Number(0, 1) = Field(0.5, description="Relative cost-to-serve saving per unit of engagement above the reference.")
-    engagement_value: Lever(0, 1) = Field(0.1, description="Non-cash value to the supplier per unit of volume at full engagement (information, referrals).")
-    target_margin: Lever(-0.5, 0.9, pct=True, allow=("baseline",)) = Field("baseline", description="Operating margin the supplier defends; 'baseline' = the margin it earns at list price.")
+    spend: Spend = Field(
+        default_factory=Spend, description="Investment in each capability as a share of revenue at list price."
+    )
+    overhead: Lever(0, 0.9, pct=True) = Field(
+        0.08, description="Overhead per period as a share of revenue at list price; fixed in the short run."
+    )
+    overhead_lag: Number(1, 1000) = Field(
+        8.0, description="Periods over which overhead is resized to the business (restructuring takes time)."
+    )
+    cost_to_serve: Lever(0, 0.5, pct=True) = Field(
+        0.03, description="Variable cost to serve as a share of revenue at list price (lowered by engagement)."
+    )
+    engagement_cost_saving: Number(0, 1) = Field(
+        0.5, description="Relative cost-to-serve saving per unit of engagement above the reference."
+    )
+    engagement_value: Lever(0, 1) = Field(
+        0.1,
+        description="Non-cash value to the supplier per unit of volume at full engagement (information, referrals).",
+    )
+    target_margin: Lever(-0.5, 0.9, pct=True, allow=("baseline",)) = Field(
+        "baseline", description="Operating margin the supplier defends; 'baseline' = the margin it earns at list price."
+    )
     cash_months: Number(0, 600) = Field(6.0, description="Initial cash in months of initial revenue.")
-    cash_reserve_months: Lever(0, 600) = Field(2.0, description="Below this cash (months of revenue) margin defense is forced to 1.")
-    capability_lag: CapabilityLag = Field(default_factory=CapabilityLag, description="Adjustment lag of each capability (periods).")
-    max_cut: Lever(0, 1) = Field(0.75, description="Largest share of a budget that can be cut: some quality, R&D, support and sales spend is unavoidable.")
+    cash_reserve_months: Lever(0, 600) = Field(
+        2.0, description="Below this cash (months of revenue) margin defense is forced to 1."
+    )
+    capability_lag: CapabilityLag = Field(
+        default_factory=CapabilityLag, description="Adjustment lag of each capability (periods)."
+    )
+    max_cut: Lever(0, 1) = Field(
+        0.75,
+        description="Largest share of a budget that can be cut: some quality, R&D, support and sales spend is unavoidable.",
+    )
     cut_weights: CutWeights = Field(default_factory=CutWeights, description="How a cut is shared across budgets.")
     cut_order: list[Literal["quality", "innovation", "support", "sales_coverage"]] | None = Field(
-        None, description="Cut budgets one after another in this order instead of sharing by weights.")
-    walk_away_periods: int | None = Field(4, ge=1, le=10_000, description="Drop an account whose contribution stays negative this many periods (null: never).")
-    insolvency_periods: int = Field(2, ge=1, le=10_000, description="Periods of negative cash before the supplier exits.")
+        None, description="Cut budgets one after another in this order instead of sharing by weights."
+    )
+    walk_away_periods: int | None = Field(
+        4,
+        ge=1,
+        le=10_000,
+        description="Drop an account whose contribution stays negative this many periods (null: never).",
+    )
+    insolvency_periods: int = Field(
+        2, ge=1, le=10_000, description="Periods of negative cash before the supplier exits."
+    )
     acquisition_discount: Lever(0, 0.9, pct=True) = Field(0.0, description="Discount quoted to win a rival's customer.")
-    gift_cost_ratio: Lever(0, 2) = Field(0.35, description="Cost to the supplier of one unit of added service value (value_trade).")
-    explain_rate: Lever(0, 1) = Field(0.3, description="How fast holding and explaining moves the buyer's value perception to the actual value.")
+    gift_cost_ratio: Lever(0, 2) = Field(
+        0.35, description="Cost to the supplier of one unit of added service value (value_trade)."
+    )
+    explain_rate: Lever(0, 1) = Field(
+        0.3, description="How fast holding and explaining moves the buyer's value perception to the actual value."
+    )
 
     @field_validator("cut_order")
     @classmethod
@@ -266,16 +347,34 @@ class SupplierGroup(Strict):
 class ProcurementSettings(Strict):
     """How the customer's procurement forms its discount demand; a style fills the blanks."""
 
-    style: str = Field("value_based", description="Procurement style preset (cost_down, value_based, partnership, opportunist).")
-    savings_target: Lever(0, 0.9, pct=True, allow=(None,)) = Field(None, description="Discount off list demanded regardless of value (cost-down target).")
-    value_pressure: Lever(0, 5, allow=(None,)) = Field(None, description="Weight of the perceived value shortfall against the surplus target.")
-    budget_pressure: Lever(0, 5, allow=(None,)) = Field(None, description="Weight of the customer's own market shortfall (1 - G).")
-    financials_pressure: Lever(0, 20, allow=(None,)) = Field(None, description="Weight of the supplier's margin above the norm ('I've seen your financials').")
-    parity_pressure: Lever(0, 5, allow=(None,)) = Field(None, description="Weight of the gap to the best discount peers are known to get.")
-    surplus_target: Lever(-1, 5, allow=(None,)) = Field(None, description="Surplus per unit (value minus price) the customer expects to keep.")
+    style: str = Field(
+        "value_based", description="Procurement style preset (cost_down, value_based, partnership, opportunist)."
+    )
+    savings_target: Lever(0, 0.9, pct=True, allow=(None,)) = Field(
+        None, description="Discount off list demanded regardless of value (cost-down target)."
+    )
+    value_pressure: Lever(0, 5, allow=(None,)) = Field(
+        None, description="Weight of the perceived value shortfall against the surplus target."
+    )
+    budget_pressure: Lever(0, 5, allow=(None,)) = Field(
+        None, description="Weight of the customer's own market shortfall (1 - G)."
+    )
+    financials_pressure: Lever(0, 20, allow=(None,)) = Field(
+        None, description="Weight of the supplier's margin above the norm ('I've seen your financials')."
+    )
+    parity_pressure: Lever(0, 5, allow=(None,)) = Field(
+        None, description="Weight of the gap to the best discount peers are known to get."
+    )
+    surplus_target: Lever(-1, 5, allow=(None,)) = Field(
+        None, description="Surplus per unit (value minus price) the customer expects to keep."
+    )
     max_discount: Lever(0, 0.9, pct=True, allow=(None,)) = Field(None, description="Cap on any demand.")
-    margin_norm: Lever(-0.5, 0.9, pct=True, allow=(None,)) = Field(None, description="Supplier operating margin procurement considers normal.")
-    value_visibility: Lever(0, 1, allow=(None,)) = Field(None, description="Share of the delivered value procurement perceives (1: all of it).")
+    margin_norm: Lever(-0.5, 0.9, pct=True, allow=(None,)) = Field(
+        None, description="Supplier operating margin procurement considers normal."
+    )
+    value_visibility: Lever(0, 1, allow=(None,)) = Field(
+        None, description="Share of the delivered value procurement perceives (1: all of it)."
+    )
 
     @field_validator("style")
     @classmethod
@@ -298,21 +397,45 @@ class CustomerGroup(Strict):
 
     name: str = Field("customers", description="Group (segment) name.")
     count: int = Field(100, ge=0, le=10_000_000, description="Number of customers in the group.")
-    annual_revenue: Number(1e-6, 1e15) = Field(1_000_000.0, description="Annual spend of one customer with its supplier at list price, in the scenario currency.")
+    annual_revenue: Number(1e-6, 1e15) = Field(
+        1_000_000.0,
+        description="Annual spend of one customer with its supplier at list price, in the scenario currency.",
+    )
     size_spread: Number(0, 3) = Field(0.3, description="Log-normal spread of customer size around annual_revenue.")
-    value_weights: ValueWeights = Field(default_factory=ValueWeights, description="Value per unit from each capability at baseline.")
-    engagement: Lever(0, 1, allow=(None,)) = Field(None, description="Engagement the customer offers at full trust (access, information, feedback); blank: the procurement style's.")
-    elasticity: Lever(0, 0.99) = Field(0.3, description="Elasticity of the customer's own market success to delivered value (below 1).")
+    value_weights: ValueWeights = Field(
+        default_factory=ValueWeights, description="Value per unit from each capability at baseline."
+    )
+    engagement: Lever(0, 1, allow=(None,)) = Field(
+        None,
+        description="Engagement the customer offers at full trust (access, information, feedback); blank: the procurement style's.",
+    )
+    elasticity: Lever(0, 0.99) = Field(
+        0.3, description="Elasticity of the customer's own market success to delivered value (below 1)."
+    )
     market_lag: Number(1, 100) = Field(4.0, description="Periods for market success to follow delivered value.")
-    perception_lag: Number(1, 100) = Field(4.0, description="Periods for procurement's perceived value to catch up with the delivered value.")
+    perception_lag: Number(1, 100) = Field(
+        4.0, description="Periods for procurement's perceived value to catch up with the delivered value."
+    )
     trust_lag: Number(1, 100) = Field(4.0, description="Periods for trust to follow the exchange balance.")
-    trust_tolerance: Number(0.01, 1) = Field(0.2, description="Distance outside the fair band at which trust reaches zero.")
-    cocreation_gain: Lever(0, 5) = Field(1.0, description="Extra innovation and support value per unit of engagement above the reference.")
+    trust_tolerance: Number(0.01, 1) = Field(
+        0.2, description="Distance outside the fair band at which trust reaches zero."
+    )
+    cocreation_gain: Lever(0, 5) = Field(
+        1.0, description="Extra innovation and support value per unit of engagement above the reference."
+    )
     cocreation_lag: Number(1, 100) = Field(8.0, description="Periods for co-created value to build up or erode.")
-    switching_cost: Lever(0, 5) = Field(0.5, description="One-off cost of switching supplier, per unit of one period's volume.")
-    choice_temperature: Lever(0.001, 1) = Field(0.02, description="Noise in supplier choice (logit temperature, per unit value).")
-    development_budget: Number(0, 10) = Field(0.5, description="Customer's development budget per period as a share of its spend with the supplier.")
-    redesign_share: Number(0, 1) = Field(0.30, description="Share of the development budget a forced redesign consumes.")
+    switching_cost: Lever(0, 5) = Field(
+        0.5, description="One-off cost of switching supplier, per unit of one period's volume."
+    )
+    choice_temperature: Lever(0.001, 1) = Field(
+        0.02, description="Noise in supplier choice (logit temperature, per unit value)."
+    )
+    development_budget: Number(0, 10) = Field(
+        0.5, description="Customer's development budget per period as a share of its spend with the supplier."
+    )
+    redesign_share: Number(0, 1) = Field(
+        0.30, description="Share of the development budget a forced redesign consumes."
+    )
     redesign_periods: int = Field(6, ge=1, le=1000, description="Periods over which a redesign is paid.")
     procurement: ProcurementSettings = Field(default_factory=ProcurementSettings)
 
@@ -498,8 +621,9 @@ def _apply_override(raw: dict[str, Any], path: str, value: Any) -> None:
         match = [g for g in groups or [] if isinstance(g, dict) and g.get("name") == parts[2]]
         if not match:
             names = [g.get("name") for g in groups or [] if isinstance(g, dict)]
-            raise InputError(f"no group named {parts[2]!r} in {head}{_suggest(parts[2], names)}",
-                             source="--set", field=path)
+            raise InputError(
+                f"no group named {parts[2]!r} in {head}{_suggest(parts[2], names)}", source="--set", field=path
+            )
         _set_path(match[0], parts[3:], value, path)
         return
     _set_path(raw, parts, value, path)
@@ -554,16 +678,28 @@ def _translate(exc: ValidationError, model: type[BaseModel], prefix: str) -> lis
     out = []
     for err in exc.errors():
         loc = [str(p) for p in err["loc"] if not isinstance(p, int)]
-        loc = [p for p in loc if not (p.startswith("function-") or p in {"float", "int", "str", "bool", "list", "dict"}
-                                       or p.startswith("literal[") or p.startswith("tuple[")
-                                       or p in {"constrained-float", "constrained-int", "none"})]
+        loc = [
+            p
+            for p in loc
+            if not (
+                p.startswith("function-")
+                or p in {"float", "int", "str", "bool", "list", "dict"}
+                or p.startswith("literal[")
+                or p.startswith("tuple[")
+                or p in {"constrained-float", "constrained-int", "none"}
+            )
+        ]
         path = ".".join([prefix, *loc]) if prefix else ".".join(loc)
         kind = err["type"]
         if kind == "extra_forbidden":
             parent = _model_at(loc[:-1], model)
             known = _field_names(parent) if parent else []
             hint = _suggest(loc[-1], known)
-            msg = f"unknown field{hint}" if hint else "unknown field" + (f"; known fields: {', '.join(known)}" if known else "")
+            msg = (
+                f"unknown field{hint}"
+                if hint
+                else "unknown field" + (f"; known fields: {', '.join(known)}" if known else "")
+            )
         elif kind == "value_error":
             msg = str(err["ctx"]["error"]) if "ctx" in err else err["msg"]
         elif kind == "missing":
@@ -586,8 +722,13 @@ def _validate_section(model: type[Strict], data: Any, source: str, prefix: str) 
     except ValidationError as exc:
         problems = _translate(exc, model, prefix)
         field, msg = problems[0]
-        more = f" (and {len(problems) - 1} more problem{'s' if len(problems) > 2 else ''}: " + "; ".join(
-            f"{f}: {m}" for f, m in problems[1:4]) + ")" if len(problems) > 1 else ""
+        more = (
+            f" (and {len(problems) - 1} more problem{'s' if len(problems) > 2 else ''}: "
+            + "; ".join(f"{f}: {m}" for f, m in problems[1:4])
+            + ")"
+            if len(problems) > 1
+            else ""
+        )
         raise InputError(msg + more, source=source, field=field) from None
 
 
@@ -639,7 +780,9 @@ def build_scenario(raw: dict[str, Any], source: str = "<scenario>") -> Scenario:
         if key not in Scenario.model_fields or key == "source":
             known = [k for k in Scenario.model_fields if k != "source"] + list(GROUPED)
             hint = _suggest(key, known)
-            raise InputError("unknown field" + (hint or f"; known fields: {', '.join(known)}"), source=source, field=key)
+            raise InputError(
+                "unknown field" + (hint or f"; known fields: {', '.join(known)}"), source=source, field=key
+            )
     groups = {kind: _resolve_groups(kind, raw.get(kind), source) for kind in GROUPED}
     try:
         scenario = Scenario.model_validate({**top, **{k: [g.model_dump() for g in v] for k, v in groups.items()}})
@@ -670,7 +813,11 @@ def load_scenario(
     try:
         return build_scenario(raw, source)
     except InputError as exc:
-        if overrides and exc.field and any(exc.field == k or exc.field.endswith("." + k.split(".", 1)[-1]) for k in overrides):
+        if (
+            overrides
+            and exc.field
+            and any(exc.field == k or exc.field.endswith("." + k.split(".", 1)[-1]) for k in overrides)
+        ):
             exc.source = f"{source} (with --set)"
         raise
 

@@ -96,8 +96,11 @@ def _default(info: FieldInfo) -> str:
     if info.default_factory is not None:
         value = info.default_factory()
         if isinstance(value, BaseModel):
-            return ", ".join(f"{k}: {v:g}" if isinstance(v, float) else f"{k}: {v}"
-                             for k, v in value.model_dump().items()) if _flat(value) else "see below"
+            return (
+                ", ".join(f"{k}: {v:g}" if isinstance(v, float) else f"{k}: {v}" for k, v in value.model_dump().items())
+                if _flat(value)
+                else "see below"
+            )
         return "see below"
     value = info.default
     if value is None:
@@ -117,7 +120,11 @@ def table(model: type[BaseModel], skip: tuple[str, ...] = ()) -> str:
         if name in skip or info.exclude:
             continue
         kind, rng = _kind(info)
-        meaning = info.description or CAPABILITY_MEANING.get(name) if issubclass(model, CapabilityShares) else info.description
+        meaning = (
+            info.description or CAPABILITY_MEANING.get(name)
+            if issubclass(model, CapabilityShares)
+            else info.description
+        )
         if not meaning and isinstance(info.annotation, type) and issubclass(info.annotation, BaseModel):
             meaning = (info.annotation.__doc__ or "").strip()
         rows.append(f"| `{name}` | {_default(info)} | {kind} | {rng} | {meaning} |")
@@ -126,26 +133,47 @@ def table(model: type[BaseModel], skip: tuple[str, ...] = ()) -> str:
 
 def render() -> str:
     parts: list[Any] = [INTRO]
-    parts += ["## Top level\n", table(Scenario, skip=("market", "suppliers", "customers")),
-              "\n`market:`, `suppliers:` and `customers:` are described below.\n"]
-    parts += ["## `market:`\n", (MarketSettings.__doc__ or "").strip(), table(MarketSettings),
-              "\n### `market.network:`", table(NetworkSettings)]
+    parts += [
+        "## Top level\n",
+        table(Scenario, skip=("market", "suppliers", "customers")),
+        "\n`market:`, `suppliers:` and `customers:` are described below.\n",
+    ]
+    parts += [
+        "## `market:`\n",
+        (MarketSettings.__doc__ or "").strip(),
+        table(MarketSettings),
+        "\n### `market.network:`",
+        table(NetworkSettings),
+    ]
     parts += ["## `suppliers:` (each group)\n", (SupplierGroup.__doc__ or "").strip(), table(SupplierGroup)]
     for name, model in (("spend", Spend), ("capability_lag", CapabilityLag), ("cut_weights", CutWeights)):
         parts += [f"\n### `suppliers.{name}:`", (model.__doc__ or "").strip(), table(model)]
     parts += ["\n### Supplier strategies (`suppliers.strategy`)\n", "| name | behaviour |", "|---|---|"]
     parts += [f"| `{n}` | {summary(c)} |" for n, c in SUPPLIER_STRATEGIES.items()]
-    parts += ["\n## `customers:` (each group)\n", (CustomerGroup.__doc__ or "").strip(), table(CustomerGroup),
-              "\n### `customers.value_weights:`", (ValueWeights.__doc__ or "").strip(), table(ValueWeights),
-              "\n### `customers.procurement:`", (ProcurementSettings.__doc__ or "").strip(),
-              "Blank fields (`null`) take the style's preset:", table(ProcurementSettings)]
+    parts += [
+        "\n## `customers:` (each group)\n",
+        (CustomerGroup.__doc__ or "").strip(),
+        table(CustomerGroup),
+        "\n### `customers.value_weights:`",
+        (ValueWeights.__doc__ or "").strip(),
+        table(ValueWeights),
+        "\n### `customers.procurement:`",
+        (ProcurementSettings.__doc__ or "").strip(),
+        "Blank fields (`null`) take the style's preset:",
+        table(ProcurementSettings),
+    ]
     keys = [k for k in ProcurementSettings.model_fields if k != "style"]
-    parts += ["\n### Procurement styles (`customers.procurement.style`)\n",
-              "| name | behaviour | engagement | " + " | ".join(keys) + " |"]
+    parts += [
+        "\n### Procurement styles (`customers.procurement.style`)\n",
+        "| name | behaviour | engagement | " + " | ".join(keys) + " |",
+    ]
     parts.append("|" + "---|" * (3 + len(keys)))
     for name, style in PROCUREMENT_STYLES.items():
-        parts.append(f"| `{name}` | {summary(style)} | {style.engagement:g} | "
-                     + " | ".join(f"{style.defaults[k]:g}" for k in keys) + " |")
+        parts.append(
+            f"| `{name}` | {summary(style)} | {style.engagement:g} | "
+            + " | ".join(f"{style.defaults[k]:g}" for k in keys)
+            + " |"
+        )
     return "\n".join(str(p) for p in parts) + "\n"
 
 

@@ -14,56 +14,66 @@ import numpy as np
 # Customer fields the recorder copies every period; they lead the customer block so one
 # slice copies them all.
 RECORDED_CUSTOMER_FIELDS = (
-    "discount", "gift", "demand", "volume", "value", "market_success", "trust", "engagement",
-    "cocreation", "customer_value", "supplier_value", "balance_smoothed",
+    "discount",
+    "gift",
+    "demand",
+    "volume",
+    "value",
+    "market_success",
+    "trust",
+    "engagement",
+    "cocreation",
+    "customer_value",
+    "supplier_value",
+    "balance_smoothed",
 )
 
 
 @dataclass
 class MarketState:
     # ---- suppliers (S,)
-    active: np.ndarray            # bool: still trading
+    active: np.ndarray  # bool: still trading
     cash: np.ndarray
-    capability: np.ndarray        # (S, 4) stocks, baseline 1.0
-    overhead_fixed: np.ndarray    # money per period
-    revenue_initial: np.ndarray   # list-price revenue per period at the start (sizes cash and reserve)
+    capability: np.ndarray  # (S, 4) stocks, baseline 1.0
+    overhead_fixed: np.ndarray  # money per period
+    revenue_initial: np.ndarray  # list-price revenue per period at the start (sizes cash and reserve)
     negative_cash_periods: np.ndarray
-    exit_period: np.ndarray       # -1 while active
-    margin: np.ndarray            # operating margin last period
+    exit_period: np.ndarray  # -1 while active
+    margin: np.ndarray  # operating margin last period
     revenue: np.ndarray
     list_revenue: np.ndarray
     cogs: np.ndarray
-    overhead: np.ndarray          # fixed overhead plus cost to serve
-    investment: np.ndarray        # (S, 4) budgets actually spent
+    overhead: np.ndarray  # fixed overhead plus cost to serve
+    investment: np.ndarray  # (S, 4) budgets actually spent
     desired_investment: np.ndarray  # (S, 4)
     gift_cost_total: np.ndarray
     profit: np.ndarray
     customers_initial: np.ndarray  # customers served at the start (for retention)
     customers_acquired: np.ndarray  # customers won from rivals during the run
     # ---- customers (N,)
-    base_demand: np.ndarray       # list-price spend per period at G = 1
-    supplier: np.ndarray          # int, -1 = no supplier (left the market)
-    offset: np.ndarray            # renewal phase within the contract cycle
+    base_demand: np.ndarray  # list-price spend per period at G = 1
+    supplier: np.ndarray  # int, -1 = no supplier (left the market)
+    offset: np.ndarray  # renewal phase within the contract cycle
     discount: np.ndarray
-    gift: np.ndarray              # added service value per unit (money)
-    market_success: np.ndarray    # G
-    perceived_value: np.ndarray   # value per unit procurement perceives (lags the delivered value)
+    gift: np.ndarray  # added service value per unit (money)
+    market_success: np.ndarray  # G
+    perceived_value: np.ndarray  # value per unit procurement perceives (lags the delivered value)
     trust: np.ndarray
     engagement: np.ndarray
-    cocreation: np.ndarray        # X: multiplier - 1 on innovation and support value
+    cocreation: np.ndarray  # X: multiplier - 1 on innovation and support value
     balance_smoothed: np.ndarray
     negative_contribution_periods: np.ndarray
-    redesign_left: np.ndarray     # periods of redesign still to pay
-    redesign_cost: np.ndarray     # per period while redesigning
-    pending_cost: np.ndarray      # one-off switching costs charged next period
+    redesign_left: np.ndarray  # periods of redesign still to pay
+    redesign_cost: np.ndarray  # per period while redesigning
+    pending_cost: np.ndarray  # one-off switching costs charged next period
     relationship_start: np.ndarray
-    demand: np.ndarray            # last procurement demand (level)
+    demand: np.ndarray  # last procurement demand (level)
     # per-period flows
     volume: np.ndarray
     price: np.ndarray
-    value: np.ndarray             # u: value per unit delivered
-    customer_value: np.ndarray    # V_c
-    supplier_value: np.ndarray    # V_s
+    value: np.ndarray  # u: value per unit delivered
+    customer_value: np.ndarray  # V_c
+    supplier_value: np.ndarray  # V_s
     contribution: np.ndarray
     cost_to_serve: np.ndarray
     gift_cost: np.ndarray
@@ -79,18 +89,28 @@ class MarketState:
         """
         s, n = n_suppliers, n_customers
         shapes: dict[str, tuple[int, ...] | tuple[tuple[int, ...], type]] = {
-            "active": ((s,), bool), "capability": (s, 4), "investment": (s, 4), "desired_investment": (s, 4),
-            "negative_cash_periods": ((s,), np.int64), "exit_period": ((s,), np.int64),
-            "customers_initial": ((s,), np.int64), "customers_acquired": ((s,), np.int64),
-            "supplier": ((n,), np.int64), "offset": ((n,), np.int64),
-            "negative_contribution_periods": ((n,), np.int64), "redesign_left": ((n,), np.int64),
+            "active": ((s,), bool),
+            "capability": (s, 4),
+            "investment": (s, 4),
+            "desired_investment": (s, 4),
+            "negative_cash_periods": ((s,), np.int64),
+            "exit_period": ((s,), np.int64),
+            "customers_initial": ((s,), np.int64),
+            "customers_acquired": ((s,), np.int64),
+            "supplier": ((n,), np.int64),
+            "offset": ((n,), np.int64),
+            "negative_contribution_periods": ((n,), np.int64),
+            "redesign_left": ((n,), np.int64),
             "relationship_start": ((n,), np.int64),
         }
         names = [f.name for f in fields(cls)]
         supplier_fields = set(names[: names.index("base_demand")])
         block_fields = [f for f in names if f not in supplier_fields and f not in shapes]
-        block_fields.sort(key=lambda f: RECORDED_CUSTOMER_FIELDS.index(f) if f in RECORDED_CUSTOMER_FIELDS
-                          else len(RECORDED_CUSTOMER_FIELDS))
+        block_fields.sort(
+            key=lambda f: (
+                RECORDED_CUSTOMER_FIELDS.index(f) if f in RECORDED_CUSTOMER_FIELDS else len(RECORDED_CUSTOMER_FIELDS)
+            )
+        )
         block = np.zeros((len(block_fields), n))
         values = {name: block[i] for i, name in enumerate(block_fields)}
         for name in names:

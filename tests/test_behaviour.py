@@ -76,25 +76,39 @@ def test_holding_price_or_trading_value_beats_conceding_under_the_same_pressure(
 
 def test_more_margin_defense_is_worse_under_the_same_pressure():
     for seed in SEEDS:
-        finals = [outcome(bundled("procurement_squeeze", {"suppliers.margin_defense": md}), seed)[1]
-                  for md in (0.2, 0.5, 0.8)]
-        assert finals[0]["capability_index_final"] > finals[1]["capability_index_final"] > finals[2]["capability_index_final"]
+        finals = [
+            outcome(bundled("procurement_squeeze", {"suppliers.margin_defense": md}), seed)[1] for md in (0.2, 0.5, 0.8)
+        ]
+        assert (
+            finals[0]["capability_index_final"]
+            > finals[1]["capability_index_final"]
+            > finals[2]["capability_index_final"]
+        )
         assert finals[0]["joint_value_total"] > finals[1]["joint_value_total"] > finals[2]["joint_value_total"]
 
 
 def test_faster_concession_is_worse():
     for seed in SEEDS:
-        finals = [outcome(bundled("procurement_squeeze", {"suppliers.concession_rate": r}), seed)[1]
-                  for r in (0.2, 0.5, 0.9)]
-        assert finals[0]["capability_index_final"] > finals[1]["capability_index_final"] > finals[2]["capability_index_final"]
-        slow, fast = outcome(bundled("procurement_squeeze", {"suppliers.strategy": "boulware"}), seed)[1], \
-            outcome(bundled("procurement_squeeze", {"suppliers.strategy": "conceder"}), seed)[1]
+        finals = [
+            outcome(bundled("procurement_squeeze", {"suppliers.concession_rate": r}), seed)[1] for r in (0.2, 0.5, 0.9)
+        ]
+        assert (
+            finals[0]["capability_index_final"]
+            > finals[1]["capability_index_final"]
+            > finals[2]["capability_index_final"]
+        )
+        slow, fast = (
+            outcome(bundled("procurement_squeeze", {"suppliers.strategy": "boulware"}), seed)[1],
+            outcome(bundled("procurement_squeeze", {"suppliers.strategy": "conceder"}), seed)[1],
+        )
         assert slow["capability_index_final"] > fast["capability_index_final"]
 
 
 def test_higher_customer_engagement_is_better():
     for seed in SEEDS:
-        finals = [outcome(bundled("procurement_squeeze", {"customers.engagement": e}), seed)[1] for e in (0.3, 0.5, 0.8)]
+        finals = [
+            outcome(bundled("procurement_squeeze", {"customers.engagement": e}), seed)[1] for e in (0.3, 0.5, 0.8)
+        ]
         assert finals[0]["joint_value_total"] < finals[1]["joint_value_total"] < finals[2]["joint_value_total"]
         assert finals[0]["capability_index_final"] < finals[2]["capability_index_final"]
 
@@ -113,7 +127,7 @@ def test_an_aggressive_conceder_wins_share_then_spirals_and_its_customers_pay_re
         assert exit_period is not None and exit_period > peak  # ... and it goes under
         ts = rec.timeseries()
         assert ts.loc[ts["period"] == exit_period, "redesigns"].item() > 0  # its customers must redesign
-        assert ts["transaction_cost"][exit_period + 1:].sum() > 0
+        assert ts["transaction_cost"][exit_period + 1 :].sum() > 0
         incumbents = model.state.cash[1:]
         assert (incumbents > model.state.cash[challenger]).all()  # the losers of the bidding war are better off
 
@@ -125,19 +139,33 @@ def test_capability_trap_pressure_that_relents_heals_below_the_threshold_but_not
     """
     for seed in SEEDS[:3]:
         mild, severe = [
-            run(bundled("baseline", {"customers.procurement.savings_target": {0: s, 12: 0.0},
-                                     "market.ratchet": 0.5, "periods": 60}), seed).recorder.timeseries()
-            for s in (0.08, 0.25)]
+            run(
+                bundled(
+                    "baseline",
+                    {"customers.procurement.savings_target": {0: s, 12: 0.0}, "market.ratchet": 0.5, "periods": 60},
+                ),
+                seed,
+            ).recorder.timeseries()
+            for s in (0.08, 0.25)
+        ]
         assert mild["capability_index"].iloc[-1] > 0.97  # recovered
         assert severe["capability_index"].iloc[-1] < severe["capability_index"].iloc[12] - 0.1  # kept eroding
         assert severe["discount_mean"].iloc[-1] > severe["discount_mean"].iloc[12]  # the loop sustains itself
 
 
-@pytest.mark.parametrize("name, expected", [
-    ("baseline", {"equilibrium"}), ("procurement_squeeze", {"spiral", "collapse"}), ("hold_the_line", {"equilibrium"}),
-    ("gifts_not_discounts", {"equilibrium"}), ("reciprocal_partnership", {"growth"}), ("bidding_war", {"collapse"}),
-    ("parity_contagion", {"spiral", "collapse"}), ("supplier_exit_redesign", {"collapse"}),
-])
+@pytest.mark.parametrize(
+    "name, expected",
+    [
+        ("baseline", {"equilibrium"}),
+        ("procurement_squeeze", {"spiral", "collapse"}),
+        ("hold_the_line", {"equilibrium"}),
+        ("gifts_not_discounts", {"equilibrium"}),
+        ("reciprocal_partnership", {"growth"}),
+        ("bidding_war", {"collapse"}),
+        ("parity_contagion", {"spiral", "collapse"}),
+        ("supplier_exit_redesign", {"collapse"}),
+    ],
+)
 def test_every_scenario_tells_its_story(name, expected):
     for seed in SEEDS:
         assert outcome(bundled(name), seed)[0] in expected, (name, seed)

@@ -23,8 +23,16 @@ import pytest
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def _unavailable(reason: str):
@@ -41,8 +49,13 @@ def server(tmp_path_factory):
         port = sock.getsockname()[1]
     log_path = tmp_path_factory.mktemp("server") / "dashboard.log"
     log = log_path.open("w")
-    proc = subprocess.Popen([sys.executable, "-m", "sim", "dashboard", "--port", str(port)], cwd=ROOT,
-                            stdout=log, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sim", "dashboard", "--port", str(port)],
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     url = f"http://127.0.0.1:{port}/"
     deadline = time.monotonic() + 60
     while True:
@@ -141,8 +154,10 @@ def test_play_runs_the_demo_with_every_chart_updating(page):
         expect(page.locator(f'svg[data-chart="{name}"]')).to_have_attribute("data-points", "40")
     expect(page.locator(".play-rate")).to_contain_text("periods/s")
     served = float(re.search(r"at ([\d.]+) periods/s", page.locator(".play-rate").inner_text()).group(1))
-    print(f"\n40 periods played in the browser in {elapsed:.2f} s ({40 / elapsed:.1f} periods/s as seen by the "
-          f"browser; {served:.1f} periods/s stepped by the server)")
+    print(
+        f"\n40 periods played in the browser in {elapsed:.2f} s ({40 / elapsed:.1f} periods/s as seen by the "
+        f"browser; {served:.1f} periods/s stepped by the server)"
+    )
     assert status(page).split(" · ")[0] in ("Death spiral", "Collapse", "Cutting investment")
     shoot(page, "dashboard.png")
 

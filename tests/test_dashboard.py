@@ -87,8 +87,9 @@ def test_pause_in_the_middle_of_a_period_lets_it_finish(monkeypatch):
         finally:
             done.set()
 
-    monkeypatch.setattr(Simulation, "create", classmethod(lambda cls, *a, **k: sims.append(create(cls, *a, **k))
-                                                          or sims[-1]))
+    monkeypatch.setattr(
+        Simulation, "create", classmethod(lambda cls, *a, **k: sims.append(create(cls, *a, **k)) or sims[-1])
+    )
     monkeypatch.setattr(ProcurementModel, "renew_contracts", renew_and_wait_once)
     _box, rc = solara.render(Dashboard(), handle_error=False)
     rc.find(v.Btn, children=["Play"]).widget.click()
@@ -115,8 +116,15 @@ def test_side_by_side_runs_both_strategies_on_the_same_seed():
 
 
 def test_phase_follows_the_documented_order():
-    row = {"capability_index": 1.0, "discount_mean": 0.0, "investment": 1.0, "investment_desired": 1.0,
-           "balance_smoothed": 0.5, "exits": 0, "relationships_ended": 0}
+    row = {
+        "capability_index": 1.0,
+        "discount_mean": 0.0,
+        "investment": 1.0,
+        "investment_desired": 1.0,
+        "balance_smoothed": 0.5,
+        "exits": 0,
+        "relationships_ended": 0,
+    }
     frame = pd.DataFrame([row] * 5)
     assert phase_of(frame, 4, (0.4, 0.6)) is PHASES["balanced"]
     rising = frame.assign(discount_mean=[0.0, 0.01, 0.02, 0.03, 0.04])

@@ -5,16 +5,30 @@ from sim.customers import balance_index, procurement_demand, trust_target
 
 
 def levers(n=1, **changes):
-    base = dict(savings_target=0.0, value_pressure=0.0, budget_pressure=0.0, financials_pressure=0.0,
-                parity_pressure=0.0, surplus_target=0.3, max_discount=0.35, margin_norm=0.05)
+    base = dict(
+        savings_target=0.0,
+        value_pressure=0.0,
+        budget_pressure=0.0,
+        financials_pressure=0.0,
+        parity_pressure=0.0,
+        surplus_target=0.3,
+        max_discount=0.35,
+        margin_norm=0.05,
+    )
     base.update(changes)
     return {k: np.full(n, float(v)) for k, v in base.items()}
 
 
 def demand(params, perceived=1.4, price=1.0, g=1.0, margin=0.06, peer=0.0):
     one = lambda v: np.array([float(v)])  # noqa: E731
-    return procurement_demand(params, perceived_value=one(perceived), price=one(price), market_success=one(g),
-                              supplier_margin=one(margin), best_peer_discount=one(peer))[0]
+    return procurement_demand(
+        params,
+        perceived_value=one(perceived),
+        price=one(price),
+        market_success=one(g),
+        supplier_margin=one(margin),
+        best_peer_discount=one(peer),
+    )[0]
 
 
 def test_each_pressure_term_as_in_the_model_spec():

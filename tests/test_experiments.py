@@ -23,10 +23,16 @@ TINY = {"customers.count": 40, "periods": 12, "suppliers.count": 2}
 
 def write_sweep(folder: Path, name: str = "tiny", **fields) -> Path:
     """A sweep file over a tiny market (40 customers, 12 periods) for fast tests."""
-    data = {"base": "procurement_squeeze", "set": dict(TINY),
-            "design": {"grid": {"customers.procurement.savings_target": [0.0, 0.2],
-                                "suppliers.margin_defense": [0.0, 1.0]}},
-            "replicates": 3, "seed": 5, "chunk_size": 2}
+    data = {
+        "base": "procurement_squeeze",
+        "set": dict(TINY),
+        "design": {
+            "grid": {"customers.procurement.savings_target": [0.0, 0.2], "suppliers.margin_defense": [0.0, 1.0]}
+        },
+        "replicates": 3,
+        "seed": 5,
+        "chunk_size": 2,
+    }
     data.update(fields)
     path = folder / f"{name}.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False))
@@ -51,15 +57,30 @@ def test_every_bundled_sweep_loads():
 
 
 def test_grid_ranges_scenarios_and_samples_expand(tmp_path):
-    grid = load_sweep(write_sweep(tmp_path, design={"grid": {"customers.procurement.savings_target":
-                                                             {"from": 0.0, "to": 0.1, "steps": 3}}}))
+    grid = load_sweep(
+        write_sweep(
+            tmp_path, design={"grid": {"customers.procurement.savings_target": {"from": 0.0, "to": 0.1, "steps": 3}}}
+        )
+    )
     assert [p.params["customers.procurement.savings_target"] for p in grid.points] == [0.0, 0.05, 0.1]
-    whatif = load_sweep(write_sweep(tmp_path, design={
-        "scenarios": [{"name": "concede", "set": {"suppliers.strategy": "concede"}},
-                      {"name": "hold", "set": {"suppliers.strategy": "hold"}}],
-        "grid": {"customers.procurement.savings_target": [0.05, 0.1]}}))
+    whatif = load_sweep(
+        write_sweep(
+            tmp_path,
+            design={
+                "scenarios": [
+                    {"name": "concede", "set": {"suppliers.strategy": "concede"}},
+                    {"name": "hold", "set": {"suppliers.strategy": "hold"}},
+                ],
+                "grid": {"customers.procurement.savings_target": [0.05, 0.1]},
+            },
+        )
+    )
     assert [(p.label, p.params["customers.procurement.savings_target"]) for p in whatif.points] == [
-        ("concede", 0.05), ("concede", 0.1), ("hold", 0.05), ("hold", 0.1)]
+        ("concede", 0.05),
+        ("concede", 0.1),
+        ("hold", 0.05),
+        ("hold", 0.1),
+    ]
     bounds = {"customers.procurement.savings_target": [0.0, 0.2], "suppliers.margin_defense": [0.0, 1.0]}
     lhs = load_sweep(write_sweep(tmp_path, design={"lhs": {"bounds": bounds, "samples": 10}}))
     values = np.array([p.params["suppliers.margin_defense"] for p in lhs.points])
@@ -75,8 +96,18 @@ def test_a_design_point_is_the_scenario_a_user_gets_with_set(tmp_path):
     """A point's overrides act as `procsim run --set` would: a style fills the levers the base left blank."""
     from sim import load_scenario
 
-    sweep = load_sweep(write_sweep(tmp_path, base="baseline", design={"grid": {
-        "customers.procurement.style": ["cost_down", "partnership"], "suppliers.strategy": ["hold", "concede"]}}))
+    sweep = load_sweep(
+        write_sweep(
+            tmp_path,
+            base="baseline",
+            design={
+                "grid": {
+                    "customers.procurement.style": ["cost_down", "partnership"],
+                    "suppliers.strategy": ["hold", "concede"],
+                }
+            },
+        )
+    )
     styles = set()
     for point in sweep.points:
         expected = load_scenario("baseline", {**TINY, **point.params})
@@ -85,17 +116,20 @@ def test_a_design_point_is_the_scenario_a_user_gets_with_set(tmp_path):
     assert len(styles) == 2  # the two styles bring different savings targets
 
 
-@pytest.mark.parametrize(("fields", "field", "words"), [
-    ({"desgin": {}}, "desgin", "unknown"),
-    ({"design": {"grid": {"customers.procurement.savings_targt": [0.1]}}}, "design.", "savings_targt"),
-    ({"design": {"grid": {"customers.procurement.savings_target": [0.1, 3.0]}}}, "design.", "3"),
-    ({"design": {"grid": {"suppliers.strategy": ["concede", "bribe"]}}}, "design.", "bribe"),
-    ({"design": {"grid": {"customers.procurement.savings_target": []}}}, "design", "at least one value"),
-    ({"design": {"lhs": {"bounds": {"suppliers.margin_defense": [1.0, 0.0]}}}}, "design.lhs.bounds", "below"),
-    ({"design": {"grid": {"periods": [4]}, "sobol": {"bounds": {"periods": [4, 8]}}}}, "design", "one sampled"),
-    ({"base": "no_such_scenario"}, "base", "no_such_scenario"),
-    ({"replicates": 0}, "replicates", "1"),
-])
+@pytest.mark.parametrize(
+    ("fields", "field", "words"),
+    [
+        ({"desgin": {}}, "desgin", "unknown"),
+        ({"design": {"grid": {"customers.procurement.savings_targt": [0.1]}}}, "design.", "savings_targt"),
+        ({"design": {"grid": {"customers.procurement.savings_target": [0.1, 3.0]}}}, "design.", "3"),
+        ({"design": {"grid": {"suppliers.strategy": ["concede", "bribe"]}}}, "design.", "bribe"),
+        ({"design": {"grid": {"customers.procurement.savings_target": []}}}, "design", "at least one value"),
+        ({"design": {"lhs": {"bounds": {"suppliers.margin_defense": [1.0, 0.0]}}}}, "design.lhs.bounds", "below"),
+        ({"design": {"grid": {"periods": [4]}, "sobol": {"bounds": {"periods": [4, 8]}}}}, "design", "one sampled"),
+        ({"base": "no_such_scenario"}, "base", "no_such_scenario"),
+        ({"replicates": 0}, "replicates", "1"),
+    ],
+)
 def test_bad_sweep_files_exit_2_naming_file_and_field(tmp_path, capsys, fields, field, words):
     path = write_sweep(tmp_path, "bad", **fields)
     out = tmp_path / "never"
@@ -121,8 +155,18 @@ def test_malformed_yaml_and_missing_file_exit_2(tmp_path, capsys):
 def test_runs_table_has_one_row_per_run_with_parameters_and_metrics(tiny_run):
     runs = pd.read_parquet(tiny_run / "runs.parquet")
     assert len(runs) == 4 * 3
-    assert {"key", "point", "replicate", "seed", "savings_target", "margin_defense", "status", "outcome",
-            "capability_index_final", "joint_value_total"} <= set(runs.columns)
+    assert {
+        "key",
+        "point",
+        "replicate",
+        "seed",
+        "savings_target",
+        "margin_defense",
+        "status",
+        "outcome",
+        "capability_index_final",
+        "joint_value_total",
+    } <= set(runs.columns)
     assert runs["key"].is_unique and (runs["status"] == "ok").all()
     assert set(runs["outcome"]) <= {"collapse", "spiral", "equilibrium", "growth"}
     # the same seeds at every design point (common random numbers)
@@ -231,11 +275,19 @@ def test_analyze_writes_phase_diagram_ranking_and_page(tiny_run):
 
 def test_sobol_and_morris_indices_with_confidence_intervals(tmp_path):
     bounds = {"customers.procurement.savings_target": [0.0, 0.2], "suppliers.margin_defense": [0.0, 1.0]}
-    for kind, samples, columns in (("sobol", 8, {"S1", "S1_conf", "ST", "ST_conf"}),
-                                   ("morris", 4, {"mu_star", "mu_star_conf", "sigma"})):
-        path = write_sweep(tmp_path, kind, design={kind: {"bounds": bounds, "samples": samples}}, replicates=1,
-                           chunk_size=1, outputs={"series": "none"},
-                           analysis={"sensitivity": ["capability_index_final"]})
+    for kind, samples, columns in (
+        ("sobol", 8, {"S1", "S1_conf", "ST", "ST_conf"}),
+        ("morris", 4, {"mu_star", "mu_star_conf", "sigma"}),
+    ):
+        path = write_sweep(
+            tmp_path,
+            kind,
+            design={kind: {"bounds": bounds, "samples": samples}},
+            replicates=1,
+            chunk_size=1,
+            outputs={"series": "none"},
+            analysis={"sensitivity": ["capability_index_final"]},
+        )
         out = tmp_path / f"{kind}-out"
         run_sweep(load_sweep(path), out, executor=InlineExecutor())
         result = analyze(out, tipping=False)
@@ -245,9 +297,18 @@ def test_sobol_and_morris_indices_with_confidence_intervals(tmp_path):
 
 
 def test_tipping_point_brackets_the_flip(tmp_path):
-    path = write_sweep(tmp_path, analysis={"tipping": {"parameter": "customers.procurement.savings_target",
-                                                       "low": 0.0, "high": 0.3, "replicates": 3,
-                                                       "tolerance": 0.02}})
+    path = write_sweep(
+        tmp_path,
+        analysis={
+            "tipping": {
+                "parameter": "customers.procurement.savings_target",
+                "low": 0.0,
+                "high": 0.3,
+                "replicates": 3,
+                "tolerance": 0.02,
+            }
+        },
+    )
     sweep = load_sweep(path)
     point = find_tipping(sweep, sweep.spec.analysis.tipping, InlineExecutor())
     assert point.found, point.message
@@ -269,8 +330,16 @@ def test_logistic_midpoint_recovers_a_known_threshold():
 def test_prim_finds_the_box_where_the_outcome_lives(tmp_path):
     rng = np.random.default_rng(1)
     n = 400
-    runs = pd.DataFrame({"key": [f"k{i}" for i in range(n)], "label": "", "seed": np.arange(n), "status": "ok",
-                         "a": rng.random(n), "b": rng.random(n)})
+    runs = pd.DataFrame(
+        {
+            "key": [f"k{i}" for i in range(n)],
+            "label": "",
+            "seed": np.arange(n),
+            "status": "ok",
+            "a": rng.random(n),
+            "b": rng.random(n),
+        }
+    )
     runs["outcome"] = np.where(runs["a"] > 0.6, "spiral", "equilibrium")
     runs["joint_value_total"] = rng.random(n)
     box = discover(runs, ["a", "b"], "spiral", 0.95, tmp_path)

@@ -94,8 +94,10 @@ def test_agent_recording_can_be_thinned():
 
 
 def test_scheduled_lever_changes_at_its_period():
-    scenario = bundled("procurement_squeeze", {"customers.count": 20, "periods": 10,
-                                               "customers.procurement.savings_target": {0: 0.1, 5: 0.0}})
+    scenario = bundled(
+        "procurement_squeeze",
+        {"customers.count": 20, "periods": 10, "customers.procurement.savings_target": {0: 0.1, 5: 0.0}},
+    )
     model = ProcurementModel(scenario, rng=1)
     for _ in range(5):
         model.step()

@@ -21,8 +21,10 @@ def test_best_peer_discount_matches_a_brute_force_search():
     discount = rng.uniform(0, 0.3, n)
     supplier = rng.integers(-1, 3, n)
     idx = np.sort(rng.choice(n, 80, replace=False))
-    expected = [max([discount[j] for j in graph[i] if supplier[j] == supplier[i] and supplier[i] >= 0], default=0.0)
-                for i in idx]
+    expected = [
+        max([discount[j] for j in graph[i] if supplier[j] == supplier[i] and supplier[i] >= 0], default=0.0)
+        for i in idx
+    ]
     np.testing.assert_allclose(net.best_peer_discount(discount, supplier, idx), expected)
 
 

@@ -7,14 +7,17 @@ from sim.outcomes import break_even_volume, classify, lifetime_value, retention_
 
 def series(ci, discount=None, joint=None, exits=None, ended=None, balance=None):
     n = len(ci)
-    return pd.DataFrame({
-        "period": np.arange(n), "capability_index": ci,
-        "discount_mean": discount if discount is not None else np.zeros(n),
-        "joint_value": joint if joint is not None else np.ones(n),
-        "exits": exits if exits is not None else np.zeros(n, dtype=int),
-        "relationships_ended": ended if ended is not None else np.zeros(n, dtype=int),
-        "balance_smoothed": balance if balance is not None else np.full(n, 0.5),
-    })
+    return pd.DataFrame(
+        {
+            "period": np.arange(n),
+            "capability_index": ci,
+            "discount_mean": discount if discount is not None else np.zeros(n),
+            "joint_value": joint if joint is not None else np.ones(n),
+            "exits": exits if exits is not None else np.zeros(n, dtype=int),
+            "relationships_ended": ended if ended is not None else np.zeros(n, dtype=int),
+            "balance_smoothed": balance if balance is not None else np.full(n, 0.5),
+        }
+    )
 
 
 def test_classification_follows_the_documented_order():

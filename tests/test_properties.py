@@ -23,16 +23,25 @@ def numeric_fields(model):
 
 
 def draws(model):
-    return st.fixed_dictionaries({}, optional={name: st.floats(b.lo, b.hi, allow_nan=False)
-                                               for name, b in numeric_fields(model)})
+    return st.fixed_dictionaries(
+        {}, optional={name: st.floats(b.lo, b.hi, allow_nan=False) for name, b in numeric_fields(model)}
+    )
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(supplier=draws(SupplierGroup), customer=draws(CustomerGroup), procurement=draws(ProcurementSettings),
-       strategy=st.sampled_from(sorted(SUPPLIER_STRATEGIES)), style=st.sampled_from(sorted(PROCUREMENT_STYLES)),
-       suppliers=st.integers(1, 4), seed=st.integers(0, 2**32 - 1), ratchet=st.floats(0, 1))
-def test_any_documented_parameter_set_runs_clean(supplier, customer, procurement, strategy, style, suppliers, seed,
-                                                  ratchet):
+@given(
+    supplier=draws(SupplierGroup),
+    customer=draws(CustomerGroup),
+    procurement=draws(ProcurementSettings),
+    strategy=st.sampled_from(sorted(SUPPLIER_STRATEGIES)),
+    style=st.sampled_from(sorted(PROCUREMENT_STYLES)),
+    suppliers=st.integers(1, 4),
+    seed=st.integers(0, 2**32 - 1),
+    ratchet=st.floats(0, 1),
+)
+def test_any_documented_parameter_set_runs_clean(
+    supplier, customer, procurement, strategy, style, suppliers, seed, ratchet
+):
     raw = {
         "periods": 16,
         "market": {"contract_cycle": 2, "ratchet": ratchet},

@@ -19,8 +19,16 @@ def test_every_bundled_scenario_loads_and_round_trips(name, tmp_path):
 
 
 def test_the_issue_lists_eight_story_scenarios():
-    assert {"baseline", "procurement_squeeze", "hold_the_line", "gifts_not_discounts", "reciprocal_partnership",
-            "bidding_war", "parity_contagion", "supplier_exit_redesign"} <= set(SCENARIOS)
+    assert {
+        "baseline",
+        "procurement_squeeze",
+        "hold_the_line",
+        "gifts_not_discounts",
+        "reciprocal_partnership",
+        "bidding_war",
+        "parity_contagion",
+        "supplier_exit_redesign",
+    } <= set(SCENARIOS)
     assert [n for n, _, _ in list_scenarios()][:1] == ["baseline"]
 
 
@@ -32,12 +40,21 @@ def test_extends_merges_sections_key_by_key():
     assert squeeze.customers[0].count == 300
 
 
-@pytest.mark.parametrize("path, value", [
-    ("periods", 12), ("seed", 9), ("suppliers.count", 2), ("customers.count", 20),
-    ("customers.procurement.savings_target", 0.08), ("customers.procurement.style", "opportunist"),
-    ("customers.engagement", 0.7), ("suppliers.strategy", "hold"), ("suppliers.concession_rate", 0.3),
-    ("suppliers.margin_defense", 0.9),
-])
+@pytest.mark.parametrize(
+    "path, value",
+    [
+        ("periods", 12),
+        ("seed", 9),
+        ("suppliers.count", 2),
+        ("customers.count", 20),
+        ("customers.procurement.savings_target", 0.08),
+        ("customers.procurement.style", "opportunist"),
+        ("customers.engagement", 0.7),
+        ("suppliers.strategy", "hold"),
+        ("suppliers.concession_rate", 0.3),
+        ("suppliers.margin_defense", 0.9),
+    ],
+)
 def test_documented_dotted_paths_work_with_set(path, value):
     scenario = load_scenario("baseline", {path: value})
     node = scenario
@@ -78,21 +95,31 @@ def test_procurement_style_fills_only_blank_fields():
     assert scenario.customers[0].engagement == pytest.approx(0.45)
 
 
-@pytest.mark.parametrize("raw, field, words", [
-    ({"suppliers": {"stratgy": "hold"}}, "suppliers.stratgy", "did you mean 'strategy'"),
-    ({"customers": {"procurement": {"savings_targt": 0.1}}}, "customers.procurement.savings_targt", "savings_target"),
-    ({"suppliers": {"margin_defense": 1.5}}, "suppliers.margin_defense", "between 0 and 1"),
-    ({"suppliers": {"gross_margin": 45}}, "suppliers.gross_margin", "write 45% or 0.45"),
-    ({"suppliers": {"strategy": "conced"}}, "suppliers.strategy", "did you mean 'concede'"),
-    ({"customers": {"procurement": {"style": "cheap"}}}, "customers.procurement.style", "choose from"),
-    ({"suppliers": {"count": 0}}, "suppliers.count", "at least one supplier"),
-    ({"customers": {"procurement": {"savings_target": {3: 0.1}}}}, "customers.procurement.savings_target",
-     "start at period 0"),
-    ({"market": {"fair_band": [0.6, 0.4]}}, "market.fair_band", "lower bound"),
-    ({"periods": "ten"}, "periods", "integer"),
-    ({"peroids": 10}, "peroids", "did you mean 'periods'"),
-    ({"suppliers": {"groups": [{"name": "a"}, {"name": "a"}]}}, "suppliers.groups", "unique"),
-])
+@pytest.mark.parametrize(
+    "raw, field, words",
+    [
+        ({"suppliers": {"stratgy": "hold"}}, "suppliers.stratgy", "did you mean 'strategy'"),
+        (
+            {"customers": {"procurement": {"savings_targt": 0.1}}},
+            "customers.procurement.savings_targt",
+            "savings_target",
+        ),
+        ({"suppliers": {"margin_defense": 1.5}}, "suppliers.margin_defense", "between 0 and 1"),
+        ({"suppliers": {"gross_margin": 45}}, "suppliers.gross_margin", "write 45% or 0.45"),
+        ({"suppliers": {"strategy": "conced"}}, "suppliers.strategy", "did you mean 'concede'"),
+        ({"customers": {"procurement": {"style": "cheap"}}}, "customers.procurement.style", "choose from"),
+        ({"suppliers": {"count": 0}}, "suppliers.count", "at least one supplier"),
+        (
+            {"customers": {"procurement": {"savings_target": {3: 0.1}}}},
+            "customers.procurement.savings_target",
+            "start at period 0",
+        ),
+        ({"market": {"fair_band": [0.6, 0.4]}}, "market.fair_band", "lower bound"),
+        ({"periods": "ten"}, "periods", "integer"),
+        ({"peroids": 10}, "peroids", "did you mean 'periods'"),
+        ({"suppliers": {"groups": [{"name": "a"}, {"name": "a"}]}}, "suppliers.groups", "unique"),
+    ],
+)
 def test_invalid_input_names_the_field_and_says_what_is_wrong(raw, field, words):
     with pytest.raises(InputError) as err:
         build_scenario(raw, source="my.yaml")

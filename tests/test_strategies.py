@@ -10,11 +10,22 @@ from sim.strategies.base import summary
 
 def context(n=3, **changes) -> NegotiationContext:
     values = dict(
-        level=np.zeros(n), discount=np.zeros(n), gift=np.zeros(n), demand=np.full(n, 0.10),
-        reservation=np.zeros(n), ceiling=np.full(n, 0.40), engagement=np.full(n, 0.5), engagement_reference=0.5,
-        visibility=np.full(n, 0.8), perceived=np.full(n, 1.2), value=np.full(n, 1.4),
-        concession_rate=np.full(n, 0.5), explain_rate=np.full(n, 0.3), exponent=np.full(n, np.nan),
-        list_price=np.ones(n), rounds=6,
+        level=np.zeros(n),
+        discount=np.zeros(n),
+        gift=np.zeros(n),
+        demand=np.full(n, 0.10),
+        reservation=np.zeros(n),
+        ceiling=np.full(n, 0.40),
+        engagement=np.full(n, 0.5),
+        engagement_reference=0.5,
+        visibility=np.full(n, 0.8),
+        perceived=np.full(n, 1.2),
+        value=np.full(n, 1.4),
+        concession_rate=np.full(n, 0.5),
+        explain_rate=np.full(n, 0.3),
+        exponent=np.full(n, np.nan),
+        list_price=np.ones(n),
+        rounds=6,
     )
     values.update(changes)
     return NegotiationContext(**values)
@@ -28,8 +39,15 @@ def negotiate(name: str, ctx: NegotiationContext):
 
 
 def test_registry_has_the_six_supplier_strategies_the_game_and_four_styles():
-    assert set(SUPPLIER_STRATEGIES) == {"concede", "hold", "value_trade", "reciprocal", "boulware", "conceder",
-                                        "played"}
+    assert set(SUPPLIER_STRATEGIES) == {
+        "concede",
+        "hold",
+        "value_trade",
+        "reciprocal",
+        "boulware",
+        "conceder",
+        "played",
+    }
     assert set(PROCUREMENT_STYLES) == {"cost_down", "value_based", "partnership", "opportunist"}
     for cls in [*SUPPLIER_STRATEGIES.values(), *PROCUREMENT_STYLES.values()]:
         assert summary(cls) and len(summary(cls)) < 120
@@ -41,7 +59,9 @@ class TestConcede:
         np.testing.assert_allclose(deal.discount, 0.02 + 0.5 * (0.10 - 0.02))
 
     def test_never_offers_past_the_accounts_break_even(self):
-        deal = negotiate("concede", context(demand=np.full(3, 0.9), concession_rate=np.ones(3), ceiling=np.full(3, 0.3)))
+        deal = negotiate(
+            "concede", context(demand=np.full(3, 0.9), concession_rate=np.ones(3), ceiling=np.full(3, 0.3))
+        )
         np.testing.assert_allclose(deal.discount, 0.3)
 
 
@@ -74,8 +94,8 @@ class TestTimeCurves:
     def test_offer_curves_follow_the_formula(self):
         ctx = context(n=1)
         t = np.linspace(0, 1, 6)
-        np.testing.assert_allclose(SUPPLIER_STRATEGIES["boulware"]().offers(ctx)[0], 0.10 * t ** 5)
-        np.testing.assert_allclose(SUPPLIER_STRATEGIES["conceder"]().offers(ctx)[0], 0.10 * t ** 0.2)
+        np.testing.assert_allclose(SUPPLIER_STRATEGIES["boulware"]().offers(ctx)[0], 0.10 * t**5)
+        np.testing.assert_allclose(SUPPLIER_STRATEGIES["conceder"]().offers(ctx)[0], 0.10 * t**0.2)
 
     def test_conceder_gives_more_than_boulware_against_the_same_buyer(self):
         ctx = context()
@@ -98,9 +118,17 @@ class TestProcurementStyles:
     @pytest.mark.parametrize("name", list(PROCUREMENT_STYLES))
     def test_presets_cover_every_demand_weight(self, name):
         style = PROCUREMENT_STYLES[name]
-        assert set(style.defaults) == {"savings_target", "value_pressure", "budget_pressure", "financials_pressure",
-                                       "parity_pressure", "surplus_target", "max_discount", "margin_norm",
-                                       "value_visibility"}
+        assert set(style.defaults) == {
+            "savings_target",
+            "value_pressure",
+            "budget_pressure",
+            "financials_pressure",
+            "parity_pressure",
+            "surplus_target",
+            "max_discount",
+            "margin_norm",
+            "value_visibility",
+        }
         assert 0 <= style.engagement <= 1
 
     def test_styles_differ_the_way_their_names_say(self):

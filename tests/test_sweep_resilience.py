@@ -25,11 +25,24 @@ def sweep_file(tmp_path_factory) -> Path:
     """60 design points x 2 seeds of a 100-customer market: a few seconds on two workers."""
     folder = tmp_path_factory.mktemp("resilience")
     path = folder / "resilience.yaml"
-    path.write_text(yaml.safe_dump({
-        "base": "procurement_squeeze", "set": {"customers.count": 100, "periods": 32},
-        "design": {"grid": {"customers.procurement.savings_target": {"from": 0.0, "to": 0.19, "steps": 20},
-                            "suppliers.margin_defense": [0.0, 0.5, 1.0]}},
-        "replicates": 2, "seed": 9, "chunk_size": 2, "outputs": {"series": "every_k", "every": 8}}))
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "base": "procurement_squeeze",
+                "set": {"customers.count": 100, "periods": 32},
+                "design": {
+                    "grid": {
+                        "customers.procurement.savings_target": {"from": 0.0, "to": 0.19, "steps": 20},
+                        "suppliers.margin_defense": [0.0, 0.5, 1.0],
+                    }
+                },
+                "replicates": 2,
+                "seed": 9,
+                "chunk_size": 2,
+                "outputs": {"series": "every_k", "every": 8},
+            }
+        )
+    )
     return path
 
 
@@ -64,9 +77,13 @@ def descendants(pid: int) -> list[tuple[int, int]]:
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="finds worker processes through /proc")
 def test_resume_after_a_killed_worker_equals_an_uninterrupted_sweep(sweep_file, reference, tmp_path):
     out = tmp_path / "killed"
-    proc = subprocess.Popen([sys.executable, "-m", "sim", "sweep", str(sweep_file), "--out", str(out),
-                             "--workers", "2", "--quiet"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sim", "sweep", str(sweep_file), "--out", str(out), "--workers", "2", "--quiet"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.monotonic() + 120
     while not list((out / "chunks").glob("runs-*.parquet")) if (out / "chunks").is_dir() else True:
         assert proc.poll() is None, proc.communicate()
@@ -92,10 +109,11 @@ def test_resume_after_a_killed_worker_equals_an_uninterrupted_sweep(sweep_file, 
 
 def test_a_dask_cluster_gives_the_same_results_as_local_processes(sweep_file, reference, tmp_path):
     distributed = pytest.importorskip("distributed")
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as cluster:
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
         out = tmp_path / "dask"
-        assert main(["sweep", str(sweep_file), "--out", str(out), "--scheduler", cluster.scheduler_address,
-                     "--quiet"]) == 0
+        assert (
+            main(["sweep", str(sweep_file), "--out", str(out), "--scheduler", cluster.scheduler_address, "--quiet"])
+            == 0
+        )
     for name in ("runs.parquet", "series.parquet"):
         assert (out / name).read_bytes() == (reference / name).read_bytes(), name

@@ -33,16 +33,35 @@ TABLE_CSS = """
 .round-log tr:nth-child(even), .totals tr:nth-child(even) {background: #f3f4f6}
 """
 ANSWERS = {"discount": "Grant discount", "value_trade": "Trade value", "hold": "Hold price"}
-LOG_COLUMNS = ["round", "first_period", "demand", "answer", "points", "discount_after", "gift_value_after",
-               "supplier_margin", "capability_index", "customer_value_round", "supplier_profit_round",
-               "balanced_customer_value_round", "balanced_supplier_profit_round"]
+LOG_COLUMNS = [
+    "round",
+    "first_period",
+    "demand",
+    "answer",
+    "points",
+    "discount_after",
+    "gift_value_after",
+    "supplier_margin",
+    "capability_index",
+    "customer_value_round",
+    "supplier_profit_round",
+    "balanced_customer_value_round",
+    "balanced_supplier_profit_round",
+]
 
 
 def game_scenario(name: str, rounds: int) -> Scenario:
     """The scenario a game plays: one played supplier, all customers renewing together each round."""
     base = load_scenario(name)
-    return load_scenario(name, {"suppliers.count": 1, "suppliers.strategy": "played",
-                                "market.stagger_contracts": False, "periods": rounds * base.market.contract_cycle})
+    return load_scenario(
+        name,
+        {
+            "suppliers.count": 1,
+            "suppliers.strategy": "played",
+            "market.stagger_contracts": False,
+            "periods": rounds * base.market.contract_cycle,
+        },
+    )
 
 
 @dataclass(eq=False)
@@ -107,14 +126,21 @@ class NegotiationGame:
         played = ts[ts["period"] >= first]
         base = self.balanced[(self.balanced["period"] >= first) & (self.balanced["period"] <= ts["period"].iloc[-1])]
         last = ts.iloc[-1]
-        row = {"round": self.round + 1, "first_period": first, "demand": demand, "answer": answer,
-               "points": 0.0 if answer == "hold" else points, "discount_after": float(last["discount_mean"]),
-               "gift_value_after": float(last["gift_value_mean"]), "supplier_margin": float(last["supplier_margin"]),
-               "capability_index": float(last["capability_index"]),
-               "customer_value_round": float(played["customer_value"].sum()),
-               "supplier_profit_round": float(played["supplier_profit"].sum()),
-               "balanced_customer_value_round": float(base["customer_value"].sum()),
-               "balanced_supplier_profit_round": float(base["supplier_profit"].sum())}
+        row = {
+            "round": self.round + 1,
+            "first_period": first,
+            "demand": demand,
+            "answer": answer,
+            "points": 0.0 if answer == "hold" else points,
+            "discount_after": float(last["discount_mean"]),
+            "gift_value_after": float(last["gift_value_mean"]),
+            "supplier_margin": float(last["supplier_margin"]),
+            "capability_index": float(last["capability_index"]),
+            "customer_value_round": float(played["customer_value"].sum()),
+            "supplier_profit_round": float(played["supplier_profit"].sum()),
+            "balanced_customer_value_round": float(base["customer_value"].sum()),
+            "balanced_supplier_profit_round": float(base["supplier_profit"].sum()),
+        }
         self.log.append(row)
         return row
 
@@ -127,8 +153,13 @@ class NegotiationGame:
         ts = self.series
         base = self.balanced[self.balanced["period"] <= ts["period"].iloc[-1]] if len(ts) else self.balanced.iloc[:0]
         rows = {"customer value": "customer_value", "supplier profit": "supplier_profit", "joint value": "joint_value"}
-        out = pd.DataFrame({"played": [float(ts[c].sum()) if len(ts) else 0.0 for c in rows.values()],
-                            "balanced policy": [float(base[c].sum()) for c in rows.values()]}, index=list(rows))
+        out = pd.DataFrame(
+            {
+                "played": [float(ts[c].sum()) if len(ts) else 0.0 for c in rows.values()],
+                "balanced policy": [float(base[c].sum()) for c in rows.values()],
+            },
+            index=list(rows),
+        )
         out["difference"] = out["played"] - out["balanced policy"]
         return out
 
@@ -139,19 +170,39 @@ class NegotiationGame:
         currency = self.model.config.currency
         fig = Figure(figsize=(14, 7.5), dpi=100, layout="constrained")
         axes = fig.subplots(2, 3)
-        panels = [("Discount granted", [("discount_mean", "#d62728")], "share"),
-                  ("Hidden: each capability (1 = start)", [("quality", "#1f77b4"), ("innovation", "#9467bd"),
-                                                           ("support", "#2ca02c"), ("sales_coverage", "#ff7f0e")], ""),
-                  ("Hidden: investment vs what capabilities need", [("investment", "#8c564b"),
-                                                                    ("investment_desired", "#bbbbbb")], currency),
-                  ("Supplier margin", [("supplier_margin", "#8c564b")], "share"),
-                  (f"Customer value per period ({currency})", [("customer_value", "#2ca02c")], currency),
-                  (f"Joint value per period ({currency})", [("joint_value", "#111111")], currency)]
+        panels = [
+            ("Discount granted", [("discount_mean", "#d62728")], "share"),
+            (
+                "Hidden: each capability (1 = start)",
+                [
+                    ("quality", "#1f77b4"),
+                    ("innovation", "#9467bd"),
+                    ("support", "#2ca02c"),
+                    ("sales_coverage", "#ff7f0e"),
+                ],
+                "",
+            ),
+            (
+                "Hidden: investment vs what capabilities need",
+                [("investment", "#8c564b"), ("investment_desired", "#bbbbbb")],
+                currency,
+            ),
+            ("Supplier margin", [("supplier_margin", "#8c564b")], "share"),
+            (f"Customer value per period ({currency})", [("customer_value", "#2ca02c")], currency),
+            (f"Joint value per period ({currency})", [("joint_value", "#111111")], currency),
+        ]
         for ax, (title, columns, unit) in zip(axes.flat, panels, strict=True):
             for column, color in columns:
                 ax.plot(ts["period"], ts[column], color=color, lw=2, label=f"{column.replace('_', ' ')} (played)")
-                ax.plot(base["period"], base[column], color=color, lw=1.4, ls="--", alpha=0.8,
-                        label=f"{column.replace('_', ' ')} (balanced)")
+                ax.plot(
+                    base["period"],
+                    base[column],
+                    color=color,
+                    lw=1.4,
+                    ls="--",
+                    alpha=0.8,
+                    label=f"{column.replace('_', ' ')} (balanced)",
+                )
             for r in range(1, self.round):
                 ax.axvline(r * self.cycle - 0.5, color="#e5e7eb", lw=0.8, zorder=0)
             ax.set_title(title, fontsize=10)
@@ -161,8 +212,11 @@ class NegotiationGame:
             elif unit:
                 ax.yaxis.set_major_formatter(lambda v, _p: money(v, currency))
             ax.legend(fontsize=7)
-        fig.suptitle(f"Debrief: {self.scenario_name}, {self.round} round(s), seed {self.seed} "
-                     "(solid: your game; dashed: balanced policy, same market and seed)", fontsize=12)
+        fig.suptitle(
+            f"Debrief: {self.scenario_name}, {self.round} round(s), seed {self.seed} "
+            "(solid: your game; dashed: balanced policy, same market and seed)",
+            fontsize=12,
+        )
         return fig
 
     def png(self) -> bytes:
@@ -236,46 +290,89 @@ def Game(scenario: str = "procurement_squeeze", rounds: int = 6):
             with solara.Columns([1, 1]):
                 with solara.Column():
                     solara.HTML("h4", unsafe_innerHTML="Procurement team")
-                    solara.SliderFloat(f"Discount we demand (total): {demand.value:.0%}", value=demand, min=0.0,
-                                       max=0.4, step=0.01)
+                    solara.SliderFloat(
+                        f"Discount we demand (total): {demand.value:.0%}", value=demand, min=0.0, max=0.4, step=0.01
+                    )
                 with solara.Column():
                     solara.HTML("h4", unsafe_innerHTML="Supplier team")
                     solara.ToggleButtonsSingle(value=answer, values=list(ANSWERS), classes=["answer"])
                     if answer.value != "hold":
-                        solara.SliderFloat(f"Points we concede this round: {points.value:.1%}", value=points,
-                                           min=0.0, max=0.1, step=0.005)
+                        solara.SliderFloat(
+                            f"Points we concede this round: {points.value:.1%}",
+                            value=points,
+                            min=0.0,
+                            max=0.1,
+                            step=0.005,
+                        )
             solara.Button("Play round", color="primary", on_click=play, classes=["play-round"])
     if game.log:
         ts = game.series
         base = game.balanced[game.balanced["period"] <= ts["period"].iloc[-1]]
         periods = game.rounds * game.cycle
-        svgs = [line_chart("Discount", [Line(ts["discount_mean"], "played", "#d62728"),
-                                        Line(base["discount_mean"], "balanced", "#d62728", "5 3")],
-                           periods=periods, unit="share", floor=0.0, chart_id="game-discount"),
-                line_chart("Capability index", [Line(ts["capability_index"], "played", "#111111"),
-                                                Line(base["capability_index"], "balanced", "#111111", "5 3")],
-                           periods=periods, floor=0.0, chart_id="game-capability"),
-                line_chart(f"Customer value ({currency})", [Line(ts["customer_value"], "played", "#2ca02c"),
-                                                            Line(base["customer_value"], "balanced", "#2ca02c", "5 3")],
-                           periods=periods, unit="money", floor=0.0, chart_id="game-value")]
-        solara.HTML("div", unsafe_innerHTML="".join(f"<div>{s}</div>" for s in svgs),
-                    style="display:grid;grid-template-columns:repeat(3,minmax(0,1fr));gap:8px")
+        svgs = [
+            line_chart(
+                "Discount",
+                [
+                    Line(ts["discount_mean"], "played", "#d62728"),
+                    Line(base["discount_mean"], "balanced", "#d62728", "5 3"),
+                ],
+                periods=periods,
+                unit="share",
+                floor=0.0,
+                chart_id="game-discount",
+            ),
+            line_chart(
+                "Capability index",
+                [
+                    Line(ts["capability_index"], "played", "#111111"),
+                    Line(base["capability_index"], "balanced", "#111111", "5 3"),
+                ],
+                periods=periods,
+                floor=0.0,
+                chart_id="game-capability",
+            ),
+            line_chart(
+                f"Customer value ({currency})",
+                [
+                    Line(ts["customer_value"], "played", "#2ca02c"),
+                    Line(base["customer_value"], "balanced", "#2ca02c", "5 3"),
+                ],
+                periods=periods,
+                unit="money",
+                floor=0.0,
+                chart_id="game-value",
+            ),
+        ]
+        solara.HTML(
+            "div",
+            unsafe_innerHTML="".join(f"<div>{s}</div>" for s in svgs),
+            style="display:grid;grid-template-columns:repeat(3,minmax(0,1fr));gap:8px",
+        )
         log = game.round_log()
-        shown = pd.DataFrame({"round": log["round"], "demand": log["demand"].map("{:.0%}".format),
-                              "answer": log["answer"].map(ANSWERS), "points": log["points"].map("{:.1%}".format),
-                              "discount after": log["discount_after"].map("{:.1%}".format),
-                              "capability": log["capability_index"].map("{:.2f}".format),
-                              "customer value": log["customer_value_round"].map(lambda v: money(v, currency)),
-                              "supplier profit": log["supplier_profit_round"].map(lambda v: money(v, currency))})
+        shown = pd.DataFrame(
+            {
+                "round": log["round"],
+                "demand": log["demand"].map("{:.0%}".format),
+                "answer": log["answer"].map(ANSWERS),
+                "points": log["points"].map("{:.1%}".format),
+                "discount after": log["discount_after"].map("{:.1%}".format),
+                "capability": log["capability_index"].map("{:.2f}".format),
+                "customer value": log["customer_value_round"].map(lambda v: money(v, currency)),
+                "supplier profit": log["supplier_profit_round"].map(lambda v: money(v, currency)),
+            }
+        )
         solara.HTML("div", unsafe_innerHTML=shown.to_html(index=False, classes="round-log", border=0))
     if game.finished:
         with solara.Card("Debrief", classes=["debrief"]):
             totals = game.totals()
-            solara.HTML("div", unsafe_innerHTML=totals.map(lambda v: money(v, currency)).to_html(classes="totals",
-                                                                                                 border=0))
+            solara.HTML(
+                "div", unsafe_innerHTML=totals.map(lambda v: money(v, currency)).to_html(classes="totals", border=0)
+            )
             solara.FigureMatplotlib(game.debrief_figure(), format="png")
             with solara.Row():
-                solara.FileDownload(game.png, filename="debrief.png", label="Export debrief (PNG)",
-                                    mime_type="image/png")
-                solara.FileDownload(game.csv, filename="rounds.csv", label="Export round log (CSV)",
-                                    mime_type="text/csv")
+                solara.FileDownload(
+                    game.png, filename="debrief.png", label="Export debrief (PNG)", mime_type="image/png"
+                )
+                solara.FileDownload(
+                    game.csv, filename="rounds.csv", label="Export round log (CSV)", mime_type="text/csv"
+                )

@@ -34,18 +34,37 @@ class Phase:
 
 
 PHASES = {
-    "balanced": Phase("balanced", "Balanced", "#1d4ed8",
-                      "Value flows both ways: the supplier earns a fair margin and keeps investing."),
-    "imbalance": Phase("imbalance", "Imbalance building", "#ca8a04",
-                       "Discounts are rising or one side takes more than its fair share of the value."),
-    "cutting": Phase("cutting", "Cutting investment", "#ea580c",
-                     "To restore its margin the supplier spends less on quality, R&D, support and sales "
-                     "than its capabilities need. Nothing shows yet: the damage arrives with a lag."),
-    "spiral": Phase("spiral", "Death spiral", "#b91c1c",
-                    "Capabilities are eroding, the customer receives less value, and procurement pushes "
-                    "for still more discount."),
-    "collapse": Phase("collapse", "Collapse", "#7f1d1d",
-                      "A supplier went under or relationships ended: customers pay for switching and redesign."),
+    "balanced": Phase(
+        "balanced",
+        "Balanced",
+        "#1d4ed8",
+        "Value flows both ways: the supplier earns a fair margin and keeps investing.",
+    ),
+    "imbalance": Phase(
+        "imbalance",
+        "Imbalance building",
+        "#ca8a04",
+        "Discounts are rising or one side takes more than its fair share of the value.",
+    ),
+    "cutting": Phase(
+        "cutting",
+        "Cutting investment",
+        "#ea580c",
+        "To restore its margin the supplier spends less on quality, R&D, support and sales "
+        "than its capabilities need. Nothing shows yet: the damage arrives with a lag.",
+    ),
+    "spiral": Phase(
+        "spiral",
+        "Death spiral",
+        "#b91c1c",
+        "Capabilities are eroding, the customer receives less value, and procurement pushes for still more discount.",
+    ),
+    "collapse": Phase(
+        "collapse",
+        "Collapse",
+        "#7f1d1d",
+        "A supplier went under or relationships ended: customers pay for switching and redesign.",
+    ),
 }
 
 
@@ -59,7 +78,11 @@ def phase_of(ts: pd.DataFrame, cycle: int, band: tuple[float, float]) -> Phase:
     before = ts.iloc[max(len(ts) - 1 - cycle, 0)]
     capability_falling = last["capability_index"] < before["capability_index"] - 1e-9
     discount_rising = last["discount_mean"] > before["discount_mean"] + 1e-9
-    if last["capability_index"] < SPIRAL_CAPABILITY and capability_falling and last["discount_mean"] >= before["discount_mean"]:
+    if (
+        last["capability_index"] < SPIRAL_CAPABILITY
+        and capability_falling
+        and last["discount_mean"] >= before["discount_mean"]
+    ):
         return PHASES["spiral"]
     if last["investment_desired"] > 0 and last["investment"] < CUTTING_SHARE * last["investment_desired"]:
         return PHASES["cutting"]

@@ -45,10 +45,15 @@ LEVERS = (
 def lever_values(scenario: Scenario) -> dict[str, Any]:
     """Each lever's value in a scenario (a schedule shows its starting value)."""
     c, s = scenario.customers[0], scenario.suppliers[0]
-    values = {"customers.procurement.savings_target": c.procurement.savings_target,
-              "customers.procurement.style": c.procurement.style, "suppliers.strategy": s.strategy,
-              "suppliers.concession_rate": s.concession_rate, "suppliers.margin_defense": s.margin_defense,
-              "customers.engagement": c.engagement, "suppliers.count": s.count}
+    values = {
+        "customers.procurement.savings_target": c.procurement.savings_target,
+        "customers.procurement.style": c.procurement.style,
+        "suppliers.strategy": s.strategy,
+        "suppliers.concession_rate": s.concession_rate,
+        "suppliers.margin_defense": s.margin_defense,
+        "customers.engagement": c.engagement,
+        "suppliers.count": s.count,
+    }
     return {k: (v.initial if isinstance(v, Schedule) else v) for k, v in values.items()}
 
 
@@ -76,8 +81,13 @@ class Simulation:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
-    def create(cls, scenario_name: str, levers: dict[str, Any] | None = None, seed: int | None = None,
-               compare_with: str | None = None) -> Simulation:
+    def create(
+        cls,
+        scenario_name: str,
+        levers: dict[str, Any] | None = None,
+        seed: int | None = None,
+        compare_with: str | None = None,
+    ) -> Simulation:
         """Set up a scenario with lever overrides; with ``compare_with`` a second model uses that strategy."""
         base = load_scenario(scenario_name)
         values = {**lever_values(base), **(levers or {})}
@@ -120,4 +130,3 @@ class Simulation:
             ts = model.recorder.timeseries() if model.period else pd.DataFrame()
             frames.append(Frame(strategy, ts, phase_of(ts, model.cycle, model.fair_band), model.period, model.running))
         self.frames = tuple(frames)
-

@@ -51,8 +51,9 @@ class Analysis:
     notes: dict[str, str] = field(default_factory=dict)
 
 
-def analyze(folder: str | Path, *, workers: int | None = None, tipping: bool = True,
-            log: Log | None = None) -> Analysis:
+def analyze(
+    folder: str | Path, *, workers: int | None = None, tipping: bool = True, log: Log | None = None
+) -> Analysis:
     """Analyse a finished sweep folder and write ``analysis.html`` (and ``analysis/``) into it."""
     folder = Path(folder)
     manifest = store.read_manifest(folder)
@@ -93,8 +94,9 @@ def analyze(folder: str | Path, *, workers: int | None = None, tipping: bool = T
     return result
 
 
-def _phase(result: Analysis, sweep: Sweep, columns: dict[str, str], staging: Path,
-           figures: dict[str, Path], say: Log) -> None:
+def _phase(
+    result: Analysis, sweep: Sweep, columns: dict[str, str], staging: Path, figures: dict[str, Path], say: Log
+) -> None:
     spec = sweep.spec.analysis.phase
     numeric = [p for p in sweep.parameters if pd.api.types.is_numeric_dtype(result.runs[columns[p]])]
     if spec is None and len(numeric) >= 2:
@@ -106,8 +108,11 @@ def _phase(result: Analysis, sweep: Sweep, columns: dict[str, str], staging: Pat
         return
     for axis, path in (("x", x), ("y", y)):
         if path not in columns:
-            raise InputError(f"{path} is not a swept parameter (swept: {', '.join(columns)})",
-                             source=sweep.source, field=f"analysis.phase.{axis}")
+            raise InputError(
+                f"{path} is not a swept parameter (swept: {', '.join(columns)})",
+                source=sweep.source,
+                field=f"analysis.phase.{axis}",
+            )
     if metric not in result.runs:
         raise InputError(f"unknown metric {metric!r}", source=sweep.source, field="analysis.phase.metric")
     say(f"phase diagram: {x} x {y}")
@@ -155,8 +160,9 @@ def _discovery(result: Analysis, sweep: Sweep, columns: dict[str, str], staging:
         return
     say(f"scenario discovery (PRIM) on {spec.outcome}")
     try:
-        result.discovery = discover(result.runs, [columns[p] for p in sweep.parameters], spec.outcome,
-                                    spec.threshold, staging)
+        result.discovery = discover(
+            result.runs, [columns[p] for p in sweep.parameters], spec.outcome, spec.threshold, staging
+        )
     except DiscoveryUnavailable as exc:
         result.notes["discovery"] = str(exc)
 
@@ -166,18 +172,31 @@ def _summary(result: Analysis) -> dict[str, Any]:
     tip = result.tipping
     return {
         "runs": int(len(result.runs)),
-        "tipping": None if tip is None else {"parameter": tip.parameter, "found": tip.found,
-                                             "bracket": list(tip.bracket), "estimate": tip.estimate,
-                                             "ci95": list(tip.ci) if tip.ci else None, "message": tip.message},
+        "tipping": None
+        if tip is None
+        else {
+            "parameter": tip.parameter,
+            "found": tip.found,
+            "bracket": list(tip.bracket),
+            "estimate": tip.estimate,
+            "ci95": list(tip.ci) if tip.ci else None,
+            "message": tip.message,
+        },
         "sensitivity": {m: t.to_dict(orient="records") for m, t in result.sensitivity.items()},
-        "discovery": None if result.discovery is None else {
-            "outcome": result.discovery.outcome, "coverage": result.discovery.coverage,
-            "density": result.discovery.density, "box": result.discovery.limits.to_dict(orient="records")},
+        "discovery": None
+        if result.discovery is None
+        else {
+            "outcome": result.discovery.outcome,
+            "coverage": result.discovery.coverage,
+            "density": result.discovery.density,
+            "box": result.discovery.limits.to_dict(orient="records"),
+        },
         "notes": result.notes,
     }
 
 
 # ---------------------------------------------------------------------------- the page
+
 
 def _table(frame: pd.DataFrame, digits: int = 3, limit: int = 60) -> str:
     shown = frame.head(limit)
@@ -205,25 +224,34 @@ def render(result: Analysis, sweep: Sweep, manifest: dict[str, Any], figures: di
     runs = result.runs
     counts = runs["outcome"].value_counts()
     failed = int((runs["status"] == "failed").sum())
-    badges = " ".join(f"<span class='badge' style='background:{OUTCOME_COLORS[o]}'>{o}: {int(counts.get(o, 0))}</span>"
-                      for o in OUTCOME_NAMES)
-    parts = [f"<h1>Sweep {html.escape(sweep.name)}</h1><p class='sub'>{html.escape(sweep.spec.description)}</p>",
-             f"<p>{len(runs)} runs over {len(sweep.points)} design points ({html.escape(sweep.spec.design.kind)}), "
-             f"{len(sweep.seeds)} seed(s) each; {failed} failed. Base scenario: "
-             f"{html.escape(str(sweep.spec.base))}. Swept: {html.escape(', '.join(sweep.parameters))}.</p>", badges]
+    badges = " ".join(
+        f"<span class='badge' style='background:{OUTCOME_COLORS[o]}'>{o}: {int(counts.get(o, 0))}</span>"
+        for o in OUTCOME_NAMES
+    )
+    parts = [
+        f"<h1>Sweep {html.escape(sweep.name)}</h1><p class='sub'>{html.escape(sweep.spec.description)}</p>",
+        f"<p>{len(runs)} runs over {len(sweep.points)} design points ({html.escape(sweep.spec.design.kind)}), "
+        f"{len(sweep.seeds)} seed(s) each; {failed} failed. Base scenario: "
+        f"{html.escape(str(sweep.spec.base))}. Swept: {html.escape(', '.join(sweep.parameters))}.</p>",
+        badges,
+    ]
     parts.append("<h2>Phase diagram</h2>")
     if result.phase is not None:
-        parts.append(f"<p>Share of each outcome per cell, and the mean {html.escape(result.phase.metric)}. The dashed "
-                     "line is the tipping boundary: on its far side at least half of the runs spiral or collapse.</p>")
+        parts.append(
+            f"<p>Share of each outcome per cell, and the mean {html.escape(result.phase.metric)}. The dashed "
+            "line is the tipping boundary: on its far side at least half of the runs spiral or collapse.</p>"
+        )
         parts.append(_img(figures["phase"], "phase diagram"))
     parts.append(_note(result, "phase"))
     parts.append("<h2>Tipping point</h2>")
     tip = result.tipping
     if tip is not None:
         if tip.found:
-            parts.append(f"<p><b>{html.escape(tip.parameter)}</b> tips the outcome at <b>{tip.estimate:.4g}</b> "
-                         f"(95% CI {tip.ci[0]:.4g} to {tip.ci[1]:.4g}; bisection bracket {tip.bracket[0]:.4g} to "
-                         f"{tip.bracket[1]:.4g}; {len(tip.evaluations)} runs).</p>")
+            parts.append(
+                f"<p><b>{html.escape(tip.parameter)}</b> tips the outcome at <b>{tip.estimate:.4g}</b> "
+                f"(95% CI {tip.ci[0]:.4g} to {tip.ci[1]:.4g}; bisection bracket {tip.bracket[0]:.4g} to "
+                f"{tip.bracket[1]:.4g}; {len(tip.evaluations)} runs).</p>"
+            )
         else:
             parts.append(f"<p>{html.escape(tip.message)}.</p>")
         parts.append(_img(figures["tipping"], "tipping point"))
@@ -231,28 +259,38 @@ def render(result: Analysis, sweep: Sweep, manifest: dict[str, Any], figures: di
     parts.append(_note(result, "tipping"))
     parts.append("<h2>Sensitivity</h2>")
     if result.sensitivity:
-        parts.append("<p>Indices of each lever for each metric, each design point averaged over its seeds first; "
-                     "intervals are 95% bootstrap confidence intervals (SALib).</p>")
+        parts.append(
+            "<p>Indices of each lever for each metric, each design point averaged over its seeds first; "
+            "intervals are 95% bootstrap confidence intervals (SALib).</p>"
+        )
         parts.append(_img(figures["sensitivity"], "sensitivity indices"))
         for metric, table in result.sensitivity.items():
             parts.append(f"<h3>{html.escape(metric)}</h3>" + _table(table, 3))
     parts.append(_note(result, "sensitivity"))
     parts.append("<h2>Ranking</h2>")
     if result.ranking is not None:
-        parts.append("<p>Design points ranked by each metric (mean over seeds; ci95 is the half-width of the "
-                     "95% interval of the mean).</p>" + _table(result.ranking.drop(columns=["point"]), 2))
+        parts.append(
+            "<p>Design points ranked by each metric (mean over seeds; ci95 is the half-width of the "
+            "95% interval of the mean).</p>" + _table(result.ranking.drop(columns=["point"]), 2)
+        )
         for column, table in result.marginals.items():
             parts.append(f"<h3>By {html.escape(column)} (averaged over everything else)</h3>" + _table(table, 2))
     parts.append(_note(result, "ranking"))
     parts.append("<h2>Scenario discovery (PRIM)</h2>")
     box = result.discovery
     if box is not None:
-        parts.append(f"<p>The box below holds {box.coverage:.0%} of all <b>{box.outcome}</b> runs, and "
-                     f"{box.density:.0%} of the runs inside it end in {box.outcome} ({box.mass:.0%} of all runs). "
-                     f"The runs are exported for the EMA Workbench in <code>analysis/{box.export.name}</code> "
-                     "(<code>ema_workbench.load_results</code>).</p>" + _table(box.limits, 4))
+        parts.append(
+            f"<p>The box below holds {box.coverage:.0%} of all <b>{box.outcome}</b> runs, and "
+            f"{box.density:.0%} of the runs inside it end in {box.outcome} ({box.mass:.0%} of all runs). "
+            f"The runs are exported for the EMA Workbench in <code>analysis/{box.export.name}</code> "
+            "(<code>ema_workbench.load_results</code>).</p>" + _table(box.limits, 4)
+        )
     parts.append(_note(result, "discovery"))
-    footer = (f"procsim {html.escape(str(manifest['environment'].get('procsim')))} &middot; sweep fingerprint "
-              f"{manifest['fingerprint'][:12]} &middot; tables as CSV in analysis/")
-    return (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(sweep.name)} analysis"
-            f"</title><style>{STYLE}</style></head><body>{''.join(parts)}<footer>{footer}</footer></body></html>\n")
+    footer = (
+        f"procsim {html.escape(str(manifest['environment'].get('procsim')))} &middot; sweep fingerprint "
+        f"{manifest['fingerprint'][:12]} &middot; tables as CSV in analysis/"
+    )
+    return (
+        f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(sweep.name)} analysis"
+        f"</title><style>{STYLE}</style></head><body>{''.join(parts)}<footer>{footer}</footer></body></html>\n"
+    )

@@ -34,7 +34,7 @@ class Box:
     coverage: float
     density: float
     mass: float
-    limits: pd.DataFrame      # parameter, low, high (restricted parameters only)
+    limits: pd.DataFrame  # parameter, low, high (restricted parameters only)
     trajectory: pd.DataFrame  # coverage, density, mass, restricted dimensions per peel
     export: Path
 

@@ -67,8 +67,15 @@ def phase_figure(diagram: PhaseDiagram, labels: dict[str, str] | None = None) ->
     panels.append((diagram.metric, diagram.metric.replace("_", " "), "viridis", None))
     for ax, (column, title, cmap, limits) in zip(axes, panels, strict=True):
         _, _, values = diagram.grid(column)
-        mesh = ax.pcolormesh(_edges(xs), _edges(ys), values, cmap=cmap, shading="flat",
-                             vmin=limits[0] if limits else None, vmax=limits[1] if limits else None)
+        mesh = ax.pcolormesh(
+            _edges(xs),
+            _edges(ys),
+            values,
+            cmap=cmap,
+            shading="flat",
+            vmin=limits[0] if limits else None,
+            vmax=limits[1] if limits else None,
+        )
         if len(xs) > 1 and len(ys) > 1 and np.nanmin(tipped) < 0.5 < np.nanmax(tipped):
             ax.contour(xs, ys, tipped, levels=[0.5], colors="white", linewidths=2.5)
             ax.contour(xs, ys, tipped, levels=[0.5], colors="black", linewidths=1.0, linestyles="--")

@@ -129,9 +129,20 @@ def tasks(sweep: Sweep, out: Path, skip: set[tuple[int, int]] = frozenset()) -> 
         if (point_id, block) in skip:
             continue
         point = points[point_id]
-        yield ChunkTask(str(out), point_id, block, point.label, point.params, columns, replicates,
-                        [sweep.seeds[r] for r in replicates], sweep.base, sweep.source,
-                        sweep.spec.outputs.series, sweep.spec.outputs.every)
+        yield ChunkTask(
+            str(out),
+            point_id,
+            block,
+            point.label,
+            point.params,
+            columns,
+            replicates,
+            [sweep.seeds[r] for r in replicates],
+            sweep.base,
+            sweep.source,
+            sweep.spec.outputs.series,
+            sweep.spec.outputs.every,
+        )
 
 
 def manifest(sweep: Sweep, command: list[str] | None) -> dict[str, Any]:
@@ -163,13 +174,17 @@ def prepare(sweep: Sweep, out: Path, *, resume: bool, command: list[str] | None 
             raise InputError("nothing to resume here (no sweep.json); run without --resume first", source=str(out))
         previous = store.read_manifest(out)
         if previous.get("fingerprint") != sweep.fingerprint():
-            raise InputError("this folder holds a different sweep (the sweep file, its base scenario or the "
-                             "code's defaults changed); use a new --out", source=str(out))
+            raise InputError(
+                "this folder holds a different sweep (the sweep file, its base scenario or the "
+                "code's defaults changed); use a new --out",
+                source=str(out),
+            )
         store.clean_partials(out)
         return store.done_chunks(out)
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise InputError("exists and is not empty; add --resume to finish that sweep, or choose another --out",
-                         source=str(out))
+        raise InputError(
+            "exists and is not empty; add --resume to finish that sweep, or choose another --out", source=str(out)
+        )
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -178,9 +193,16 @@ def prepare(sweep: Sweep, out: Path, *, resume: bool, command: list[str] | None 
     return set()
 
 
-def run_sweep(sweep: Sweep, out: str | Path, *, executor: Executor | None = None, resume: bool = False,
-              progress: Progress | None = None, command: list[str] | None = None,
-              max_in_flight: int | None = None) -> SweepResult:
+def run_sweep(
+    sweep: Sweep,
+    out: str | Path,
+    *,
+    executor: Executor | None = None,
+    resume: bool = False,
+    progress: Progress | None = None,
+    command: list[str] | None = None,
+    max_in_flight: int | None = None,
+) -> SweepResult:
     """Run every chunk not yet done, then compact the results into runs.parquet and series.parquet.
 
     ``max_in_flight`` bounds the chunks submitted at once (default: twice the executor's
@@ -231,8 +253,10 @@ def run_sweep(sweep: Sweep, out: str | Path, *, executor: Executor | None = None
 
 def _aborted_message(out: Path, why: str) -> str:
     done = len(store.done_chunks(out))
-    return (f"sweep stopped ({why}) with {done} chunk(s) complete in {out}; "
-            f"finish it with: procsim sweep ... --out {out} --resume")
+    return (
+        f"sweep stopped ({why}) with {done} chunk(s) complete in {out}; "
+        f"finish it with: procsim sweep ... --out {out} --resume"
+    )
 
 
 def sweep_summary(sweep: Sweep, runs: Any, wall_seconds: float, resumed_chunks: int) -> dict[str, Any]:
@@ -245,8 +269,10 @@ def sweep_summary(sweep: Sweep, runs: Any, wall_seconds: float, resumed_chunks: 
         "ok": int(len(runs) - len(failed)),
         "failed": int(len(failed)),
         "outcomes": {k: int(outcomes.get(k, 0)) for k in ("collapse", "spiral", "equilibrium", "growth")},
-        "failures": [{"key": r.key, "point": int(r.point), "seed": int(r.seed), "error": r.error}
-                     for r in failed.head(20).itertuples()],
+        "failures": [
+            {"key": r.key, "point": int(r.point), "seed": int(r.seed), "error": r.error}
+            for r in failed.head(20).itertuples()
+        ],
         "resumed_chunks": resumed_chunks,
         "wall_seconds": round(wall_seconds, 3),
         "python": sys.version.split()[0],

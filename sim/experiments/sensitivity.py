@@ -42,17 +42,26 @@ def sensitivity(sweep: Sweep, runs: pd.DataFrame, metric: str) -> pd.DataFrame:
     if kind == "sobol":
         from SALib.analyze import sobol
 
-        res = sobol.analyze(problem, y, calc_second_order=sample.second_order, conf_level=0.95,
-                            seed=sample.seed, print_to_console=False)
-        return pd.DataFrame({"parameter": names, "S1": res["S1"], "S1_conf": res["S1_conf"],
-                             "ST": res["ST"], "ST_conf": res["ST_conf"]}).sort_values("ST", ascending=False,
-                                                                                      ignore_index=True)
+        res = sobol.analyze(
+            problem, y, calc_second_order=sample.second_order, conf_level=0.95, seed=sample.seed, print_to_console=False
+        )
+        return pd.DataFrame(
+            {"parameter": names, "S1": res["S1"], "S1_conf": res["S1_conf"], "ST": res["ST"], "ST_conf": res["ST_conf"]}
+        ).sort_values("ST", ascending=False, ignore_index=True)
     from SALib.analyze import morris
 
-    res = morris.analyze(problem, sweep.sample_matrix, y, conf_level=0.95, num_levels=sample.levels,
-                         seed=sample.seed, print_to_console=False)
-    return pd.DataFrame({"parameter": names, "mu_star": res["mu_star"], "mu_star_conf": res["mu_star_conf"],
-                         "sigma": res["sigma"]}).sort_values("mu_star", ascending=False, ignore_index=True)
+    res = morris.analyze(
+        problem,
+        sweep.sample_matrix,
+        y,
+        conf_level=0.95,
+        num_levels=sample.levels,
+        seed=sample.seed,
+        print_to_console=False,
+    )
+    return pd.DataFrame(
+        {"parameter": names, "mu_star": res["mu_star"], "mu_star_conf": res["mu_star_conf"], "sigma": res["sigma"]}
+    ).sort_values("mu_star", ascending=False, ignore_index=True)
 
 
 def sensitivity_figure(tables: dict[str, pd.DataFrame]) -> Figure:

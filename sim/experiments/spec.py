@@ -63,7 +63,9 @@ class Sample(Strict):
     """A sampled design over numeric bounds ``{path: [low, high]}``."""
 
     bounds: dict[str, tuple[float, float]]
-    samples: int = Field(64, ge=2, le=1_000_000, description="LHS: points; Sobol: base samples N; Morris: trajectories.")
+    samples: int = Field(
+        64, ge=2, le=1_000_000, description="LHS: points; Sobol: base samples N; Morris: trajectories."
+    )
     levels: int = Field(4, ge=2, le=100, description="Morris grid levels.")
     second_order: bool = False
     seed: int = Field(0, ge=0)
@@ -113,7 +115,9 @@ class Design(Strict):
 
 class Outputs(Strict):
     series: Literal["every", "every_k", "final", "none"] = Field(
-        "every_k", description="Per-period market series kept per run: every period, every k-th, the final one, or none.")
+        "every_k",
+        description="Per-period market series kept per run: every period, every k-th, the final one, or none.",
+    )
     every: int = Field(4, ge=1, le=10_000, description="k for series: every_k.")
 
 
@@ -130,7 +134,8 @@ class TippingSpec(Strict):
     replicates: int = Field(20, ge=2, le=10_000)
     tolerance: float = Field(0.005, gt=0)
     outcomes: list[Literal["collapse", "spiral", "equilibrium", "growth"]] = Field(
-        default_factory=lambda: ["spiral", "collapse"], description="Outcomes that count as tipped.")
+        default_factory=lambda: ["spiral", "collapse"], description="Outcomes that count as tipped."
+    )
     set: dict[str, Any] = Field(default_factory=dict, description="Fixed overrides for the search.")
 
     @model_validator(mode="after")
@@ -149,8 +154,9 @@ class AnalysisSpec(Strict):
     phase: PhaseSpec | None = None
     tipping: TippingSpec | None = None
     sensitivity: list[str] = Field(default_factory=lambda: ["joint_value_total", "capability_index_final"])
-    rank_by: list[str] = Field(default_factory=lambda: ["joint_value_total", "supplier_profit_total",
-                                                        "customer_value_total"])
+    rank_by: list[str] = Field(
+        default_factory=lambda: ["joint_value_total", "supplier_profit_total", "customer_value_total"]
+    )
     discovery: DiscoverySpec | None = None
 
 
@@ -182,10 +188,10 @@ class Sweep:
 
     spec: SweepFile
     source: str
-    base: dict[str, Any]         # the base scenario as written (extends merged) with the sweep's fixed overrides
+    base: dict[str, Any]  # the base scenario as written (extends merged) with the sweep's fixed overrides
     points: list[Point]
     seeds: list[int]
-    parameters: list[str]        # swept parameter paths, in design order
+    parameters: list[str]  # swept parameter paths, in design order
     sample_matrix: np.ndarray | None = None  # for sobol/morris: the sampled matrix, in point order
 
     @property
@@ -212,8 +218,12 @@ class Sweep:
     def fingerprint(self) -> str:
         """A hash of everything that determines the results (for --resume checks)."""
         resolved = build_scenario(copy.deepcopy(self.base), source=self.source).to_yaml_dict()  # code defaults too
-        data = {"spec": self.spec.model_dump(mode="json", by_alias=True), "base": resolved,
-                "points": [(p.id, p.label, p.params) for p in self.points], "seeds": self.seeds}
+        data = {
+            "spec": self.spec.model_dump(mode="json", by_alias=True),
+            "base": resolved,
+            "points": [(p.id, p.label, p.params) for p in self.points],
+            "seeds": self.seeds,
+        }
         return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
 
 
@@ -221,12 +231,18 @@ def find_sweep(name_or_path: str | Path) -> Path:
     path = Path(name_or_path)
     if path.is_file():
         return path.resolve()
-    for candidate in (Path.cwd() / "scenarios" / "sweeps" / f"{name_or_path}.yaml", SWEEP_FOLDER / f"{name_or_path}.yaml"):
+    for candidate in (
+        Path.cwd() / "scenarios" / "sweeps" / f"{name_or_path}.yaml",
+        SWEEP_FOLDER / f"{name_or_path}.yaml",
+    ):
         if candidate.is_file():
             return candidate.resolve()
     known = sorted(p.stem for p in SWEEP_FOLDER.glob("*.yaml")) if SWEEP_FOLDER.is_dir() else []
-    raise InputError(f"no sweep file or bundled sweep named {str(name_or_path)!r}"
-                     + (f"; bundled: {', '.join(known)}" if known else ""), source=str(name_or_path))
+    raise InputError(
+        f"no sweep file or bundled sweep named {str(name_or_path)!r}"
+        + (f"; bundled: {', '.join(known)}" if known else ""),
+        source=str(name_or_path),
+    )
 
 
 def load_sweep(name_or_path: str | Path) -> Sweep:
@@ -257,8 +273,11 @@ def load_sweep(name_or_path: str | Path) -> Sweep:
     sweep = Sweep(spec, source, base, points, replicate_seeds(spec.seed, spec.replicates), parameters, matrix)
     _check_points(sweep)
     if spec.analysis.tipping is not None:
-        _check_paths(sweep, {spec.analysis.tipping.parameter: spec.analysis.tipping.low, **spec.analysis.tipping.set},
-                     "analysis.tipping")
+        _check_paths(
+            sweep,
+            {spec.analysis.tipping.parameter: spec.analysis.tipping.low, **spec.analysis.tipping.set},
+            "analysis.tipping",
+        )
     return sweep
 
 
@@ -270,7 +289,10 @@ def expand(design: Design) -> tuple[list[Point], list[str], np.ndarray | None]:
         matrix = _sample(design.kind, sample)
         points = [Point(i, "", {n: float(v) for n, v in zip(names, row, strict=True)}) for i, row in enumerate(matrix)]
         return points, names, matrix
-    grid = {path: (values.values() if isinstance(values, Range) else list(values)) for path, values in (design.grid or {}).items()}
+    grid = {
+        path: (values.values() if isinstance(values, Range) else list(values))
+        for path, values in (design.grid or {}).items()
+    }
     whatifs = design.scenarios or [WhatIf(name="", set={})]
     points = []
     for whatif in whatifs:
@@ -310,11 +332,16 @@ def _check_points(sweep: Sweep) -> None:
         try:
             sweep.scenario(point)
         except InputError as exc:
-            where = next((p for p in point.params if exc.field and (exc.field == p or exc.field.endswith(p.split(".", 1)[-1]))),
-                         exc.field)
+            where = next(
+                (p for p in point.params if exc.field and (exc.field == p or exc.field.endswith(p.split(".", 1)[-1]))),
+                exc.field,
+            )
             label = f" ({point.label})" if point.label else ""
-            raise InputError(f"{exc.message} (design point {point.id}{label}: {point.params})", source=sweep.source,
-                             field=f"design.{where}") from None
+            raise InputError(
+                f"{exc.message} (design point {point.id}{label}: {point.params})",
+                source=sweep.source,
+                field=f"design.{where}",
+            ) from None
 
 
 def _check_paths(sweep: Sweep, params: dict[str, Any], field: str) -> None:
@@ -333,5 +360,12 @@ def sweep_from_manifest(manifest: dict[str, Any]) -> Sweep:
     spec = SweepFile.model_validate(yaml.safe_load(manifest["spec_yaml"]))
     points = [Point(p["id"], p["label"], p["params"]) for p in manifest["points"]]
     _, parameters, matrix = expand(spec.design)
-    return Sweep(spec, manifest["source"], manifest["base_scenario"], points, list(manifest["seeds"]),
-                 list(manifest["parameters"]) or parameters, matrix)
+    return Sweep(
+        spec,
+        manifest["source"],
+        manifest["base_scenario"],
+        points,
+        list(manifest["seeds"]),
+        list(manifest["parameters"]) or parameters,
+        matrix,
+    )

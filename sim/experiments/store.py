@@ -82,8 +82,9 @@ def _concat(paths: list[Path]) -> pd.DataFrame:
 def read_runs(out: Path) -> pd.DataFrame:
     path = Path(out) / "runs.parquet"
     if not path.is_file():
-        raise InputError("no runs.parquet here; run `procsim sweep` into this folder first (or --resume it)",
-                         source=str(out))
+        raise InputError(
+            "no runs.parquet here; run `procsim sweep` into this folder first (or --resume it)", source=str(out)
+        )
     return pq.read_table(path).to_pandas()
 
 

@@ -46,19 +46,24 @@ class TippingPoint:
     bracket: tuple[float, float]
     estimate: float | None
     ci: tuple[float, float] | None
-    evaluations: pd.DataFrame          # one row per run: value, replicate, seed, outcome, tipped
+    evaluations: pd.DataFrame  # one row per run: value, replicate, seed, outcome, tipped
     message: str = ""
     increasing: bool = True
     extra: dict[str, Any] = field(default_factory=dict)
 
     def shares(self) -> pd.DataFrame:
         """Tipped share per evaluated value."""
-        return (self.evaluations.groupby("value")["tipped"].agg(["mean", "size"])
-                .rename(columns={"mean": "tipped_share", "size": "runs"}).reset_index())
+        return (
+            self.evaluations.groupby("value")["tipped"]
+            .agg(["mean", "size"])
+            .rename(columns={"mean": "tipped_share", "size": "runs"})
+            .reset_index()
+        )
 
 
-def find_tipping(sweep: Sweep, spec: TippingSpec, executor: Executor,
-                 log: Callable[[str], None] | None = None) -> TippingPoint:
+def find_tipping(
+    sweep: Sweep, spec: TippingSpec, executor: Executor, log: Callable[[str], None] | None = None
+) -> TippingPoint:
     """Bisect ``spec.parameter`` between ``spec.low`` and ``spec.high`` on the tipped share."""
     seeds = replicate_seeds(sweep.spec.seed, spec.replicates)
     tipped_outcomes = set(spec.outcomes)
@@ -69,8 +74,15 @@ def find_tipping(sweep: Sweep, spec: TippingSpec, executor: Executor,
         futures = [executor.submit(outcome_of, sweep.base, sweep.source, params, s) for s in seeds]
         outcomes = [f.result() for f in futures]
         for r, (seed, outcome) in enumerate(zip(seeds, outcomes, strict=True)):
-            rows.append({"value": float(value), "replicate": r, "seed": seed, "outcome": outcome,
-                         "tipped": outcome in tipped_outcomes})
+            rows.append(
+                {
+                    "value": float(value),
+                    "replicate": r,
+                    "seed": seed,
+                    "outcome": outcome,
+                    "tipped": outcome in tipped_outcomes,
+                }
+            )
         share = sum(o in tipped_outcomes for o in outcomes) / len(outcomes)
         if log:
             log(f"  tipping: {spec.parameter} = {value:.6g}: {share:.0%} tipped")
@@ -81,8 +93,16 @@ def find_tipping(sweep: Sweep, spec: TippingSpec, executor: Executor,
     increasing = at_hi >= at_lo
     if (at_lo - 0.5) * (at_hi - 0.5) > 0 or at_lo == at_hi:
         frame = pd.DataFrame(rows)
-        return TippingPoint(spec.parameter, False, (lo, hi), None, None, frame,
-                            f"no flip between {lo:g} ({at_lo:.0%} tipped) and {hi:g} ({at_hi:.0%} tipped)", increasing)
+        return TippingPoint(
+            spec.parameter,
+            False,
+            (lo, hi),
+            None,
+            None,
+            frame,
+            f"no flip between {lo:g} ({at_lo:.0%} tipped) and {hi:g} ({at_hi:.0%} tipped)",
+            increasing,
+        )
     while hi - lo > spec.tolerance:
         mid = 0.5 * (lo + hi)
         tipped_mid = share_at(mid) >= 0.5
@@ -95,12 +115,14 @@ def find_tipping(sweep: Sweep, spec: TippingSpec, executor: Executor,
     # When every replicate agrees at every value the bootstrap interval has no width, yet the
     # flip is only known to lie within the final bracket: report the wider of the two.
     ci = (min(ci[0], lo), max(ci[1], hi))
-    return TippingPoint(spec.parameter, True, (lo, hi), estimate, ci, frame,
-                        f"flips between {lo:.4g} and {hi:.4g}", increasing)
+    return TippingPoint(
+        spec.parameter, True, (lo, hi), estimate, ci, frame, f"flips between {lo:.4g} and {hi:.4g}", increasing
+    )
 
 
-def logistic_midpoint(frame: pd.DataFrame, limits: tuple[float, float],
-                      rng: np.random.Generator) -> tuple[float, tuple[float, float]]:
+def logistic_midpoint(
+    frame: pd.DataFrame, limits: tuple[float, float], rng: np.random.Generator
+) -> tuple[float, tuple[float, float]]:
     """50% point of a logistic fit of tipped ~ value, and a 95% bootstrap interval over replicates."""
     x = frame["value"].to_numpy(float)
     y = frame["tipped"].to_numpy(float)
@@ -137,7 +159,9 @@ def _crossing(x: np.ndarray, y: np.ndarray) -> float:
     shares = np.array([y[x == v].mean() for v in values])
     below, above = values[shares < 0.5], values[shares >= 0.5]
     if below.size and above.size:
-        return float(0.5 * (below.max() + above.min()) if below.max() < above.min() else 0.5 * (below.min() + above.max()))
+        return float(
+            0.5 * (below.max() + above.min()) if below.max() < above.min() else 0.5 * (below.min() + above.max())
+        )
     return float(values.mean())
 
 
@@ -146,8 +170,14 @@ def tipping_figure(point: TippingPoint, label: str) -> Figure:
     fig = Figure(figsize=(7, 3.6), layout="constrained")
     ax = fig.subplots()
     shares = point.shares()
-    ax.scatter(shares["value"], shares["tipped_share"], s=20 + 3 * shares["runs"], color="#c2410c", zorder=3,
-               label="share tipped (bisection evaluations)")
+    ax.scatter(
+        shares["value"],
+        shares["tipped_share"],
+        s=20 + 3 * shares["runs"],
+        color="#c2410c",
+        zorder=3,
+        label="share tipped (bisection evaluations)",
+    )
     if point.found and point.estimate is not None:
         ax.axvline(point.estimate, color="black", lw=1.2, label=f"tipping point {point.estimate:.4g}")
         ax.axvspan(*point.ci, color="#9ca3af", alpha=0.35, label=f"95% CI [{point.ci[0]:.4g}, {point.ci[1]:.4g}]")

@@ -33,12 +33,12 @@ class ChunkTask:
     block: int
     label: str
     params: dict[str, Any]
-    columns: dict[str, str]     # parameter path -> column name
+    columns: dict[str, str]  # parameter path -> column name
     replicates: list[int]
     seeds: list[int]
     base: dict[str, Any]
     source: str
-    series: str                 # every | every_k | final | none
+    series: str  # every | every_k | final | none
     every: int
 
 
@@ -70,8 +70,14 @@ def run_chunk(task: ChunkTask) -> ChunkReport:
     except Exception as exc:  # noqa: BLE001 - recorded per run below
         setup_error = _describe(exc)
     for replicate, seed in zip(task.replicates, task.seeds, strict=True):
-        row: dict[str, Any] = {"key": run_key(task.point, replicate), "point": task.point, "replicate": replicate,
-                               "seed": seed, "label": task.label, **params}
+        row: dict[str, Any] = {
+            "key": run_key(task.point, replicate),
+            "point": task.point,
+            "replicate": replicate,
+            "seed": seed,
+            "label": task.label,
+            **params,
+        }
         try:
             if setup_error:
                 raise RuntimeError(setup_error)
@@ -80,8 +86,15 @@ def run_chunk(task: ChunkTask) -> ChunkReport:
             rows.append({**row, "status": "failed", "error": setup_error or _describe(exc), "outcome": None})
             continue
         summary = result.summary
-        rows.append({**row, "status": "ok", "error": None, "outcome": summary["outcome"],
-                     **{name: _number(v) for name, v in summary["metrics"].items()}})
+        rows.append(
+            {
+                **row,
+                "status": "ok",
+                "error": None,
+                "outcome": summary["outcome"],
+                **{name: _number(v) for name, v in summary["metrics"].items()},
+            }
+        )
         kept = keep_series(result.timeseries, task.series, task.every)
         if kept is not None:
             kept.insert(0, "replicate", replicate)
@@ -94,8 +107,14 @@ def run_chunk(task: ChunkTask) -> ChunkReport:
     store.write_parquet_atomic(runs, runs_path)  # last: its presence marks the chunk complete
     failed = int((runs["status"] == "failed").sum())
     outcomes = runs["outcome"].dropna().value_counts().to_dict()
-    return ChunkReport(task.point, task.block, len(rows), failed, {str(k): int(v) for k, v in outcomes.items()},
-                       resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    return ChunkReport(
+        task.point,
+        task.block,
+        len(rows),
+        failed,
+        {str(k): int(v) for k, v in outcomes.items()},
+        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    )
 
 
 def run_key(point: int, replicate: int) -> str:

@@ -16,8 +16,15 @@ class CostDown(ProcurementStyle):
 
     name = "cost_down"
     engagement = 0.45
-    defaults = {**_COMMON, "savings_target": 0.05, "value_pressure": 0.5, "budget_pressure": 0.5,
-                "financials_pressure": 0.0, "parity_pressure": 0.5, "value_visibility": 0.95}
+    defaults = {
+        **_COMMON,
+        "savings_target": 0.05,
+        "value_pressure": 0.5,
+        "budget_pressure": 0.5,
+        "financials_pressure": 0.0,
+        "parity_pressure": 0.5,
+        "value_visibility": 0.95,
+    }
 
 
 class ValueBased(ProcurementStyle):
@@ -25,8 +32,15 @@ class ValueBased(ProcurementStyle):
 
     name = "value_based"
     engagement = 0.5
-    defaults = {**_COMMON, "savings_target": 0.0, "value_pressure": 0.5, "budget_pressure": 0.25,
-                "financials_pressure": 0.0, "parity_pressure": 0.25, "value_visibility": 1.0}
+    defaults = {
+        **_COMMON,
+        "savings_target": 0.0,
+        "value_pressure": 0.5,
+        "budget_pressure": 0.25,
+        "financials_pressure": 0.0,
+        "parity_pressure": 0.25,
+        "value_visibility": 1.0,
+    }
 
 
 class Partnership(ProcurementStyle):
@@ -34,8 +48,15 @@ class Partnership(ProcurementStyle):
 
     name = "partnership"
     engagement = 0.85
-    defaults = {**_COMMON, "savings_target": 0.0, "value_pressure": 0.25, "budget_pressure": 0.1,
-                "financials_pressure": 0.0, "parity_pressure": 0.0, "value_visibility": 1.0}
+    defaults = {
+        **_COMMON,
+        "savings_target": 0.0,
+        "value_pressure": 0.25,
+        "budget_pressure": 0.1,
+        "financials_pressure": 0.0,
+        "parity_pressure": 0.0,
+        "value_visibility": 1.0,
+    }
 
 
 class Opportunist(ProcurementStyle):
@@ -43,5 +64,12 @@ class Opportunist(ProcurementStyle):
 
     name = "opportunist"
     engagement = 0.4
-    defaults = {**_COMMON, "savings_target": 0.02, "value_pressure": 0.25, "budget_pressure": 0.25,
-                "financials_pressure": 1.0, "parity_pressure": 0.75, "value_visibility": 0.9}
+    defaults = {
+        **_COMMON,
+        "savings_target": 0.02,
+        "value_pressure": 0.25,
+        "budget_pressure": 0.25,
+        "financials_pressure": 1.0,
+        "parity_pressure": 0.75,
+        "value_visibility": 0.9,
+    }
