@@ -182,6 +182,7 @@ def _progress(total: int, label: str, quiet: bool):
 def cmd_run(args: argparse.Namespace) -> int:
     from .outputs import default_out
     from .report import money
+    from .story import outlook_sentence
     from .runner import run_replicates, run_scenario
     from .scenario import load_scenario
 
@@ -210,6 +211,9 @@ def cmd_run(args: argparse.Namespace) -> int:
             f"{scenario.name}: {s['outcome']}{counts} | capability index {cap:.2f} | "
             f"supplier profit {money(profit, scenario.currency)}"
         )
+        ahead = outlook_sentence(s) if "outlook_detail" in s else None
+        if ahead:
+            print(ahead)
         print(f"report: {result.out / 'report.html'}")
     return EXIT_OK
 

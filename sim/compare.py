@@ -57,6 +57,7 @@ def compare(
         rows.append({"metric": key, a.name: va, b.name: vb, "difference": delta, "relative": rel})
     deltas = pd.DataFrame(rows)
     outcomes = {label: _counts(runs[label]) for label in runs}
+    outlooks = {label: _counts(runs[label], "outlook") for label in runs}
     summary = {
         "a": a.name,
         "b": b.name,
@@ -64,6 +65,7 @@ def compare(
         "periods": a.periods,
         "currency": a.currency,
         "outcomes": {a.name: outcomes["a"], b.name: outcomes["b"]},
+        "outlooks": {a.name: outlooks["a"], b.name: outlooks["b"]},
         "metrics": {r["metric"]: {a.name: r[a.name], b.name: r[b.name], "difference": r["difference"]} for r in rows},
     }
     result = Comparison(
@@ -85,10 +87,11 @@ def _mean(values: list[Any]) -> float | None:
     return sum(numbers) / len(numbers) if numbers else None
 
 
-def _counts(runs: list[Any]) -> dict[str, int]:
+def _counts(runs: list[Any], key: str = "outcome") -> dict[str, int]:
     out: dict[str, int] = {}
     for r in runs:
-        out[r.summary["outcome"]] = out.get(r.summary["outcome"], 0) + 1
+        if r.summary.get(key):
+            out[r.summary[key]] = out.get(r.summary[key], 0) + 1
     return out
 
 
@@ -160,7 +163,7 @@ def comparison_report(result: Comparison, figures: dict[str, Path]) -> str:
     body = (
         f"<h1>{html.escape(a.name)} vs {html.escape(b.name)}</h1>"
         f"<p class='sub'>Same market seeds ({len(result.seeds)}): {html.escape(a.description)} / "
-        f"{html.escape(b.description)}</p><p>{badges}</p>"
+        f"{html.escape(b.description)}</p><p>{badges}</p>{_outlook_line(s)}"
         f"<h2>At a glance</h2>{_img(figures['overview'], 'overview')}"
         f"<h2>Differences ({html.escape(b.name)} minus {html.escape(a.name)})</h2>"
         f"<table><tr><th></th><th>{html.escape(a.name)}</th><th>{html.escape(b.name)}</th><th>difference</th></tr>"
@@ -171,3 +174,13 @@ def comparison_report(result: Comparison, figures: dict[str, Path]) -> str:
         body,
         _footer(f"seeds {result.seeds[:3]}{'...' if len(result.seeds) > 3 else ''}"),
     )
+
+
+def _outlook_line(summary: dict[str, Any]) -> str:
+    """Where each scenario's runs settle past the horizon, in one sentence."""
+    parts = [
+        f"{html.escape(name)}: " + ", ".join(f"{o} x{c}" for o, c in counts.items())
+        for name, counts in summary.get("outlooks", {}).items()
+        if counts
+    ]
+    return f"<p>Past the horizon (outlook): {'; '.join(parts)}.</p>" if parts else ""

@@ -12,26 +12,19 @@ import html
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import pandas as pd
 
-from .capabilities import CAPABILITIES
+from .story import OUTCOME_WORDS, money, pct, story, when  # noqa: F401  (money, pct, when: public helpers)
 
 if TYPE_CHECKING:
     from .runner import ReplicateResult, RunResult
 
-CAPABILITY_NAMES = {
-    "quality": "quality",
-    "innovation": "R&D (innovation)",
-    "support": "support",
-    "sales_coverage": "sales coverage",
-}
-OUTCOME_COLORS = {"collapse": "#b91c1c", "spiral": "#c2410c", "equilibrium": "#1d4ed8", "growth": "#15803d"}
-OUTCOME_WORDS = {
-    "collapse": "Collapse: a supplier went under or relationships ended.",
-    "spiral": "Death spiral: capabilities eroded while discounts ratcheted up.",
-    "equilibrium": "Equilibrium: the exchange settled.",
-    "growth": "Growth: co-created value rose.",
+OUTCOME_COLORS = {
+    "collapse": "#b91c1c",
+    "spiral": "#c2410c",
+    "equilibrium": "#1d4ed8",
+    "growth": "#15803d",
+    "drifting": "#6b7280",
 }
 
 STYLE = """
@@ -45,92 +38,19 @@ footer{margin-top:3rem;color:#6b7280;font-size:.85rem}
 """
 
 
-def money(value: float | None, currency: str) -> str:
-    """A money amount with a k/M/B suffix, e.g. ``EUR 12.3M``."""
-    if value is None:
-        return "n/a"
-    sign = "-" if value < 0 else ""
-    v = abs(value)
-    for div, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k")):
-        if v >= div:
-            return f"{sign}{currency} {v / div:,.1f}{suffix}"
-    return f"{sign}{currency} {v:,.0f}"
-
-
-def pct(value: float | None, digits: int = 0) -> str:
-    return "n/a" if value is None else f"{100 * value:.{digits}f}%"
-
-
-def when(period: int | None, per_year: int) -> str:
-    """'period 26 (year 7)' for a 0-based period."""
-    if period is None:
-        return "never"
-    return f"period {period} (year {period // per_year + 1})"
-
-
 def _img(path: Path, alt: str) -> str:
     data = base64.b64encode(path.read_bytes()).decode("ascii")
     return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{data}">'
 
 
-def story(summary: dict[str, Any], ts: pd.DataFrame, model: Any) -> list[str]:
-    """The run in a few plain sentences (what happened, when, what was cut, what it cost)."""
-    m, cur, per_year = summary["metrics"], summary["currency"], summary["periods_per_year"]
-    detail = summary["outcome_detail"]
-    lines = [f"<b>{OUTCOME_WORDS[summary['outcome']]}</b> {html.escape(detail[:1].upper() + detail[1:])}."]
-    onset = m["spiral_onset"]
-    lo, hi = model.fair_band
-    if onset is None:
-        lines.append(
-            f"The exchange stayed in balance: the suppliers' share of the joint value never left the fair "
-            f"band of {pct(lo)}-{pct(hi)} for long."
-        )
-    else:
-        if ts["balance_smoothed"].iloc[onset] < lo:
-            why = (
-                "customers took most of the value created together, and the suppliers were no longer paid enough "
-                "to keep investing"
-            )
-        else:
-            why = (
-                "customers got too little value for what they paid: capability cuts took back more than the "
-                "discounts gave"
-            )
-        lines.append(f"The exchange went out of balance in {when(onset, per_year)} and stayed out: {why}.")
-    desired, spent = ts["investment_desired"].sum(), ts["investment"].sum()
-    if desired > 0 and desired - spent > 1e-6 * desired:
-        final = ts.iloc[-1]
-        cuts = ", ".join(f"{CAPABILITY_NAMES[k]} {100 * (final[k] - 1):+.0f}%" for k in CAPABILITIES)
-        lines.append(
-            f"To defend their margins the suppliers cut investment by {money(desired - spent, cur)} "
-            f"({pct((desired - spent) / desired)} of what their budgets called for). By the end: {cuts}."
-        )
-    else:
-        lines.append("Suppliers kept investing what their budgets called for; no capability was cut.")
-    cf = summary.get("counterfactual")
-    if cf:
-        lines.append(
-            f"Against the same market without discounts, suppliers earned {money(abs(cf['supplier_profit_difference']), cur)} "
-            f"{'less' if cf['supplier_profit_difference'] < 0 else 'more'} profit and customers received "
-            f"{money(abs(cf['customer_value_difference']), cur)} {'less' if cf['customer_value_difference'] < 0 else 'more'} "
-            f"value (joint value {money(cf['joint_value_difference'], cur)})."
-        )
-    if m["redesign_and_switching_cost_total"] > 0:
-        lines.append(
-            f"Customers paid {money(m['redesign_and_switching_cost_total'], cur)} for switching suppliers and "
-            "redesigning around discontinued products."
-        )
-    bev = m["break_even_volume_increase"]
-    if m["discount_final"] > 0.001:
-        gm = float(np.average(model.sp.p["gross_margin"]))
-        volume_change = ts["market_success_mean"].iloc[-1] - 1
-        lines.append(
-            f"Break-even check: at the final average discount of {pct(m['discount_final'], 1)} and a gross margin of "
-            f"{pct(gm)}, volume would have to rise by "
-            f"{pct(bev) if bev is not None else 'more than any amount'} to keep gross profit; customers' volume "
-            f"actually changed by {pct(volume_change, 1)}."
-        )
-    return lines
+def story_html(summary: dict[str, Any], ts: pd.DataFrame, scenario: Any) -> str:
+    """The plain-words story as escaped paragraphs, the verdict and outlook in bold."""
+    lines = story(summary, ts, scenario)
+    lead = 2 if summary.get("outlook") else 1
+    return "".join(
+        f"<p>{'<b>' if i < lead else ''}{html.escape(line)}{'</b>' if i < lead else ''}</p>"
+        for i, line in enumerate(lines)
+    )
 
 
 KEY_METRICS = (
@@ -138,33 +58,38 @@ KEY_METRICS = (
     ("capability_index_min", "Lowest capability index", "index"),
     ("discount_final", "Average discount at the end", "pct"),
     ("supplier_margin_final", "Supplier operating margin at the end", "pct"),
-    ("supplier_profit_total", "Supplier profit over the horizon", "money"),
+    ("supplier_profit_total", "Supplier profit (cash) over the horizon", "money"),
+    ("supplier_value_total", "Value the suppliers kept (after sustaining investment)", "money"),
+    ("capability_depletion_total", "Capability capital drawn down by the suppliers", "money"),
     ("customer_value_total", "Customer value over the horizon", "money"),
     ("joint_value_total", "Joint value over the horizon", "money"),
     ("balance_final", "Balance index at the end (supplier share)", "pct"),
-    ("retention_rate", "Customer retention rate CRR", "rate"),
+    ("retention_rate", "Customer retention rate CRR (market)", "rate"),
     ("lifetime_value", "Customer lifetime value LTV (per customer)", "money"),
     ("redesign_and_switching_cost_total", "Customers' switching and redesign costs", "money"),
-    ("time_to_collapse", "Period of collapse", "period"),
-    ("spiral_onset", "Period the imbalance began", "period"),
+    ("accounts_dropped", "Accounts fired by their supplier", "count"),
+    ("time_to_collapse", "Collapse", "period"),
+    ("spiral_onset", "The imbalance began", "period"),
 )
 
 
-def _fmt(value: Any, kind: str, currency: str) -> str:
+def _fmt(value: Any, kind: str, currency: str, per_year: int = 4) -> str:
     if value is None:
         return "none"
+    if kind == "period":
+        return when(round(value), per_year)
     return {
         "index": f"{value:.3f}",
         "pct": pct(value, 1),
         "money": money(value, currency),
         "rate": f"{value:.0f}%",
-        "period": str(value),
+        "count": f"{value:,.0f}",
     }[kind]
 
 
-def _metrics_table(metrics: dict[str, Any], currency: str) -> str:
+def _metrics_table(metrics: dict[str, Any], currency: str, per_year: int = 4) -> str:
     rows = "".join(
-        f"<tr><td>{label}</td><td class='num'>{_fmt(metrics.get(key), kind, currency)}</td></tr>"
+        f"<tr><td>{label}</td><td class='num'>{_fmt(metrics.get(key), kind, currency, per_year)}</td></tr>"
         for key, label, kind in KEY_METRICS
     )
     return f"<table>{rows}</table>"
@@ -183,7 +108,7 @@ def _footer(seed_text: str) -> str:
 
     return (
         f"procsim {__version__} &middot; {seed_text} &middot; model and assumptions: docs/model.md &middot; "
-        "sources: ../shared/seeds (value exchange and discounting)"
+        "sources: docs/sources.md (value exchange and discounting)"
     )
 
 
@@ -200,9 +125,9 @@ def run_report(result: RunResult, figures: dict[str, Path]) -> str:
         f"<p><span class='badge' style='background:{color}'>{s['outcome']}</span> &nbsp; "
         f"{s['suppliers']} suppliers, {s['customers']} customers, {s['periods']} periods "
         f"({s['periods'] / s['periods_per_year']:.0f} years), seed {s['seed']}</p>"
-        f"<h2>What happened</h2><div class='story'>{''.join(f'<p>{line}</p>' for line in story(s, result.timeseries, result.model))}</div>"
+        f"<h2>What happened</h2><div class='story'>{story_html(s, result.timeseries, result.scenario)}</div>"
         f"<h2>At a glance</h2>{_img(figures['overview'], 'overview')}"
-        f"<h2>Key figures</h2>{_metrics_table(s['metrics'], s['currency'])}"
+        f"<h2>Key figures</h2>{_metrics_table(s['metrics'], s['currency'], s['periods_per_year'])}"
         f"<h2>Events</h2><ul>{events}</ul>"
     )
     return _page(f"procsim: {s['scenario']}", body, _footer(f"seed {s['seed']}"))
@@ -214,15 +139,33 @@ def replicate_report(result: ReplicateResult, figures: dict[str, Path]) -> str:
     cur = s["currency"]
     rows = "".join(
         f"<tr><td>{label}</td>"
-        + "".join(f"<td class='num'>{_fmt(s['metrics'][key][q], kind, cur)}</td>" for q in ("mean", "p10", "p90"))
+        + "".join(
+            f"<td class='num'>{_fmt(s['metrics'][key][q], kind, cur, s['periods_per_year'])}</td>"
+            for q in ("mean", "p10", "p90")
+        )
         + "</tr>"
         for key, label, kind in KEY_METRICS
+        if key in s["metrics"]
     )
-    counts = ", ".join(f"{o}: {n}" for o, n in s["outcomes"].items())
+    counts = ", ".join(f"{o}: {n}" for o, n in s["outcomes"].items() if n)
+    outlooks = ", ".join(f"{o}: {n}" for o, n in s.get("outlooks", {}).items() if n)
+    ahead = (
+        (
+            f"<p>Past the horizon (outlook): {html.escape(outlooks)}"
+            + (
+                f"; median collapse in {when(round(s['outlook_period']), s['periods_per_year'])}"
+                if s.get("outlook_period") is not None
+                else ""
+            )
+            + ".</p>"
+        )
+        if outlooks
+        else ""
+    )
     body = (
         f"<h1>{html.escape(s['scenario'])}</h1><p class='sub'>{html.escape(s['description'])}</p>"
         f"<p><span class='badge' style='background:{OUTCOME_COLORS[s['outcome']]}'>{s['outcome']}</span> &nbsp; "
-        f"most common outcome over {s['replicates']} replicates ({counts})</p>"
+        f"most common outcome over {s['replicates']} replicates ({counts})</p>{ahead}"
         f"<h2>Outcomes</h2>{_img(figures['outcomes'], 'outcome counts')}"
         f"<h2>At a glance (median and 10-90% band)</h2>{_img(figures['overview'], 'overview')}"
         f"<h2>Key figures</h2><table><tr><th></th><th>mean</th><th>10%</th><th>90%</th></tr>{rows}</table>"

@@ -20,6 +20,7 @@ import pandas as pd
 
 from .model import ProcurementModel
 from .outcomes import OUTCOMES, classify, metrics
+from .outlook import Outlook, project
 from .scenario import Scenario, load_scenario
 
 Progress = Callable[[int], None]
@@ -68,9 +69,19 @@ def replicate_seeds(seed: int, n: int) -> list[int]:
 
 
 def simulate(
-    scenario: Scenario, seed: int, *, record_agents_every: int = 1, progress: Progress | None = None
+    scenario: Scenario,
+    seed: int,
+    *,
+    record_agents_every: int = 1,
+    progress: Progress | None = None,
+    outlook: bool = True,
 ) -> RunResult:
-    """Run one seed to the horizon and summarise it (no files written)."""
+    """Run one seed to the horizon, summarise it and (``outlook``) project it past the horizon.
+
+    The outlook continues the same model for up to ``scenario.outlook_periods`` more
+    periods (none if 0) without writing series, after the horizon's series and metrics
+    have been taken; ``summary["outlook"]`` names the regime it settles into.
+    """
     start = time.perf_counter()
     model = ProcurementModel(scenario, rng=seed, record_agents_every=record_agents_every)
     while model.running:
@@ -79,6 +90,7 @@ def simulate(
             progress(1)
     ts = model.recorder.timeseries()
     verdict = classify(ts, model.cycle)
+    found = metrics(ts, model)
     summary = {
         "scenario": scenario.name,
         "description": scenario.description,
@@ -90,10 +102,30 @@ def simulate(
         "customers": scenario.n_customers,
         "outcome": verdict.outcome,
         "outcome_detail": verdict.detail,
-        "metrics": metrics(ts, model),
+        "metrics": found,
         "events": [{"period": p, "event": e} for p, e in model.events],
     }
+    if outlook and scenario.outlook_periods > 0:
+        summary.update(outlook_of(model, verdict.outcome, found, scenario.outlook_periods).as_summary())
     return RunResult(scenario, seed, summary, ts, model, time.perf_counter() - start)
+
+
+def outlook_of(model: ProcurementModel, outcome: str, found: dict[str, Any], limit: int) -> Outlook:
+    """The outlook of a model at its horizon: a collapse already seen stands; otherwise project it.
+
+    The model is advanced past the horizon (its recorded series and agents are kept).
+    """
+    if outcome == "collapse":
+        at = found["time_to_collapse"]
+        return Outlook(
+            "collapse",
+            at,
+            None,
+            model.period - 1,
+            found["capability_index_final"],
+            f"collapsed within the horizon, in period {at}",
+        )
+    return project(model, limit)
 
 
 def no_discount(scenario: Scenario) -> Scenario:
@@ -135,7 +167,7 @@ def run_scenario(
     seed = scenario.seed if seed is None else int(seed)
     result = simulate(scenario, seed, record_agents_every=record_agents_every, progress=progress)
     if counterfactual and grants_discounts(scenario):
-        result.counterfactual = simulate(no_discount(scenario), seed, record_agents_every=0)
+        result.counterfactual = simulate(no_discount(scenario), seed, record_agents_every=0, outlook=False)
         result.summary["counterfactual"] = counterfactual_summary(result, result.counterfactual)
     if out is not None:
         from .outputs import write_run
@@ -150,6 +182,7 @@ def counterfactual_summary(run: RunResult, base: RunResult) -> dict[str, Any]:
     return {
         "outcome": base.summary["outcome"],
         "supplier_profit_difference": a["supplier_profit_total"] - b["supplier_profit_total"],
+        "supplier_value_difference": a["supplier_value_total"] - b["supplier_value_total"],
         "customer_value_difference": a["customer_value_total"] - b["customer_value_total"],
         "joint_value_difference": a["joint_value_total"] - b["joint_value_total"],
         "capability_index_final": b["capability_index_final"],
@@ -187,7 +220,9 @@ def run_replicates(
 def replicate_summary(scenario: Scenario, seed: int, runs: list[RunResult]) -> dict[str, Any]:
     """Outcome counts and mean / 10th / 90th percentile of every numeric metric."""
     counts = Counter(r.summary["outcome"] for r in runs)
-    names = list(runs[0].summary["metrics"])
+    outlooks = Counter(r.summary.get("outlook") for r in runs if r.summary.get("outlook"))
+    numeric = (int, float, type(None))
+    names = [n for n in runs[0].summary["metrics"] if all(isinstance(r.summary["metrics"][n], numeric) for r in runs)]
     spread: dict[str, dict[str, float | None]] = {}
     for name in names:
         values = [r.summary["metrics"][name] for r in runs]
@@ -212,5 +247,20 @@ def replicate_summary(scenario: Scenario, seed: int, runs: list[RunResult]) -> d
         "customers": scenario.n_customers,
         "outcome": modal,
         "outcomes": {o: counts.get(o, 0) for o in OUTCOMES},
+        **(
+            {
+                "outlook": max(OUTCOMES, key=lambda o: (outlooks.get(o, 0), -OUTCOMES.index(o))),
+                "outlooks": {o: outlooks.get(o, 0) for o in OUTCOMES},
+                "outlook_period": _median([r.summary.get("outlook_period") for r in runs]),
+            }
+            if outlooks
+            else {}
+        ),
         "metrics": spread,
     }
+
+
+def _median(values: list[Any]) -> float | None:
+    """Median of the values that exist (None when none does), e.g. the period of a collapse."""
+    numbers = [v for v in values if v is not None]
+    return float(np.median(numbers)) if numbers else None

@@ -180,7 +180,16 @@ CapabilityLag = _capability_model(
     (4.0, 8.0, 2.0, 3.0),
     lever=False,
     pct=False,
-    doc="Periods each capability takes to adjust toward what its budget sustains.",
+    doc="Periods each capability takes to erode toward what a smaller budget sustains (people leave quickly).",
+)
+RebuildLag = _capability_model(
+    "RebuildLag",
+    1.0,
+    400.0,
+    (12.0, 24.0, 6.0, 9.0),
+    lever=False,
+    pct=False,
+    doc="Periods each capability takes to be rebuilt toward what a larger budget sustains (hiring, training).",
 )
 CutWeights = _capability_model(
     "CutWeights",
@@ -284,9 +293,10 @@ class SupplierGroup(Strict):
     engagement_cost_saving: Number(0, 1) = Field(
         0.5, description="Relative cost-to-serve saving per unit of engagement above the reference."
     )
-    engagement_value: Lever(0, 1) = Field(
-        0.1,
-        description="Non-cash value to the supplier per unit of volume at full engagement (information, referrals).",
+    engagement_value: Lever(0, 2) = Field(
+        0.35,
+        description="Non-cash value to the supplier per unit of volume at full engagement (information, access, "
+        "references, renewals).",
     )
     target_margin: Lever(-0.5, 0.9, pct=True, allow=("baseline",)) = Field(
         "baseline", description="Operating margin the supplier defends; 'baseline' = the margin it earns at list price."
@@ -296,28 +306,52 @@ class SupplierGroup(Strict):
         2.0, description="Below this cash (months of revenue) margin defense is forced to 1."
     )
     capability_lag: CapabilityLag = Field(
-        default_factory=CapabilityLag, description="Adjustment lag of each capability (periods)."
+        default_factory=CapabilityLag, description="Periods each capability takes to erode when its budget is cut."
+    )
+    rebuild_lag: RebuildLag = Field(
+        default_factory=RebuildLag, description="Periods each capability takes to be rebuilt when its budget rises."
+    )
+    initial_capability: Number(0.05, 2) = Field(
+        1.0, description="Capability stocks at the start (below 1: a supplier that has already run down)."
+    )
+    standard_lag: Number(1, 1000) = Field(
+        12.0,
+        description="Periods for the service standard (the budgets the supplier aims for) to erode toward what it spends.",
+    )
+    standard_recovery_lag: Number(1, 1000) = Field(
+        16.0,
+        description="Periods to restore the service standard toward what customers expect, while the margin allows it.",
+    )
+    budget_lag: Number(1, 100) = Field(
+        4.0, description="Periods for budgets to follow a margin shortfall (budget rounds); a cash crisis cuts at once."
+    )
+    margin_standard_lag: Number(1, 1000) = Field(
+        12.0, description="Periods for the target margin to drift toward the margin achieved (and back to the plan)."
     )
     max_cut: Lever(0, 1) = Field(
-        0.75,
-        description="Largest share of a budget that can be cut: some quality, R&D, support and sales spend is unavoidable.",
+        1.0,
+        description="Largest share of a budget that can be cut in a period (1: down to zero).",
     )
     cut_weights: CutWeights = Field(default_factory=CutWeights, description="How a cut is shared across budgets.")
     cut_order: list[Literal["quality", "innovation", "support", "sales_coverage"]] | None = Field(
         None, description="Cut budgets one after another in this order instead of sharing by weights."
     )
     walk_away_periods: int | None = Field(
-        4,
+        8,
         ge=1,
         le=10_000,
-        description="Drop an account whose contribution stays negative this many periods (null: never).",
+        description="Drop an account whose value to the supplier stays negative this many periods (null: never).",
     )
     insolvency_periods: int = Field(
         2, ge=1, le=10_000, description="Periods of negative cash before the supplier exits."
     )
-    acquisition_discount: Lever(0, 0.9, pct=True) = Field(0.0, description="Discount quoted to win a rival's customer.")
+    acquisition_discount: Lever(0, 0.9, pct=True) = Field(
+        0.0, description="Least discount quoted to win a rival's customer (its going price if that is lower)."
+    )
     gift_cost_ratio: Lever(0, 2) = Field(
-        0.35, description="Cost to the supplier of one unit of added service value (value_trade)."
+        0.35,
+        description="Cost of one unit of added service value (value_trade) at full support capability; "
+        "divided by the support capability, so an eroded supplier cannot give cheap gifts.",
     )
     explain_rate: Lever(0, 1) = Field(
         0.3, description="How fast holding and explaining moves the buyer's value perception to the actual value."
@@ -416,7 +450,14 @@ class CustomerGroup(Strict):
     perception_lag: Number(1, 100) = Field(
         4.0, description="Periods for procurement's perceived value to catch up with the delivered value."
     )
-    trust_lag: Number(1, 100) = Field(4.0, description="Periods for trust to follow the exchange balance.")
+    trust_lag: Number(1, 100) = Field(8.0, description="Periods for trust to be rebuilt when the exchange is fair.")
+    trust_loss_lag: Number(1, 100) = Field(
+        2.0, description="Periods for trust to be lost when the exchange is unfair (trust is lost faster than won)."
+    )
+    engagement_lag: Number(1, 100) = Field(4.0, description="Periods for engagement to follow trust.")
+    expectation_lag: Number(1, 1000) = Field(
+        12.0, description="Periods for the value the buyer expects to drift toward the value it receives."
+    )
     trust_tolerance: Number(0.01, 1) = Field(
         0.2, description="Distance outside the fair band at which trust reaches zero."
     )
@@ -428,7 +469,7 @@ class CustomerGroup(Strict):
         0.5, description="One-off cost of switching supplier, per unit of one period's volume."
     )
     choice_temperature: Lever(0.001, 1) = Field(
-        0.02, description="Noise in supplier choice (logit temperature, per unit value)."
+        0.1, description="Spread of supplier choice (logit temperature, per unit value per contract)."
     )
     development_budget: Number(0, 10) = Field(
         0.5, description="Customer's development budget per period as a share of its spend with the supplier."
@@ -449,6 +490,12 @@ class Scenario(Strict):
     periods: int = Field(40, ge=1, le=10_000, description="Horizon in periods.")
     periods_per_year: int = Field(4, ge=1, le=365, description="Periods in a year (4: quarters).")
     currency: str = Field("EUR", description="Currency of all money figures.")
+    outlook_periods: int = Field(
+        200,
+        ge=0,
+        le=2000,
+        description="After the horizon, continue (without series) until the run settles or this many periods; 0: no outlook.",
+    )
     market: MarketSettings = Field(default_factory=MarketSettings)
     suppliers: list[SupplierGroup] = Field(default_factory=lambda: [SupplierGroup()])
     customers: list[CustomerGroup] = Field(default_factory=lambda: [CustomerGroup()])
