@@ -117,12 +117,12 @@ def break_even_volume(discount: float, gross_margin: float) -> float | None:
 
 
 def retention_rate(start: int, end: int, new: int) -> float | None:
-    """Customer retention rate CRR = (E - N) / S x 100 (seed 004_f9322a613d6a28d9.txt)."""
+    """Customer retention rate CRR = (E - N) / S x 100 (source S5 in docs/sources.md)."""
     return None if start <= 0 else 100.0 * (end - new) / start
 
 
 def lifetime_value(average_check: float, purchases_per_period: float, profitability: float, periods: float) -> float:
-    """LTV = S x C x P x t (seed 004_f9322a613d6a28d9.txt)."""
+    """LTV = S x C x P x t (source S5 in docs/sources.md)."""
     return average_check * purchases_per_period * profitability * periods
 
 

@@ -65,18 +65,15 @@ def project(model: ProcurementModel, limit: int = DEFAULT_LIMIT, *, joint_start:
     discount: deque[float] = deque(maxlen=WINDOW + 1)
     profit: deque[np.ndarray] = deque(maxlen=WINDOW)
     joint: deque[float] = deque(maxlen=model.cycle)
-    unserved = int((st.supplier < 0).sum())
     ci = capability_index(model)
     end = model.period + limit
     while model.period < end:
         t = model.period
         model.step()
-        model.recorder.take_moves()
-        now_unserved = int((st.supplier < 0).sum())
-        if (st.exit_period == t).any() or now_unserved > unserved:
+        _, ended, _ = model.recorder.take_moves()
+        if (st.exit_period == t).any() or ended:
             what = "a supplier became insolvent" if (st.exit_period == t).any() else "a relationship ended"
             return Outlook("collapse", t, None, t, capability_index(model), f"{what} in period {t}")
-        unserved = now_unserved
         ci = capability_index(model)
         volume = st.volume.sum()
         index.append(ci)

@@ -194,7 +194,13 @@ def overview_figure(title: str, **kwargs) -> Figure:
 
 
 def outcome_counts_figure(counts: dict[str, int]) -> Figure:
-    colors = {"collapse": "#d62728", "spiral": "#ff7f0e", "equilibrium": "#1f77b4", "growth": "#2ca02c"}
+    colors = {
+        "collapse": "#d62728",
+        "spiral": "#ff7f0e",
+        "equilibrium": "#1f77b4",
+        "growth": "#2ca02c",
+        "drifting": "#7f7f7f",
+    }
     fig = Figure(figsize=(6, 3.2), dpi=110)
     ax = fig.subplots()
     names = list(counts)
