@@ -49,7 +49,9 @@ def compare(
         for label, sc in (("a", a), ("b", b))
     }
     rows = []
-    for key in runs["a"][0].summary["metrics"]:
+    for key, first in runs["a"][0].summary["metrics"].items():
+        if isinstance(first, list | str):
+            continue  # per-supplier lists and labels have no difference to take
         va = _mean([r.summary["metrics"][key] for r in runs["a"]])
         vb = _mean([r.summary["metrics"][key] for r in runs["b"]])
         delta = None if va is None or vb is None else vb - va

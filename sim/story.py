@@ -144,9 +144,10 @@ def balance_sentences(ts: pd.DataFrame, band: tuple[float, float], periods: int,
     fair = f"the fair band of {pct(lo)}-{pct(hi)}"
     phases = imbalance_phases(ts, band, periods)
     balance = ts["balance_smoothed"]
-    last = float(balance.iloc[-1])
+    last = float(ts["balance"].iloc[-1])
     if not phases:
-        inside = bool(((balance >= lo) & (balance <= hi)).all())
+        both = pd.concat([balance, ts["balance"]])
+        inside = bool(((both >= lo) & (both <= hi)).all())
         if inside:
             return [f"The suppliers' share of the value created together stayed within {fair} throughout."]
         end = "" if lo <= last <= hi else f"; at the end the suppliers' share was {pct(last)}, outside it"
