@@ -29,7 +29,7 @@ from typing import Any
 from ..errors import InputError
 from ..outputs import atomic_write_text, environment, to_json
 from . import store
-from .spec import Sweep, resolved_yaml
+from .spec import OUTCOME_NAMES, Sweep, resolved_yaml
 from .worker import ChunkReport, ChunkTask, run_chunk
 
 RESERVED = {"key", "point", "replicate", "seed", "label", "status", "error", "outcome", "period"}
@@ -268,7 +268,7 @@ def sweep_summary(sweep: Sweep, runs: Any, wall_seconds: float, resumed_chunks: 
         "runs": int(len(runs)),
         "ok": int(len(runs) - len(failed)),
         "failed": int(len(failed)),
-        "outcomes": {k: int(outcomes.get(k, 0)) for k in ("collapse", "spiral", "equilibrium", "growth")},
+        "outcomes": {k: int(outcomes.get(k, 0)) for k in OUTCOME_NAMES},
         "failures": [
             {"key": r.key, "point": int(r.point), "seed": int(r.seed), "error": r.error}
             for r in failed.head(20).itertuples()

@@ -34,7 +34,10 @@ from ..scenario import (
 )
 
 SWEEP_FOLDER = Path(__file__).resolve().parent.parent.parent / "scenarios" / "sweeps"
-OUTCOME_NAMES = ("collapse", "spiral", "equilibrium", "growth")
+OUTCOME_NAMES = ("collapse", "spiral", "equilibrium", "growth", "drifting")
+Outcome = Literal["collapse", "spiral", "equilibrium", "growth", "drifting"]
+# Which verdict a phase diagram or tipping point reads: at the horizon, or the outlook past it.
+Regime = Literal["horizon", "outlook"]
 
 
 class Strict(BaseModel):
@@ -125,6 +128,7 @@ class PhaseSpec(Strict):
     x: str
     y: str
     metric: str = "capability_index_final"
+    regime: Regime = Field("outlook", description="Outcomes at the horizon or in the outlook (the long run).")
 
 
 class TippingSpec(Strict):
@@ -133,7 +137,8 @@ class TippingSpec(Strict):
     high: float
     replicates: int = Field(20, ge=2, le=10_000)
     tolerance: float = Field(0.005, gt=0)
-    outcomes: list[Literal["collapse", "spiral", "equilibrium", "growth"]] = Field(
+    regime: Regime = Field("outlook", description="Outcomes at the horizon or in the outlook (the long run).")
+    outcomes: list[Outcome] = Field(
         default_factory=lambda: ["spiral", "collapse"], description="Outcomes that count as tipped."
     )
     set: dict[str, Any] = Field(default_factory=dict, description="Fixed overrides for the search.")
@@ -146,7 +151,7 @@ class TippingSpec(Strict):
 
 
 class DiscoverySpec(Strict):
-    outcome: Literal["collapse", "spiral", "equilibrium", "growth"] = "spiral"
+    outcome: Outcome = "spiral"
     threshold: float = Field(0.8, gt=0, le=1, description="Minimum density of the PRIM box.")
 
 
