@@ -210,19 +210,16 @@ class ProcurementModel(mesa.Model):
         operating = st.revenue - st.cogs - st.overhead - st.gift_cost_total  # before investment
         plan = sp["spend"] * st.list_revenue[:, None]
         desired = st.standard * plan
-        shortfall = np.maximum(0.0, st.margin_standard * st.revenue - (operating - desired.sum(axis=1)))
         reserve = sp["cash_reserve_months"] * (st.revenue_initial / self.months_per_period)
         crisis = st.cash < reserve
         defense = np.where(crisis, 1.0, sp["margin_defense"])
         # Budgets are cut on the trailing year's shortfall (the published financials), at the pace
-        # of budget rounds, so cuts come late and look free at first; a cash crisis cuts at once.
-        st.shortfall_seen += (shortfall - st.shortfall_seen) * self.reporting_rate
+        # of budget rounds, so cuts come late and look free at first. In a cash crisis the whole
+        # shortfall is cut, against at least break-even (even a supplier used to losses stops them).
+        floor = np.where(crisis, np.maximum(st.margin_standard, 0.0), st.margin_standard)
+        gap = np.maximum(0.0, floor * st.revenue - (operating - desired.sum(axis=1)))
+        st.shortfall_seen += (gap - st.shortfall_seen) * self.reporting_rate
         st.cut += (defense * st.shortfall_seen - st.cut) * self.budget_rate
-        # In a crisis the supplier cuts to stop losing cash, even if it had got used to losses.
-        crisis_gap = np.maximum(
-            0.0, np.maximum(st.margin_standard, 0.0) * st.revenue - (operating - desired.sum(axis=1))
-        )
-        st.cut[crisis] = crisis_gap[crisis]
         cuttable = desired * sp["max_cut"][:, None]
         invest = desired - distribute_cuts(st.cut, cuttable, self.cut_weights, self.cut_order)
         profit = operating - invest.sum(axis=1)
@@ -372,7 +369,8 @@ class ProcurementModel(mesa.Model):
         if n:
             self._negotiate(negotiating, alternatives[:, :n])
         is_forced = np.arange(choosing.size) >= n
-        self._switch(choosing, alternatives, is_forced, is_forced, quotes)
+        is_dropped = np.arange(choosing.size) >= n + orphaned.size
+        self._switch(choosing, alternatives, is_forced, is_dropped, quotes)
 
     def _negotiate(self, idx: np.ndarray, alternatives: np.ndarray) -> None:
         st, sp, cp = self.state, self.sp.p, self.cp.p
@@ -516,14 +514,20 @@ class ProcurementModel(mesa.Model):
         idx: np.ndarray,
         alternatives: np.ndarray,
         forced: np.ndarray,
-        redesign: np.ndarray,
+        dropped: np.ndarray,
         quotes: tuple[np.ndarray, np.ndarray],
     ) -> None:
+        """Renewing customers choose among staying, rivals and leaving; ``forced`` ones cannot stay.
+
+        A forced move (an exit or a dropped account) means the product is discontinued, so the
+        customer also redesigns; a dropped account is a relationship ended by the supplier.
+        """
         st, cp = self.state, self.cp.p
         options = alternatives
         options[0] = np.where(forced, -np.inf, self._utility(idx, st.perceived_value[idx] - st.price[idx]))
         choice = choose_suppliers(options, cp["choice_temperature"][idx], self.rng)
         moving = choice > 0
+        self.recorder.note_dropped(int(dropped.sum()))
         if not moving.any():
             return
         rows = idx[moving]
@@ -532,7 +536,7 @@ class ProcurementModel(mesa.Model):
         t = self.period
         st.pending_cost[rows] += cp["switching_cost"][rows] * st.base_demand[rows] * st.market_success[rows]
         dev_budget = cp["development_budget"][rows] * st.base_demand[rows]
-        redesigning = redesign[moving]
+        redesigning = forced[moving]
         st.redesign_cost[rows[redesigning]] = (cp["redesign_share"][rows] * dev_budget)[redesigning]
         st.redesign_left[rows[redesigning]] = cp["redesign_periods"][rows[redesigning]].astype(np.int64)
         new_supplier = np.where(leaving, -1, picked)
@@ -551,7 +555,7 @@ class ProcurementModel(mesa.Model):
         st.relationship_start[rows] = t + 1
         st.price[rows] = 1.0 - st.discount[rows]
         self._links = None
-        self.recorder.note_moves(new_supplier, redesigning)
+        self.recorder.note_moves(np.where(dropped[moving], -2, new_supplier), redesigning)
         if leaving.any():
             self.events.append((t, f"{int(leaving.sum())} customer(s) left the market (no acceptable supplier)"))
 

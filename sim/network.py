@@ -1,8 +1,8 @@
 """The customers' peer network and the price parity it spreads.
 
 Customers who are connected learn each other's net prices; a discount one of them gets
-from a supplier becomes a parity demand for the others buying from that supplier (seed
-``001_0354551b72dfb4fc.txt``: customers compare notes and want rough parity).
+from a supplier becomes a parity demand for the others buying from that supplier (source
+S2 in docs/sources.md: customers compare notes and want rough parity).
 The graph is a Watts-Strogatz small world generated with numpy from the model's RNG,
 because networkx's generator dominated construction time at 20,000 customers; the
 ``networkx`` view is built on demand for inspection and plotting.

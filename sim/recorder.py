@@ -95,10 +95,18 @@ class Recorder:
         self._balance_ewma = 0.5 * sum(model.fair_band)
 
     def note_moves(self, new: np.ndarray, redesigning: np.ndarray) -> None:
-        """Count switches, relationships that ended (customer left the market) and forced redesigns."""
+        """Count switches, relationships that ended and forced redesigns.
+
+        ``new`` is the new supplier per moving customer, -1 for leaving the market and -2
+        for a dropped account (already counted as ended by :meth:`note_dropped`).
+        """
         self._moves += int((new >= 0).sum())
-        self._ended += int((new < 0).sum())
+        self._ended += int((new == -1).sum())
         self._redesigns += int(redesigning.sum())
+
+    def note_dropped(self, n: int) -> None:
+        """Accounts dropped by their supplier: relationships ended, wherever the customers go."""
+        self._ended += n
 
     def take_moves(self) -> tuple[int, int, int]:
         """Switches, ended relationships and forced redesigns since the last call (then reset)."""
