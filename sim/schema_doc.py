@@ -18,6 +18,7 @@ from pydantic.fields import FieldInfo
 from .scenario import (
     Bounds,
     CapabilityLag,
+    RebuildLag,
     CustomerGroup,
     CutWeights,
     MarketSettings,
@@ -146,7 +147,12 @@ def render() -> str:
         table(NetworkSettings),
     ]
     parts += ["## `suppliers:` (each group)\n", (SupplierGroup.__doc__ or "").strip(), table(SupplierGroup)]
-    for name, model in (("spend", Spend), ("capability_lag", CapabilityLag), ("cut_weights", CutWeights)):
+    for name, model in (
+        ("spend", Spend),
+        ("capability_lag", CapabilityLag),
+        ("rebuild_lag", RebuildLag),
+        ("cut_weights", CutWeights),
+    ):
         parts += [f"\n### `suppliers.{name}:`", (model.__doc__ or "").strip(), table(model)]
     parts += ["\n### Supplier strategies (`suppliers.strategy`)\n", "| name | behaviour |", "|---|---|"]
     parts += [f"| `{n}` | {summary(c)} |" for n, c in SUPPLIER_STRATEGIES.items()]
