@@ -102,6 +102,9 @@ def no_discount(scenario: Scenario) -> Scenario:
     for group in data["suppliers"]:
         group["strategy"] = "hold"
         group["acquisition_discount"] = 0.0
+    for account in data["accounts"]:
+        account["current_discount"] = 0.0
+    data["interventions"] = []
     data["name"] = f"{scenario.name} (no discounts)"
     out = Scenario.model_validate(data)
     out.source = scenario.source
@@ -110,7 +113,11 @@ def no_discount(scenario: Scenario) -> Scenario:
 
 def grants_discounts(scenario: Scenario) -> bool:
     """Whether any supplier in the scenario can give a discount (else the counterfactual is itself)."""
-    return any(g.strategy != "hold" or g.acquisition_discount != 0 for g in scenario.suppliers)
+    return (
+        any(g.strategy != "hold" or g.acquisition_discount != 0 for g in scenario.suppliers)
+        or any(a.current_discount > 0 for a in scenario.accounts)
+        or bool(scenario.interventions)
+    )
 
 
 def run_scenario(
