@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .account_totals import AccountTotals
 from .model import ProcurementModel
 from .outcomes import OUTCOMES, classify, metrics
 from .scenario import Scenario, load_scenario
@@ -37,6 +38,7 @@ class RunResult:
     wall_seconds: float
     counterfactual: RunResult | None = None
     out: Path | None = None
+    totals: AccountTotals | None = None
 
     @property
     def agents(self) -> pd.DataFrame:
@@ -68,13 +70,24 @@ def replicate_seeds(seed: int, n: int) -> list[int]:
 
 
 def simulate(
-    scenario: Scenario, seed: int, *, record_agents_every: int = 1, progress: Progress | None = None
+    scenario: Scenario,
+    seed: int,
+    *,
+    record_agents_every: int = 1,
+    progress: Progress | None = None,
+    track_demand: bool = False,
 ) -> RunResult:
-    """Run one seed to the horizon and summarise it (no files written)."""
+    """Run one seed to the horizon and summarise it (no files written).
+
+    Per-account totals are added up as it runs (``result.totals``); ``track_demand`` also
+    keeps every period's demands and discounts (what-ifs count the peers that ask for parity).
+    """
     start = time.perf_counter()
     model = ProcurementModel(scenario, rng=seed, record_agents_every=record_agents_every)
+    totals = AccountTotals.start(model, track=track_demand)
     while model.running:
         model.step()
+        totals.observe(model)
         if progress:
             progress(1)
     ts = model.recorder.timeseries()
@@ -92,8 +105,11 @@ def simulate(
         "outcome_detail": verdict.detail,
         "metrics": metrics(ts, model),
         "events": [{"period": p, "event": e} for p, e in model.events],
+        "overrides": scenario.overrides,
+        "interventions": [i.model_dump() for i in scenario.interventions],
+        "accounts": len(scenario.accounts),
     }
-    return RunResult(scenario, seed, summary, ts, model, time.perf_counter() - start)
+    return RunResult(scenario, seed, summary, ts, model, time.perf_counter() - start, totals=totals)
 
 
 def no_discount(scenario: Scenario) -> Scenario:
@@ -191,6 +207,16 @@ def run_replicates(
     return result
 
 
+def representative(runs: Sequence[RunResult]) -> RunResult:
+    """A typical run: of those with the most common outcome, the one with the median final capability index."""
+    counts = Counter(r.summary["outcome"] for r in runs)
+    modal = max(OUTCOMES, key=lambda o: (counts.get(o, 0), -OUTCOMES.index(o)))
+    pool = sorted(
+        (r for r in runs if r.summary["outcome"] == modal), key=lambda r: r.summary["metrics"]["capability_index_final"]
+    )
+    return pool[len(pool) // 2]
+
+
 def replicate_summary(scenario: Scenario, seed: int, runs: list[RunResult]) -> dict[str, Any]:
     """Outcome counts and mean / 10th / 90th percentile of every numeric metric."""
     counts = Counter(r.summary["outcome"] for r in runs)
@@ -220,4 +246,7 @@ def replicate_summary(scenario: Scenario, seed: int, runs: list[RunResult]) -> d
         "outcome": modal,
         "outcomes": {o: counts.get(o, 0) for o in OUTCOMES},
         "metrics": spread,
+        "overrides": scenario.overrides,
+        "interventions": [i.model_dump() for i in scenario.interventions],
+        "accounts": len(scenario.accounts),
     }

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import difflib
+import json
 from dataclasses import dataclass
 import os
 from collections.abc import Mapping, Sequence
@@ -906,7 +907,7 @@ def load_scenario(
     source = str(_display_path(path))
     try:
         scenario = build_scenario(raw, source)
-        scenario.overrides = dict(overrides or {})
+        scenario.overrides = json.loads(json.dumps(dict(overrides or {}), default=str))  # as recorded in JSON
         return scenario
     except InputError as exc:
         first = len(raw.get("interventions") or []) - len(interventions)
