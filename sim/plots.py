@@ -127,12 +127,17 @@ def _style(ax: Axes, panel: Panel, currency: str, band: tuple[float, float], per
     if panel.band:
         ax.axhspan(band[0], band[1], color="#2ca02c", alpha=0.08, label="fair band")
         ax.set_ylim(0, 1)
-    # Below the chart in rows, so it never hides a line and stays readable on a slide.
+    # Below the chart in rows, so it never hides a line and stays readable on a slide; as many
+    # columns as the chart's width holds.
+    labels = ax.get_legend_handles_labels()[1]
+    width = ax.get_position().width * ax.figure.get_figwidth()
+    longest = max((len(label) for label in labels), default=10)
+    ncol = max(1, min(3, int(width / (0.075 * longest + 0.5))))
     ax.legend(
         fontsize=9,
         loc="upper left",
         bbox_to_anchor=(0, -0.16),
-        ncol=3,
+        ncol=ncol,
         frameon=False,
         borderaxespad=0,
         handlelength=1.8,
