@@ -110,7 +110,9 @@ def _money(currency: str) -> FuncFormatter:
     return formatter
 
 
-def _style(ax: Axes, panel: Panel, currency: str, band: tuple[float, float], per_year: int | None) -> None:
+def _style(
+    ax: Axes, panel: Panel, currency: str, band: tuple[float, float], per_year: int | None, legend_below: bool = True
+) -> None:
     ax.set_title(panel.title, fontsize=11, loc="left")
     ax.set_xlabel("years" if per_year else "period", fontsize=9)
     ax.tick_params(labelsize=9)
@@ -127,6 +129,9 @@ def _style(ax: Axes, panel: Panel, currency: str, band: tuple[float, float], per
     if panel.band:
         ax.axhspan(band[0], band[1], color="#2ca02c", alpha=0.08, label="fair band")
         ax.set_ylim(0, 1)
+    if not legend_below:  # small multiples: inside, where it costs the chart no width
+        ax.legend(fontsize=8, loc="best", frameon=True, framealpha=0.8, edgecolor="none")
+        return
     # Below the chart in rows, so it never hides a line and stays readable on a slide; as many
     # columns as the chart's width holds.
     labels = ax.get_legend_handles_labels()[1]
@@ -177,6 +182,7 @@ def draw(
     band: tuple[float, float] = (0.4, 0.6),
     marks: Sequence[tuple[int, str]] = (),
     per_year: int | None = None,
+    legend_below: bool = True,
 ) -> None:
     """Draw one panel for a single run, for replicates (fan) or for a pair of scenarios.
 
@@ -200,7 +206,7 @@ def draw(
                 style = "-" if i == 0 else "--"
                 x = x_values(ts["period"], per_year)
                 ax.plot(x, ts[column], color=base, ls=style, lw=1.8, label=f"{name}: {label}")
-    _style(ax, panel, currency, band, per_year)
+    _style(ax, panel, currency, band, per_year, legend_below)
     _markers(ax, marks, per_year)
 
 
@@ -220,7 +226,7 @@ def overview_figure(title: str, **kwargs) -> Figure:
     fig = Figure(figsize=(20, 11.25), dpi=100, layout="constrained")
     axes = fig.subplots(2, 4)
     for ax, panel in zip(axes.flat, PANELS, strict=False):
-        draw(panel, ax, **kwargs)
+        draw(panel, ax, legend_below=False, **kwargs)
     axes.flat[-1].axis("off")
     fig.suptitle(title, fontsize=15, x=0.01, ha="left")
     return fig

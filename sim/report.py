@@ -47,6 +47,7 @@ td.num{text-align:right;font-variant-numeric:tabular-nums}img{max-width:100%;hei
 .changes{background:#f3f4f6;border-radius:.5rem;padding:.5rem 1rem;margin:.5rem 0}.changes li{font-family:ui-monospace,monospace}
 .warning{background:#fef3c7;border-left:4px solid #d97706;padding:.5rem 1rem;margin:.5rem 0}
 .answer{font-size:1.3rem;font-weight:600;background:#eff6ff;border-left:6px solid #1d4ed8;padding:1rem 1.2rem;margin:1rem 0}
+.wide{overflow-x:auto}table.accounts{font-size:.85rem}table.accounts th{vertical-align:bottom}
 tr.reached td{background:#fef3c7}tr.total td{font-weight:700;border-top:2px solid #9ca3af}
 footer{margin-top:3rem;color:#6b7280;font-size:.85rem}
 """

@@ -183,7 +183,7 @@ def render() -> str:
         table(Account),
         "\n## `interventions:` (each grant)\n",
         (Intervention.__doc__ or "").strip(),
-        "On the command line: `--grant NAME=LEVEL@PERIOD`, e.g. `--grant \"ACME=5%@0\"` or `@2y`. "
+        'On the command line: `--grant NAME=LEVEL@PERIOD`, e.g. `--grant "ACME=5%@0"` or `@2y`. '
         "`--set segments.NAME.field=value` changes one customer group (segment) by name.",
         table(Intervention),
     ]

@@ -93,10 +93,17 @@ COLUMNS = (
 
 def account_rows_html(table: pd.DataFrame, currency: str, runs: int) -> str:
     """The per-account table: base and what-if side by side, reached accounts highlighted."""
-    head = "<tr><th>account</th><th>segment</th>" + "".join(
-        f"<th>{label}<br>base</th><th>{label}<br>what-if</th>" for _, label, _ in COLUMNS
+    head = (
+        "<tr><th rowspan='2'>account</th><th rowspan='2'>segment</th>"
+        + "".join(
+            f"<th colspan='2'>{label}{'' if kind == 'pct' else f' ({html.escape(currency)})'}</th>"
+            for _, label, kind in COLUMNS
+        )
+        + f"<th rowspan='2'>profit contribution change ({html.escape(currency)})</th>"
+        "<th rowspan='2'>switched or lost (base / what-if)</th><th rowspan='2'>parity reached</th></tr><tr>"
+        + "<th>base</th><th>what-if</th>" * len(COLUMNS)
+        + "</tr>"
     )
-    head += "<th>profit contribution change</th><th>switched or lost (base / what-if)</th><th>parity reached</th></tr>"
     body = []
     for row in table.itertuples(index=False):
         r = row._asdict()
@@ -106,9 +113,11 @@ def account_rows_html(table: pd.DataFrame, currency: str, runs: int) -> str:
         for key, _, kind in COLUMNS:
             for side in ("base", "whatif"):
                 value = r[f"{key}_{side}"]
-                shown = pct(value, 1) if kind == "pct" else money(value, currency)
+                shown = pct(value, 1) if kind == "pct" else money(value, currency).replace(f"{currency} ", "")
                 cells.append(f"<td class='num'>{shown}</td>")
-        cells.append(f"<td class='num'>{signed_money(r['contribution_change'], currency)}</td>")
+        cells.append(
+            f"<td class='num'>{signed_money(r['contribution_change'], currency).replace(f'{currency} ', '')}</td>"
+        )
         cells.append(f"<td>{html.escape(r['status_base'])} / {html.escape(r['status_whatif'])}</td>")
         reached = r["reached"]
         if r["customers"] == 1:
@@ -117,7 +126,7 @@ def account_rows_html(table: pd.DataFrame, currency: str, runs: int) -> str:
             shown = f"{reached:.1f} of {r['customers']} (mean)" if reached else ""
         cells.append(f"<td>{shown}</td>")
         body.append(f"<tr class='{cls}'>{''.join(cells)}</tr>")
-    return f"<table class='accounts'>{head}{''.join(body)}</table>"
+    return f"<div class='wide'><table class='accounts'>{head}{''.join(body)}</table></div>"
 
 
 def whatif_report(result: WhatIf, figures: dict[str, Path]) -> str:
