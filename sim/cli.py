@@ -102,6 +102,14 @@ def build_parser() -> Parser:
     what.add_argument("--out", type=Path, help="output folder (default: results/whatif/<scenario>/<run-id>-<label>)")
     what.add_argument("--label", help="name of the what-if (default: derived from --set and --grant)")
     what.add_argument("--quiet", action="store_true", help="no progress bar; print only the answer")
+    what.add_argument(
+        "--base-set",
+        dest="base_overrides",
+        action="append",
+        default=[],
+        metavar="PATH=VALUE",
+        help="change the base too (both sides), e.g. customers.count=500; --set changes only the what-if",
+    )
     scenario_options(what)
 
     accounts = sub.add_parser("accounts", help="your account list: `procsim accounts template > accounts.csv`")
@@ -295,15 +303,19 @@ def cmd_whatif(args: argparse.Namespace) -> int:
     from .scenario import load_scenario
     from .whatif import derive_label, safe_label, whatif
 
+    shared = _overrides(args.base_overrides)
+    args.overrides = [*args.base_overrides, *args.overrides]  # the what-if's own --set wins
     variant = _load(args, args.scenario)
     base_overrides = {k: v for k, v in variant.overrides.items() if k in ("seed", "periods", "accounts_file")}
-    base = load_scenario(args.scenario, base_overrides)
+    base = load_scenario(args.scenario, {**shared, **base_overrides})
     if variant.to_yaml() == base.to_yaml():
         raise InputError("nothing to compare: give --grant NAME=LEVEL@PERIOD or --set PATH=VALUE", field="whatif")
-    changed = {k: v for k, v in variant.overrides.items() if k not in base_overrides}
+    changed = {
+        k: v for k, v in variant.overrides.items() if k not in base_overrides and not (k in shared and shared[k] == v)
+    }
     label = safe_label(args.label) if args.label else derive_label(changed, variant.interventions)
     variant.overrides = changed
-    base.overrides = {}
+    base.overrides = {k: v for k, v in base.overrides.items() if k in shared}
     out = args.out or default_out(base.name, base.seed, "", root=Path("results") / "whatif", label=label)
     work = 2 * args.replicates * base.periods
     with _progress(work if base.n_customers * work > 200_000 else 0, f"what-if {label}", args.quiet) as tick:
