@@ -301,7 +301,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_whatif(args: argparse.Namespace) -> int:
     from .outputs import default_out
     from .scenario import load_scenario
-    from .whatif import derive_label, safe_label, whatif
+    from .whatif import changed_overrides, derive_label, safe_label, whatif
 
     shared = _overrides(args.base_overrides)
     args.overrides = [*args.base_overrides, *args.overrides]  # the what-if's own --set wins
@@ -310,12 +310,9 @@ def cmd_whatif(args: argparse.Namespace) -> int:
     base = load_scenario(args.scenario, {**shared, **base_overrides})
     if variant.to_yaml() == base.to_yaml():
         raise InputError("nothing to compare: give --grant NAME=LEVEL@PERIOD or --set PATH=VALUE", field="whatif")
-    changed = {
-        k: v for k, v in variant.overrides.items() if k not in base_overrides and not (k in shared and shared[k] == v)
-    }
-    label = safe_label(args.label) if args.label else derive_label(changed, variant.interventions)
-    variant.overrides = changed
-    base.overrides = {k: v for k, v in base.overrides.items() if k in shared}
+    label = (
+        safe_label(args.label) if args.label else derive_label(changed_overrides(variant, base), variant.interventions)
+    )
     out = args.out or default_out(base.name, base.seed, "", root=Path("results") / "whatif", label=label)
     work = 2 * args.replicates * base.periods
     with _progress(work if base.n_customers * work > 200_000 else 0, f"what-if {label}", args.quiet) as tick:

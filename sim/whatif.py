@@ -83,11 +83,17 @@ def _value_word(value: Any) -> str:
     return str(value).replace("%", "pct")
 
 
+def changed_overrides(variant: Scenario, base: Scenario | None = None) -> dict[str, Any]:
+    """The what-if's own --set overrides: those the base was not loaded with too."""
+    shared = base.overrides if base is not None else {}
+    return {k: v for k, v in variant.overrides.items() if k not in ("seed", "periods") and shared.get(k, object()) != v}
+
+
 def changes(scenario: Scenario, base: Scenario | None = None) -> list[str]:
     """What a scenario changes, in words: its --set overrides and its grants (for headers and sentences)."""
     from .interventions import describe
 
-    out = [f"--set {k}={_shown(v)}" for k, v in scenario.overrides.items()]
+    out = [f"--set {k}={_shown(v)}" for k, v in changed_overrides(scenario, base).items()]
     known = {i.model_dump_json() for i in base.interventions} if base is not None else set()
     out += [describe(i) for i in scenario.interventions if i.model_dump_json() not in known]
     return out
@@ -119,7 +125,7 @@ def whatif(
     for s in seeds:
         for side, scenario in (("base", base), ("whatif", variant)):
             runs[side].append(simulate(scenario, s, record_agents_every=0, progress=progress, track_demand=True))
-    label = safe_label(label) if label else derive_label(variant.overrides, _new_grants(base, variant))
+    label = safe_label(label) if label else derive_label(changed_overrides(variant, base), _new_grants(base, variant))
     answer = compute_answer(base, variant, runs)
     table = compare_accounts(base, variant, runs)
     for side in SIDES:  # the demand histories were needed for the answer only
@@ -189,7 +195,7 @@ def compute_answer(base: Scenario, variant: Scenario, runs: dict[str, list[RunRe
         answer["peers"] = float(np.mean([c[0] for c in counts]))
         answer["peers_demanding_parity"] = float(np.mean([c[1] for c in counts]))
         answer["parity_window_years"] = counts[0][2]
-    answer["text"] = sentence(answer, variant, grants, variant.currency)
+    answer["text"] = sentence(answer, changed_overrides(variant, base), grants, variant.currency)
     return answer
 
 
@@ -231,10 +237,10 @@ def _span(low: float, high: float, currency: str, positive: str, negative: str) 
     return f"from a {money(-low, currency)} {negative} to a {money(high, currency)} {positive}"
 
 
-def sentence(answer: dict[str, Any], variant: Scenario, grants: Sequence[Intervention], currency: str) -> str:
+def sentence(answer: dict[str, Any], overrides: dict[str, Any], grants: Sequence[Intervention], currency: str) -> str:
     """The answer in one sentence, e.g. 'Granting ACME 5% costs you EUR 3.1M profit over 5 years (80% range ...)'."""
     actions = [f"granting {g.to} {_shown(float(g.grant))}" for g in grants]
-    actions += [f"setting {k} to {_shown(v)}" for k, v in variant.overrides.items() if k not in ("seed", "periods")]
+    actions += [f"setting {k} to {_shown(v)}" for k, v in overrides.items()]
     lead = " and ".join(actions) or "the what-if"
     lead = lead[:1].upper() + lead[1:]
     p = answer["profit_change"]
@@ -335,7 +341,8 @@ def whatif_summary(
         "currency": variant.currency,
         "suppliers": variant.n_suppliers,
         "customers": variant.n_customers,
-        "overrides": variant.overrides,
+        "overrides": changed_overrides(variant, base),
+        "base_overrides": {k: v for k, v in base.overrides.items() if k not in ("seed", "periods")},
         "interventions": [i.model_dump() for i in variant.interventions],
         "changes": changes(variant, base),
         "accounts": len(variant.accounts),

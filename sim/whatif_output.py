@@ -156,7 +156,7 @@ def whatif_report(result: WhatIf, figures: dict[str, Path]) -> str:
         )
     body = (
         f"<h1>What-if: {html.escape(result.label)}</h1>"
-        f"{header(result.variant, s['changes'], s['description'])}"
+        f"{header(result.variant, s['changes'] + [f'both sides: --set {k}={v}' for k, v in s['base_overrides'].items()], s['description'])}"
         f"<p class='answer' id='answer'>{html.escape(s['answer']['text'])}.</p>"
         f"<p>{badges}; {runs} seed(s), {s['periods'] / per_year:g} years; you are the first supplier.</p>"
         f"<h2>Accounts, by impact</h2>"
