@@ -316,8 +316,7 @@ def resolve(scenario: Scenario) -> None:
                 raise _fail(account, "peers", "an account cannot be its own peer", source)
         per_group[account.segment] = per_group.get(account.segment, 0) + 1
     for name, count in per_group.items():
-        if groups[name].count < count:
-            groups[name].count = count
+        groups[name].count = max(groups[name].count, count)
 
 
 def account_indices(scenario: Scenario) -> dict[str, int]:

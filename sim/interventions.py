@@ -37,13 +37,13 @@ def parse_grant(text: str) -> dict[str, Any]:
 def start_period(value: int | str, periods_per_year: int) -> int:
     """A period number, or years written ``2y`` (= 2 x periods per year)."""
     if isinstance(value, bool):
-        raise ValueError("expected a period number or years such as 2y")
+        raise ValueError("expected a period number or years such as 2y")  # noqa: TRY004 - reported as input
     if isinstance(value, int):
         return value
     text = str(value).strip()
     years = _YEARS.match(text)
     if years:
-        return int(round(float(years["n"]) * periods_per_year))
+        return round(float(years["n"]) * periods_per_year)
     try:
         return int(text)
     except ValueError:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import math
 import re
 import zipfile
 from collections.abc import Sequence
@@ -151,7 +152,7 @@ def _text(cell: Any, value: str) -> Any:
 
 
 def _put(cell: Any, value: Any) -> None:
-    if value is None or (isinstance(value, float) and value != value):
+    if value is None or (isinstance(value, float) and math.isnan(value)):
         cell.value = None
     elif isinstance(value, bool):
         cell.value = value

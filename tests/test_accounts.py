@@ -165,7 +165,7 @@ def test_accounts_file_is_relative_to_the_scenario_file(template, tmp_path):
 
 def test_a_segment_gets_room_for_its_named_accounts():
     raw = {"accounts": [{"name": f"A{i}", "segment": "customers", "annual_revenue": 1e6} for i in range(8)]}
-    scenario = load_scenario("baseline", {"customers.count": 5, **{"accounts": raw["accounts"]}})
+    scenario = load_scenario("baseline", {"customers.count": 5, "accounts": raw["accounts"]})
     assert scenario.customers[0].count == 8
 
 
