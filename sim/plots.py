@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 PALETTE = {
     "quality": "#1f77b4",
@@ -110,6 +110,20 @@ def _money(currency: str) -> FuncFormatter:
     return formatter
 
 
+def _percent(ax: Axes) -> FuncFormatter:
+    """Percent labels with as few decimals as the tick step needs (5%, 2.5%, 0.25%), the same for every tick."""
+
+    def fmt(x: float, _pos: int) -> str:
+        ticks = np.sort(ax.yaxis.get_majorticklocs())
+        step = float(np.min(np.diff(ticks))) * 100 if len(ticks) > 1 else 1.0
+        decimals = 0
+        while decimals < 4 and abs(step * 10**decimals - round(step * 10**decimals)) > 1e-6:
+            decimals += 1
+        return f"{100 * x:.{decimals}f}%"
+
+    return FuncFormatter(fmt)
+
+
 def _style(
     ax: Axes, panel: Panel, currency: str, band: tuple[float, float], per_year: int | None, legend_below: bool = True
 ) -> None:
@@ -122,7 +136,7 @@ def _style(
     if panel.unit == "share":
         # Evenly spaced round steps; decimals follow the step so no two ticks read the same.
         ax.yaxis.set_major_locator(MaxNLocator(nbins=6, steps=[1, 2, 2.5, 5, 10]))
-        ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=None))
+        ax.yaxis.set_major_formatter(_percent(ax))
     elif panel.unit == "money":
         ax.yaxis.set_major_formatter(_money(currency))
         ax.set_ylabel(currency, fontsize=9)
