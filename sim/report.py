@@ -224,10 +224,17 @@ def header(scenario: Any, changes: list[str], description: str, warnings: list[s
 
 
 def scenario_changes(scenario: Any) -> list[str]:
-    """The --set overrides and grants a scenario was loaded with, as 'path=value' lines."""
+    """The --set overrides, account list and grants a scenario was loaded with, one line each."""
     from .interventions import describe
 
-    return [f"--set {k}={v}" for k, v in scenario.overrides.items()] + [describe(i) for i in scenario.interventions]
+    return [override_text(k, v) for k, v in scenario.overrides.items()] + [describe(i) for i in scenario.interventions]
+
+
+def override_text(path: str, value: Any) -> str:
+    """``--set path=value``; an account list as ``--accounts accounts.csv``."""
+    if path == "accounts_file":
+        return f"--accounts {Path(str(value)).name}"
+    return f"--set {path}={value}"
 
 
 def _page(title: str, body: str, footer: str) -> str:

@@ -76,7 +76,9 @@ def _row(root: Path, folder: Path) -> dict[str, Any]:
 
 
 def _changes(summary: dict[str, Any]) -> str:
-    sets = [f"--set {k}={v}" for k, v in summary.get("overrides", {}).items()]
+    from .report import override_text
+
+    sets = [override_text(k, v) for k, v in summary.get("overrides", {}).items()]
     grants = [
         f"grant {i['to']} {100 * i['grant']:g}% from period {i['from_period']}"
         for i in summary.get("interventions", [])

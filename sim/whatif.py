@@ -66,6 +66,9 @@ def derive_label(overrides: dict[str, Any], interventions: Sequence[Intervention
     for path, value in overrides.items():
         if path in ("seed", "periods"):
             continue
+        if path == "accounts_file":
+            parts.append(f"accounts-{Path(str(value)).stem}")
+            continue
         parts.append(f"{path.split('.')[-1]}-{_value_word(value)}")
     text = "_".join(parts) or "whatif"
     return safe_label(text)
@@ -92,8 +95,9 @@ def changed_overrides(variant: Scenario, base: Scenario | None = None) -> dict[s
 def changes(scenario: Scenario, base: Scenario | None = None) -> list[str]:
     """What a scenario changes, in words: its --set overrides and its grants (for headers and sentences)."""
     from .interventions import describe
+    from .report import override_text
 
-    out = [f"--set {k}={_shown(v)}" for k, v in changed_overrides(scenario, base).items()]
+    out = [override_text(k, v) for k, v in changed_overrides(scenario, base).items()]
     known = {i.model_dump_json() for i in base.interventions} if base is not None else set()
     out += [describe(i) for i in scenario.interventions if i.model_dump_json() not in known]
     return out
@@ -240,7 +244,7 @@ def _span(low: float, high: float, currency: str, positive: str, negative: str) 
 def sentence(answer: dict[str, Any], overrides: dict[str, Any], grants: Sequence[Intervention], currency: str) -> str:
     """The answer in one sentence, e.g. 'Granting ACME 5% costs you EUR 3.1M profit over 5 years (80% range ...)'."""
     actions = [f"granting {g.to} {_shown(float(g.grant))}" for g in grants]
-    actions += [f"setting {k} to {_shown(v)}" for k, v in overrides.items()]
+    actions += [f"setting {k} to {_shown(v)}" for k, v in overrides.items() if k != "accounts_file"]
     lead = " and ".join(actions) or "the what-if"
     lead = lead[:1].upper() + lead[1:]
     p = answer["profit_change"]

@@ -107,3 +107,25 @@ def test_index_escapes_what_users_wrote(tmp_path, monkeypatch):
     assert main(["run", str(path), "--periods", "4", "--set", "customers.count=10", "--quiet"]) == 0
     index = (tmp_path / "results" / "index.html").read_text()
     assert "<b>odd</b>" not in index and "&lt;b&gt;odd&lt;/b&gt;" in index
+
+
+def test_a_single_run_with_a_grant_and_accounts(tmp_path, monkeypatch, capsys):
+    from sim.accounts import template_csv
+    from sim.scenario import load_scenario
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "ours.csv").write_text(template_csv(load_scenario("baseline")), encoding="utf-8")
+    args = ["run", "baseline", "--accounts", "ours.csv", "--grant", "Globex=6%@1y", "--periods", "12"]
+    assert main([*args, "--set", "customers.count=30", "--quiet"]) == 0
+    (folder,) = (tmp_path / "results" / "baseline").iterdir()
+    assert (
+        folder.name.endswith("-seed42-grant-Globex-6pct_customers_count-30_accounts-ours"[-40:])
+        or "grant-Globex-6pct" in folder.name
+    )
+    page = (folder / "report.html").read_text()
+    assert "grant Globex 6% from period 4" in page and "--accounts ours.csv" in page
+    assert "5 named account(s) of your company" in page
+    resolved = (folder / "scenario.yaml").read_text()
+    assert "interventions:\n- grant: 0.06\n  to: Globex\n  from_period: 4" in resolved
+    summary = json.loads((folder / "summary.json").read_text())
+    assert any("you granted Globex a 6.0% discount" in e["event"] for e in summary["events"])
