@@ -118,10 +118,7 @@ def test_a_single_run_with_a_grant_and_accounts(tmp_path, monkeypatch, capsys):
     args = ["run", "baseline", "--accounts", "ours.csv", "--grant", "Globex=6%@1y", "--periods", "12"]
     assert main([*args, "--set", "customers.count=30", "--quiet"]) == 0
     (folder,) = (tmp_path / "results" / "baseline").iterdir()
-    assert (
-        folder.name.endswith("-seed42-grant-Globex-6pct_customers_count-30_accounts-ours"[-40:])
-        or "grant-Globex-6pct" in folder.name
-    )
+    assert folder.name.endswith("-seed42-grant-Globex-6pct_count-30_accounts-ours"), folder.name
     page = (folder / "report.html").read_text()
     assert "grant Globex 6% from period 4" in page and "--accounts ours.csv" in page
     assert "5 named account(s) of your company" in page
