@@ -125,6 +125,8 @@ def read_accounts(path: str | Path) -> list[Account]:
         size = path.stat().st_size
     except OSError as exc:
         raise InputError(f"cannot read the accounts file: {exc.strerror}", source=source) from None
+    if not path.is_file():
+        raise InputError("is not a file (give the path of a .csv or .xlsx file)", source=source)
     if size > MAX_BYTES:
         raise InputError(
             f"the accounts file is {size / 1e6:.0f} MB; the limit is {MAX_BYTES / 1e6:.0f} MB", source=source
@@ -195,7 +197,10 @@ def _columns(header: list[Any], source: str) -> dict[int, str]:
 
 
 def _csv_rows(path: Path, source: str) -> tuple[list[Any], Iterable[tuple[int, list[Any]]]]:
-    raw = path.read_bytes()
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read the accounts file: {exc.strerror}", source=source) from None
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

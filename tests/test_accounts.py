@@ -142,8 +142,20 @@ def test_xlsx_accounts_read_values_and_refuse_unsaved_formulas(tmp_path):
     assert info.value.field == "row 3, column C" and "formula without a saved value" in info.value.message
 
 
-def test_a_huge_or_binary_file_is_refused(tmp_path, monkeypatch):
+def test_a_huge_or_binary_or_missing_file_is_refused(tmp_path, monkeypatch):
     import sim.accounts
+
+    with pytest.raises(InputError, match="cannot read the accounts file"):
+        read_accounts(tmp_path / "nothere.csv")
+    (tmp_path / "folder.csv").mkdir()
+    with pytest.raises(InputError, match="is not a file"):
+        read_accounts(tmp_path / "folder.csv")
+    (tmp_path / "notes.txt.pdf").write_text("x")
+    with pytest.raises(InputError, match="must be .csv or .xlsx"):
+        read_accounts(tmp_path / "notes.txt.pdf")
+    (tmp_path / "broken.xlsx").write_text("not a zip")
+    with pytest.raises(InputError, match="not a readable .xlsx workbook"):
+        read_accounts(tmp_path / "broken.xlsx")
 
     path = tmp_path / "accounts.csv"
     path.write_bytes(b"name,segment\x00\n")
