@@ -248,7 +248,7 @@ def overview_figure(title: str, **kwargs) -> Figure:
 
 def outcome_counts_figure(counts: dict[str, int]) -> Figure:
     colors = {"collapse": "#d62728", "spiral": "#ff7f0e", "equilibrium": "#1f77b4", "growth": "#2ca02c"}
-    fig = Figure(figsize=(8, 4.5), dpi=150, layout="constrained")
+    fig = Figure(figsize=(6.4, 3.6), dpi=120, layout="constrained")  # 16:9, small beside the text
     ax = fig.subplots()
     names = list(counts)
     ax.bar(names, [counts[n] for n in names], color=[colors[n] for n in names])
