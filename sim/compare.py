@@ -13,8 +13,20 @@ import pandas as pd
 
 from . import plots
 from .outputs import atomic_write_text, manifest, save_figure, staged_directory, to_json, write_frame_csv
-from .report import KEY_METRICS, OUTCOME_COLORS, _fmt, _img, _page, _footer
-from .runner import replicate_seeds, simulate
+from .report import (
+    KEY_METRICS,
+    OUTCOME_COLORS,
+    _fmt,
+    _footer,
+    _img,
+    _page,
+    fmt_difference,
+    header,
+    matching_description,
+    scenario_changes,
+    story_html,
+)
+from .runner import RunResult, replicate_seeds, representative, simulate
 from .scenario import Scenario
 
 
@@ -28,6 +40,7 @@ class Comparison:
     timeseries: dict[str, list[pd.DataFrame]]
     wall_seconds: float
     out: Path | None = None
+    typical: dict[str, RunResult] | None = None  # a typical run of each side, for the plain-words summary
 
 
 def compare(
@@ -68,6 +81,8 @@ def compare(
         "currency": a.currency,
         "outcomes": {a.name: outcomes["a"], b.name: outcomes["b"]},
         "outlooks": {a.name: outlooks["a"], b.name: outlooks["b"]},
+        "overrides": a.overrides,
+        "descriptions": {a.name: a.description, b.name: b.description},
         "metrics": {r["metric"]: {a.name: r[a.name], b.name: r[b.name], "difference": r["difference"]} for r in rows},
     }
     result = Comparison(
@@ -78,6 +93,7 @@ def compare(
         deltas,
         {"a": [r.timeseries for r in runs["a"]], "b": [r.timeseries for r in runs["b"]]},
         time.perf_counter() - start,
+        typical={label: representative(runs[label]) for label in runs},
     )
     if out is not None:
         result.out = write_comparison(result, out, command)
@@ -115,20 +131,28 @@ def write_comparison(result: Comparison, out: Path, command: Sequence[str] | Non
             )
             atomic_write_text(tmp / f"scenario_{label}.yaml", scenario.to_yaml())
         figures = {}
+        per_year = a.periods_per_year
         for panel in plots.PANELS:
             figures[panel.name] = tmp / "plots" / f"{panel.name}.png"
             save_figure(
-                plots.panel_figure(panel, pair=pair, currency=a.currency, band=tuple(a.market.fair_band)),
+                plots.panel_figure(
+                    panel, pair=pair, currency=a.currency, band=tuple(a.market.fair_band), per_year=per_year
+                ),
                 figures[panel.name],
             )
         figures["overview"] = tmp / "plots" / "overview.png"
         save_figure(
             plots.overview_figure(
-                f"{a.name} vs {b.name}", pair=pair, currency=a.currency, band=tuple(a.market.fair_band)
+                f"{a.name} vs {b.name}",
+                pair=pair,
+                currency=a.currency,
+                band=tuple(a.market.fair_band),
+                per_year=per_year,
             ),
             figures["overview"],
         )
         atomic_write_text(tmp / "report.html", comparison_report(result, figures))
+        comparison_workbook(result, tmp / "report.xlsx", [median for _, median in pair])
         atomic_write_text(
             tmp / "manifest.json",
             to_json(
@@ -144,16 +168,29 @@ def write_comparison(result: Comparison, out: Path, command: Sequence[str] | Non
 
 def comparison_report(result: Comparison, figures: dict[str, Path]) -> str:
     a, b, s = result.a, result.b, result.summary
-    cur = a.currency
+    cur, per_year = a.currency, a.periods_per_year
     rows = ""
     for key, label, kind in KEY_METRICS:
         m = s["metrics"][key]
-        diff = m["difference"]
-        shown = "n/a" if diff is None else (_fmt(diff, kind, cur) if kind != "period" else f"{diff:+.0f}")
+        shown = fmt_difference(m["difference"], kind, cur, per_year)
         rows += (
-            f"<tr><td>{label}</td><td class='num'>{_fmt(m[a.name], kind, cur)}</td>"
-            f"<td class='num'>{_fmt(m[b.name], kind, cur)}</td><td class='num'>{shown}</td></tr>"
+            f"<tr><td>{label}</td><td class='num'>{_fmt(m[a.name], kind, cur, per_year)}</td>"
+            f"<td class='num'>{_fmt(m[b.name], kind, cur, per_year)}</td><td class='num'>{shown}</td></tr>"
         )
+    changes = scenario_changes(a)
+    descriptions = []
+    stories = ""
+    for sc in (a, b):
+        typical = (result.typical or {}).get("a" if sc is a else "b")
+        outcome = typical.summary["outcome"] if typical else None
+        text = matching_description(sc.description, outcome, bool(changes))
+        if text:
+            descriptions.append(f"{sc.name}: {text}")
+        if typical is not None:
+            lines = story_html(typical.summary, typical.timeseries, typical.scenario)
+            stories += (
+                f"<h3>{html.escape(sc.name)} (a typical run, seed {typical.seed})</h3><div class='story'>{lines}</div>"
+            )
     badges = " vs ".join(
         f"{html.escape(n)}: "
         + ", ".join(
@@ -164,8 +201,9 @@ def comparison_report(result: Comparison, figures: dict[str, Path]) -> str:
     )
     body = (
         f"<h1>{html.escape(a.name)} vs {html.escape(b.name)}</h1>"
-        f"<p class='sub'>Same market seeds ({len(result.seeds)}): {html.escape(a.description)} / "
-        f"{html.escape(b.description)}</p><p>{badges}</p>{_outlook_line(s)}"
+        f"{header(a, changes, ' / '.join(descriptions))}"
+        f"<p class='sub'>Same market seeds ({len(result.seeds)}), {a.periods / per_year:g} years.</p><p>{badges}</p>{_outlook_line(s)}"
+        f"<h2>What happened</h2>{stories}"
         f"<h2>At a glance</h2>{_img(figures['overview'], 'overview')}"
         f"<h2>Differences ({html.escape(b.name)} minus {html.escape(a.name)})</h2>"
         f"<table><tr><th></th><th>{html.escape(a.name)}</th><th>{html.escape(b.name)}</th><th>difference</th></tr>"
@@ -186,3 +224,27 @@ def _outlook_line(summary: dict[str, Any]) -> str:
         if counts
     ]
     return f"<p>Past the horizon (outlook): {'; '.join(parts)}.</p>" if parts else ""
+
+
+def comparison_workbook(result: Comparison, path: Path, medians: list[pd.DataFrame]) -> None:
+    """report.xlsx of a comparison: outcomes, the metric table with differences, both median series."""
+    from .fmt import count_words
+    from .workbook import _key_sheet, series_sheet, write_workbook
+
+    a, b, s = result.a, result.b, result.summary
+    rows = [
+        ("Scenario A", a.name, "text"),
+        ("Scenario B", b.name, "text"),
+        ("Changes (overrides, both)", "; ".join(scenario_changes(a)) or "none", "text"),
+        ("Seeds", len(result.seeds), "int"),
+        ("Horizon (years)", a.periods / a.periods_per_year, "years"),
+        (f"Outcomes {a.name}", count_words(s["outcomes"][a.name]), "text"),
+        (f"Outcomes {b.name}", count_words(s["outcomes"][b.name]), "text"),
+        *((f"Outlook {name}", count_words(counts), "text") for name, counts in s.get("outlooks", {}).items()),
+    ]
+    sheets = [
+        _key_sheet(s["metrics"], (a.name, b.name, "difference")),
+        series_sheet("Series A (median)", medians[0], a.periods_per_year),
+        series_sheet("Series B (median)", medians[1], b.periods_per_year),
+    ]
+    write_workbook(path, title=f"procsim: {a.name} vs {b.name}", currency=a.currency, summary_rows=rows, sheets=sheets)

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import mesa
 import numpy as np
 
+from .accounts import peer_edges, place_accounts
 from .agents import Customer, Supplier
 from .capabilities import INNOVATION, SALES, SUPPORT, distribute_cuts
 from .customers import balance_index, procurement_demand, trust_target
@@ -114,7 +115,7 @@ class ProcurementModel(mesa.Model):
         self._links: Links | None = None
         self._initialise_state(base_demand)
         self.network = PeerNetwork.build(
-            n_c, market.network.kind, market.network.degree, market.network.rewire, self.rng
+            n_c, market.network.kind, market.network.degree, market.network.rewire, self.rng, peer_edges(scenario)
         )
 
         self.supplier_agents = [
@@ -138,6 +139,7 @@ class ProcurementModel(mesa.Model):
         st.supplier[:] = self.rng.choice(self.n_suppliers, size=self.n_customers, p=share / share.sum())
         offsets = self.rng.integers(0, self.cycle, self.n_customers) if self.config.market.stagger_contracts else 0
         st.offset[:] = offsets
+        place_accounts(self)  # named accounts: revenue, discount, renewal, supplier; grants on the timetable
         # Customers renewing in each phase of the contract cycle (their offsets never change).
         self.renewal_phase = [np.flatnonzero(st.offset == phase) for phase in range(self.cycle)]
         st.market_success[:] = 1.0
@@ -152,7 +154,7 @@ class ProcurementModel(mesa.Model):
         st.margin_standard[:] = sp["target_margin"]
         st.expectation_ratio[:] = 1.0
         st.received_ratio[:] = sp["initial_capability"]
-        book = np.bincount(st.supplier, weights=base_demand, minlength=self.n_suppliers)
+        book = np.bincount(st.supplier, weights=st.base_demand, minlength=self.n_suppliers)
         st.revenue_initial[:] = book
         st.overhead_fixed[:] = sp["overhead"] * book
         st.cash[:] = sp["cash_months"] / self.months_per_period * book

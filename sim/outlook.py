@@ -105,8 +105,23 @@ def project(model: ProcurementModel, limit: int = DEFAULT_LIMIT, *, joint_start:
 
 
 def project_copy(model: ProcurementModel, limit: int = DEFAULT_LIMIT) -> Outlook:
-    """The outlook of a model without changing it (the dashboard asks mid-run)."""
-    return project(copy.deepcopy(model), limit)
+    """The outlook of a model without changing it: ``model`` stays at its horizon (or mid-run).
+
+    The copy leaves the recorded series behind (the outlook writes none), so copying costs
+    a few periods' worth of stepping even for a large market.
+    """
+    from .recorder import Recorder
+
+    joint = model.recorder.series["joint_value"]
+    joint_start = float(joint[: model.cycle].mean()) if model.period else 0.0
+    recorder, collector = model.recorder, model.datacollector
+    model.recorder = model.datacollector = None
+    try:
+        twin = copy.deepcopy(model)
+    finally:
+        model.recorder, model.datacollector = recorder, collector
+    twin.recorder = twin.datacollector = Recorder(twin, 0)
+    return project(twin, limit, joint_start=joint_start)
 
 
 def _still(index: deque[float], discount: deque[float]) -> bool:

@@ -14,7 +14,10 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from .story import OUTCOME_WORDS, money, pct, story, when  # noqa: F401  (money, pct, when: public helpers)
+from .fmt import count_words, money, pct, period_text
+from .story import OUTCOME_WORDS, loss_warnings, story
+
+__all__ = ["OUTCOME_WORDS", "count_words", "loss_warnings", "money", "pct", "story", "when"]
 
 if TYPE_CHECKING:
     from .runner import ReplicateResult, RunResult
@@ -34,8 +37,18 @@ h1{margin-bottom:.2rem}h2{margin-top:2rem;border-bottom:1px solid #e5e7eb;paddin
 table{border-collapse:collapse;margin:.5rem 0}td,th{padding:.3rem .8rem;border-bottom:1px solid #e5e7eb;text-align:left}
 td.num{text-align:right;font-variant-numeric:tabular-nums}img{max-width:100%;height:auto}
 .story p{font-size:1.05rem}
+.changes{background:#f3f4f6;border-radius:.5rem;padding:.5rem 1rem;margin:.5rem 0}.changes li{font-family:ui-monospace,monospace}
+.warning{background:#fef3c7;border-left:4px solid #d97706;padding:.5rem 1rem;margin:.5rem 0}
+.answer{font-size:1.3rem;font-weight:600;background:#eff6ff;border-left:6px solid #1d4ed8;padding:1rem 1.2rem;margin:1rem 0}
+.wide{overflow-x:auto}table.accounts{font-size:.85rem}table.accounts th{vertical-align:bottom}
+tr.reached td{background:#fef3c7}tr.total td{font-weight:700;border-top:2px solid #9ca3af}
 footer{margin-top:3rem;color:#6b7280;font-size:.85rem}
 """
+
+
+def when(period: int | None, per_year: int) -> str:
+    """'period 26 (year 7)' for a 0-based period."""
+    return period_text(period, per_year)
 
 
 def _img(path: Path, alt: str) -> str:
@@ -46,7 +59,7 @@ def _img(path: Path, alt: str) -> str:
 def story_html(summary: dict[str, Any], ts: pd.DataFrame, scenario: Any) -> str:
     """The plain-words story as escaped paragraphs, the verdict and outlook in bold."""
     lines = story(summary, ts, scenario)
-    lead = 2 if summary.get("outlook") else 1
+    lead = 2 if summary.get("outlook_detail") else 1
     return "".join(
         f"<p>{'<b>' if i < lead else ''}{html.escape(line)}{'</b>' if i < lead else ''}</p>"
         for i, line in enumerate(lines)
@@ -76,15 +89,29 @@ KEY_METRICS = (
 def _fmt(value: Any, kind: str, currency: str, per_year: int = 4) -> str:
     if value is None:
         return "none"
-    if kind == "period":
-        return when(round(value), per_year)
     return {
         "index": f"{value:.3f}",
         "pct": pct(value, 1),
         "money": money(value, currency),
         "rate": f"{value:.0f}%",
+        "period": period_text(value, per_year),
         "count": f"{value:,.0f}",
     }[kind]
+
+
+def fmt_difference(value: Any, kind: str, currency: str, per_year: int = 4) -> str:
+    """A difference between two runs in the metric's own unit (period differences in years)."""
+    if value is None:
+        return "n/a"
+    if kind == "money":
+        return ("+" if value >= 0 else "") + money(value, currency)
+    if kind == "pct":
+        return f"{100 * value:+.1f} pp"
+    if kind == "period":
+        return f"{value / per_year:+.1f} years"
+    if kind == "rate":
+        return f"{value:+.0f} pp"
+    return f"{value:+.3f}"
 
 
 def _metrics_table(metrics: dict[str, Any], currency: str, per_year: int = 4) -> str:
@@ -93,6 +120,56 @@ def _metrics_table(metrics: dict[str, Any], currency: str, per_year: int = 4) ->
         for key, label, kind in KEY_METRICS
     )
     return f"<table>{rows}</table>"
+
+
+# --------------------------------------------------------------------------- headers
+
+
+def matching_description(description: str, outcome: str | None, changed: bool) -> str:
+    """The scenario's description where it can stand above this verdict, else nothing.
+
+    A what-if (overrides or grants) is not the scenario its description was written for,
+    and a description that names another outcome ("settles into an equilibrium") must not
+    sit above a different badge.
+    """
+    if changed or not description:
+        return ""
+    words = {o: (o,) for o in OUTCOME_COLORS}
+    text = description.lower()
+    named = {o for o, ws in words.items() if any(w in text for w in ws)}
+    if outcome is not None and named and outcome not in named:
+        return ""
+    return description
+
+
+def header(scenario: Any, changes: list[str], description: str, warnings: list[str] | None = None) -> str:
+    """What this report is about: its description (if it matches), the overrides and grants, warnings."""
+    parts = [f"<p class='sub'>{html.escape(description)}</p>" if description else ""]
+    if changes:
+        items = "".join(f"<li>{html.escape(c)}</li>" for c in changes)
+        parts.append(f"<div class='changes'>Changed from <b>{html.escape(scenario.name)}</b>:<ul>{items}</ul></div>")
+    if getattr(scenario, "accounts", None):
+        parts.append(
+            f"<p class='sub'>{len(scenario.accounts)} named account(s) of your company (the first supplier); "
+            "the rest of the market is drawn at random.</p>"
+        )
+    for warning in warnings if warnings is not None else loss_warnings(scenario):
+        parts.append(f"<p class='warning'>{html.escape(warning)}</p>")
+    return "".join(parts)
+
+
+def scenario_changes(scenario: Any) -> list[str]:
+    """The --set overrides, account list and grants a scenario was loaded with, one line each."""
+    from .interventions import describe
+
+    return [override_text(k, v) for k, v in scenario.overrides.items()] + [describe(i) for i in scenario.interventions]
+
+
+def override_text(path: str, value: Any) -> str:
+    """``--set path=value``; an account list as ``--accounts accounts.csv``."""
+    if path == "accounts_file":
+        return f"--accounts {Path(str(value)).name}"
+    return f"--set {path}={value}"
 
 
 def _page(title: str, body: str, footer: str) -> str:
@@ -108,7 +185,7 @@ def _footer(seed_text: str) -> str:
 
     return (
         f"procsim {__version__} &middot; {seed_text} &middot; model and assumptions: docs/model.md &middot; "
-        "sources: docs/sources.md (value exchange and discounting)"
+        "sources: docs/sources.md"
     )
 
 
@@ -120,11 +197,13 @@ def run_report(result: RunResult, figures: dict[str, Path]) -> str:
         "".join(f"<li>{when(e['period'], s['periods_per_year'])}: {html.escape(e['event'])}</li>" for e in s["events"])
         or "<li>none</li>"
     )
+    changes = scenario_changes(result.scenario)
+    description = matching_description(s["description"], s["outcome"], bool(changes))
     body = (
-        f"<h1>{html.escape(s['scenario'])}</h1><p class='sub'>{html.escape(s['description'])}</p>"
+        f"<h1>{html.escape(s['scenario'])}</h1>{header(result.scenario, changes, description)}"
         f"<p><span class='badge' style='background:{color}'>{s['outcome']}</span> &nbsp; "
         f"{s['suppliers']} suppliers, {s['customers']} customers, {s['periods']} periods "
-        f"({s['periods'] / s['periods_per_year']:.0f} years), seed {s['seed']}</p>"
+        f"({s['periods'] / s['periods_per_year']:g} years), seed {s['seed']}</p>"
         f"<h2>What happened</h2><div class='story'>{story_html(s, result.timeseries, result.scenario)}</div>"
         f"<h2>At a glance</h2>{_img(figures['overview'], 'overview')}"
         f"<h2>Key figures</h2>{_metrics_table(s['metrics'], s['currency'], s['periods_per_year'])}"
@@ -135,37 +214,35 @@ def run_report(result: RunResult, figures: dict[str, Path]) -> str:
 
 def replicate_report(result: ReplicateResult, figures: dict[str, Path]) -> str:
     """The HTML report of a replicated run: outcome counts, metric spreads and fan charts."""
+    from .runner import representative
+
     s = result.summary
-    cur = s["currency"]
+    cur, per_year = s["currency"], s["periods_per_year"]
     rows = "".join(
         f"<tr><td>{label}</td>"
         + "".join(
-            f"<td class='num'>{_fmt(s['metrics'][key][q], kind, cur, s['periods_per_year'])}</td>"
-            for q in ("mean", "p10", "p90")
+            f"<td class='num'>{_fmt(s['metrics'][key][q], kind, cur, per_year)}</td>" for q in ("mean", "p10", "p90")
         )
         + "</tr>"
         for key, label, kind in KEY_METRICS
         if key in s["metrics"]
     )
-    counts = ", ".join(f"{o}: {n}" for o, n in s["outcomes"].items() if n)
-    outlooks = ", ".join(f"{o}: {n}" for o, n in s.get("outlooks", {}).items() if n)
-    ahead = (
-        (
-            f"<p>Past the horizon (outlook): {html.escape(outlooks)}"
-            + (
-                f"; median collapse in {when(round(s['outlook_period']), s['periods_per_year'])}"
-                if s.get("outlook_period") is not None
-                else ""
-            )
-            + ".</p>"
-        )
-        if outlooks
-        else ""
-    )
+    counts = count_words(s["outcomes"])
+    ahead = ""
+    if s.get("outlooks"):
+        collapse = s.get("outlook_period")
+        median = f"; median collapse in {when(round(collapse), per_year)}" if collapse is not None else ""
+        ahead = f"<p>Past the horizon (outlook): {html.escape(count_words(s['outlooks']))}{median}.</p>"
+    changes = scenario_changes(result.scenario)
+    description = matching_description(s["description"], s["outcome"], bool(changes))
+    typical = representative(result.runs)
     body = (
-        f"<h1>{html.escape(s['scenario'])}</h1><p class='sub'>{html.escape(s['description'])}</p>"
+        f"<h1>{html.escape(s['scenario'])}</h1>{header(result.scenario, changes, description)}"
         f"<p><span class='badge' style='background:{OUTCOME_COLORS[s['outcome']]}'>{s['outcome']}</span> &nbsp; "
-        f"most common outcome over {s['replicates']} replicates ({counts})</p>{ahead}"
+        f"most common outcome over {s['replicates']} replicates ({counts}), "
+        f"{s['periods'] / per_year:g} years each</p>{ahead}"
+        f"<h2>What happened in a typical run (seed {typical.seed})</h2>"
+        f"<div class='story'>{story_html(typical.summary, typical.timeseries, typical.scenario)}</div>"
         f"<h2>Outcomes</h2>{_img(figures['outcomes'], 'outcome counts')}"
         f"<h2>At a glance (median and 10-90% band)</h2>{_img(figures['overview'], 'overview')}"
         f"<h2>Key figures</h2><table><tr><th></th><th>mean</th><th>10%</th><th>90%</th></tr>{rows}</table>"

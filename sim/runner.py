@@ -18,9 +18,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .account_totals import AccountTotals
 from .model import ProcurementModel
 from .outcomes import OUTCOMES, classify, metrics
-from .outlook import Outlook, project
+from .outlook import Outlook, project_copy
 from .scenario import Scenario, load_scenario
 
 Progress = Callable[[int], None]
@@ -38,6 +39,7 @@ class RunResult:
     wall_seconds: float
     counterfactual: RunResult | None = None
     out: Path | None = None
+    totals: AccountTotals | None = None
 
     @property
     def agents(self) -> pd.DataFrame:
@@ -75,17 +77,22 @@ def simulate(
     record_agents_every: int = 1,
     progress: Progress | None = None,
     outlook: bool = True,
+    track_demand: bool = False,
 ) -> RunResult:
     """Run one seed to the horizon, summarise it and (``outlook``) project it past the horizon.
 
-    The outlook continues the same model for up to ``scenario.outlook_periods`` more
-    periods (none if 0) without writing series, after the horizon's series and metrics
-    have been taken; ``summary["outlook"]`` names the regime it settles into.
+    Per-account totals are added up as it runs (``result.totals``); ``track_demand`` also
+    keeps every period's demands and discounts (what-ifs count the peers that ask for parity).
+    The outlook continues a copy of the model for up to ``scenario.outlook_periods`` more
+    periods (none if 0) without writing series; ``summary["outlook"]`` names the regime it
+    settles into, and ``result.model`` stays at the horizon.
     """
     start = time.perf_counter()
     model = ProcurementModel(scenario, rng=seed, record_agents_every=record_agents_every)
+    totals = AccountTotals.start(model, track=track_demand)
     while model.running:
         model.step()
+        totals.observe(model)
         if progress:
             progress(1)
     ts = model.recorder.timeseries()
@@ -104,16 +111,19 @@ def simulate(
         "outcome_detail": verdict.detail,
         "metrics": found,
         "events": [{"period": p, "event": e} for p, e in model.events],
+        "overrides": scenario.overrides,
+        "interventions": [i.model_dump() for i in scenario.interventions],
+        "accounts": len(scenario.accounts),
     }
     if outlook and scenario.outlook_periods > 0:
         summary.update(outlook_of(model, verdict.outcome, found, scenario.outlook_periods).as_summary())
-    return RunResult(scenario, seed, summary, ts, model, time.perf_counter() - start)
+    return RunResult(scenario, seed, summary, ts, model, time.perf_counter() - start, totals=totals)
 
 
 def outlook_of(model: ProcurementModel, outcome: str, found: dict[str, Any], limit: int) -> Outlook:
-    """The outlook of a model at its horizon: a collapse already seen stands; otherwise project it.
+    """The outlook of a model at its horizon: a collapse already seen stands; otherwise project a copy.
 
-    The model is advanced past the horizon (its recorded series and agents are kept).
+    ``model`` itself stays at its horizon, so ``result.model`` shows the state the series end in.
     """
     if outcome == "collapse":
         at = found["time_to_collapse"]
@@ -125,7 +135,7 @@ def outlook_of(model: ProcurementModel, outcome: str, found: dict[str, Any], lim
             found["capability_index_final"],
             f"collapsed within the horizon, in period {at}",
         )
-    return project(model, limit)
+    return project_copy(model, limit)
 
 
 def no_discount(scenario: Scenario) -> Scenario:
@@ -134,6 +144,9 @@ def no_discount(scenario: Scenario) -> Scenario:
     for group in data["suppliers"]:
         group["strategy"] = "hold"
         group["acquisition_discount"] = 0.0
+    for account in data["accounts"]:
+        account["current_discount"] = 0.0
+    data["interventions"] = []
     data["name"] = f"{scenario.name} (no discounts)"
     out = Scenario.model_validate(data)
     out.source = scenario.source
@@ -142,7 +155,11 @@ def no_discount(scenario: Scenario) -> Scenario:
 
 def grants_discounts(scenario: Scenario) -> bool:
     """Whether any supplier in the scenario can give a discount (else the counterfactual is itself)."""
-    return any(g.strategy != "hold" or g.acquisition_discount != 0 for g in scenario.suppliers)
+    return (
+        any(g.strategy != "hold" or g.acquisition_discount != 0 for g in scenario.suppliers)
+        or any(a.current_discount > 0 for a in scenario.accounts)
+        or bool(scenario.interventions)
+    )
 
 
 def run_scenario(
@@ -217,6 +234,16 @@ def run_replicates(
     return result
 
 
+def representative(runs: Sequence[RunResult]) -> RunResult:
+    """A typical run: of those with the most common outcome, the one with the median final capability index."""
+    counts = Counter(r.summary["outcome"] for r in runs)
+    modal = max(OUTCOMES, key=lambda o: (counts.get(o, 0), -OUTCOMES.index(o)))
+    pool = sorted(
+        (r for r in runs if r.summary["outcome"] == modal), key=lambda r: r.summary["metrics"]["capability_index_final"]
+    )
+    return pool[len(pool) // 2]
+
+
 def replicate_summary(scenario: Scenario, seed: int, runs: list[RunResult]) -> dict[str, Any]:
     """Outcome counts and mean / 10th / 90th percentile of every numeric metric."""
     counts = Counter(r.summary["outcome"] for r in runs)
@@ -257,6 +284,9 @@ def replicate_summary(scenario: Scenario, seed: int, runs: list[RunResult]) -> d
             else {}
         ),
         "metrics": spread,
+        "overrides": scenario.overrides,
+        "interventions": [i.model_dump() for i in scenario.interventions],
+        "accounts": len(scenario.accounts),
     }
 
 

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import copy
 import difflib
+import json
 from dataclasses import dataclass
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from functools import partial
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -481,6 +482,35 @@ class CustomerGroup(Strict):
     procurement: ProcurementSettings = Field(default_factory=ProcurementSettings)
 
 
+class Account(Strict):
+    """One named account of your company (the first supplier): it replaces a random customer of its segment."""
+
+    name: str = Field(description="Account name, unique (shown in reports; used by --grant NAME=5%).")
+    segment: str = Field(description="Customer group (segment) the account belongs to.")
+    annual_revenue: Number(1e-6, 1e15) = Field(description="Annual spend with you at list price.")
+    current_discount: Number(0, 0.9, pct=True) = Field(0.0, description="Discount off list it gets today.")
+    months_to_renewal: Number(0, 1200) = Field(0.0, description="Months until its contract next renews.")
+    peers: list[str] = Field(default_factory=list, description="Named accounts it compares prices with.")
+    origin: str | None = Field(None, exclude=True, description="File and row the account was read from.")
+
+    @field_validator("name", "segment")
+    @classmethod
+    def _text(cls, value: str) -> str:
+        from .accounts import check_name
+
+        return check_name(value)
+
+
+class Intervention(Strict):
+    """A discount you grant an account or a whole segment at its next renewal on or after a period."""
+
+    grant: Number(0, 0.9, pct=True) = Field(description="Discount level granted (off list).")
+    to: str = Field(description="Name of a named account or of a customer group (segment).")
+    from_period: int | str = Field(
+        0, description="First period the grant may take effect (a number, or years such as 2y)."
+    )
+
+
 class Scenario(Strict):
     """A fully resolved scenario: what ``procsim run`` simulates."""
 
@@ -499,7 +529,21 @@ class Scenario(Strict):
     market: MarketSettings = Field(default_factory=MarketSettings)
     suppliers: list[SupplierGroup] = Field(default_factory=lambda: [SupplierGroup()])
     customers: list[CustomerGroup] = Field(default_factory=lambda: [CustomerGroup()])
+    accounts: list[Account] = Field(
+        default_factory=list, description="Your named accounts (see accounts_file); the rest of the market is drawn."
+    )
+    accounts_file: str | None = Field(
+        None,
+        description="CSV or XLSX of named accounts (`procsim accounts template`), relative to the scenario file; "
+        "the resolved scenario lists them under accounts.",
+    )
+    interventions: list[Intervention] = Field(
+        default_factory=list, description="Discounts granted to an account or a segment (`--grant NAME=5%@0`)."
+    )
     source: str | None = Field(None, exclude=True, description="File the scenario was read from.")
+    overrides: dict[str, Any] = Field(
+        default_factory=dict, exclude=True, description="The --set overrides applied on load."
+    )
 
     @model_validator(mode="after")
     def _totals(self) -> Scenario:
@@ -629,6 +673,8 @@ def _load_raw(path: Path, chain: tuple[Path, ...] = ()) -> dict[str, Any]:
     raw = _read_yaml(path)
     parent = raw.pop("extends", None)
     raw.setdefault("name", path.stem)
+    if isinstance(raw.get("accounts_file"), str):
+        raw["accounts_file"] = str(path.parent / raw["accounts_file"])
     if parent is None:
         return raw
     if not isinstance(parent, str):
@@ -658,8 +704,29 @@ def parse_override(text: str) -> tuple[str, Any]:
     return path, parsed
 
 
+def _segment_path(raw: dict[str, Any], path: str) -> str:
+    """``segments.NAME.rest`` is ``customers.groups.NAME.rest`` (or ``customers.rest`` for a single group)."""
+    parts = path.split(".")
+    if len(parts) < 3:
+        raise InputError("expected segments.NAME.field, e.g. segments.automotive.count", source="--set", field=path)
+    section = raw.get("customers")
+    groups = section.get("groups") if isinstance(section, dict) else None
+    if groups is None:
+        single = section.get("name", "customers") if isinstance(section, dict) else "customers"
+        if parts[1] == single:
+            return ".".join(["customers", *parts[2:]])
+        raise InputError(
+            f"no segment named {parts[1]!r}{_suggest(parts[1], [single])}; the scenario's one segment is {single!r}",
+            source="--set",
+            field=path,
+        )
+    return ".".join(["customers", "groups", *parts[1:]])
+
+
 def _apply_override(raw: dict[str, Any], path: str, value: Any) -> None:
     """Set a dotted path; on ``suppliers``/``customers`` it applies to every group."""
+    if path.split(".")[0] == "segments":
+        path = _segment_path(raw, path)
     parts = path.split(".")
     head = parts[0]
     if head in GROUPED and len(parts) >= 3 and parts[1] == "groups":
@@ -824,13 +891,28 @@ def build_scenario(raw: dict[str, Any], source: str = "<scenario>") -> Scenario:
         raise InputError("extends is only allowed in files", source=source, field="extends")
     top = {k: v for k, v in raw.items() if k not in GROUPED}
     for key in top:
-        if key not in Scenario.model_fields or key == "source":
-            known = [k for k in Scenario.model_fields if k != "source"] + list(GROUPED)
+        if key not in Scenario.model_fields or key in ("source", "overrides"):
+            known = [k for k in Scenario.model_fields if k not in ("source", "overrides")] + list(GROUPED)
             hint = _suggest(key, known)
             raise InputError(
                 "unknown field" + (hint or f"; known fields: {', '.join(known)}"), source=source, field=key
             )
     groups = {kind: _resolve_groups(kind, raw.get(kind), source) for kind in GROUPED}
+    from . import accounts as accounts_module, interventions as interventions_module
+
+    named = accounts_module.parse_accounts(top.pop("accounts", None), source)
+    accounts_file = top.pop("accounts_file", None)
+    if accounts_file is not None:
+        if not isinstance(accounts_file, str) or not accounts_file.strip():
+            raise InputError("expected the path of a .csv or .xlsx file", source=source, field="accounts_file")
+        named += accounts_module.read_accounts(accounts_file)
+    plans = top.pop("interventions", None) or []
+    if not isinstance(plans, list):
+        raise InputError(
+            "expected a list of interventions (grant, to, from_period)", source=source, field="interventions"
+        )
+    for i, plan in enumerate(plans):
+        _validate_section(Intervention, plan, source, f"interventions[{i}]")
     try:
         scenario = Scenario.model_validate({**top, **{k: [g.model_dump() for g in v] for k, v in groups.items()}})
     except ValidationError as exc:
@@ -839,27 +921,51 @@ def build_scenario(raw: dict[str, Any], source: str = "<scenario>") -> Scenario:
             field, _, msg = msg.partition(": ")
         raise InputError(msg, source=source, field=field) from None
     scenario.source = source
+    if named:
+        accounts_module._unique(named, source)
+        scenario.accounts = named
+        accounts_module.resolve(scenario)
+    if plans:
+        scenario.interventions = [Intervention.model_validate(p) for p in plans]
+        interventions_module.resolve(scenario)
     return scenario
 
 
 def load_scenario(
     path_or_name: str | os.PathLike[str],
     overrides: Mapping[str, Any] | None = None,
+    interventions: Sequence[Mapping[str, Any]] = (),
 ) -> Scenario:
     """Read, merge, override and validate a scenario.
 
     ``overrides`` maps dotted paths to values, e.g. ``{"customers.count": 2000}``; a value on
-    ``suppliers.*`` or ``customers.*`` applies to every group. Raises :class:`InputError`
-    naming the file and the field on any invalid input.
+    ``suppliers.*`` or ``customers.*`` applies to every group, ``segments.NAME.*`` to one
+    customer group. ``interventions`` are added to the file's (``--grant``). Raises
+    :class:`InputError` naming the file and the field on any invalid input.
     """
     path = find_scenario(path_or_name)
     raw = _load_raw(path)
     for key, value in (overrides or {}).items():
         _apply_override(raw, key, value)
+    if interventions:
+        if not isinstance(raw.get("interventions") or [], list):
+            raise InputError("expected a list of interventions", source=str(path), field="interventions")
+        raw["interventions"] = [*(raw.get("interventions") or []), *map(dict, interventions)]
     source = str(_display_path(path))
     try:
-        return build_scenario(raw, source)
+        scenario = build_scenario(raw, source)
+        scenario.overrides = json.loads(json.dumps(dict(overrides or {}), default=str))  # as recorded in JSON
+        return scenario
     except InputError as exc:
+        first = len(raw.get("interventions") or []) - len(interventions)
+        index = (
+            exc.field[len("interventions[") :].split("]")[0]
+            if exc.field and exc.field.startswith("interventions[")
+            else ""
+        )
+        if index.isdigit() and int(index) >= first:
+            exc.source, exc.field = "--grant", _grant_text(interventions[int(index) - first])
+            raise
         if (
             overrides
             and exc.field
@@ -867,6 +973,10 @@ def load_scenario(
         ):
             exc.source = f"{source} (with --set)"
         raise
+
+
+def _grant_text(item: Mapping[str, Any]) -> str:
+    return f"{item.get('to')}={item.get('grant')}@{item.get('from_period', 0)}"
 
 
 def _display_path(path: Path) -> Path:

@@ -16,7 +16,9 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 from .scenario import (
+    Account,
     Bounds,
+    Intervention,
     CapabilityLag,
     RebuildLag,
     CustomerGroup,
@@ -77,11 +79,15 @@ def _kind(info: FieldInfo) -> tuple[str, str]:
     if ann is bool:
         return "true/false", ""
     optional = origin in (typing.Union, types.UnionType)
+    if set(typing.get_args(ann)) == {int, str}:
+        return "whole number or years", "0 to the horizon; `2y` = two years"
     if ann is int or (optional and int in typing.get_args(ann)):
         lo = next((m.ge for m in info.metadata if hasattr(m, "ge")), None)
         hi = next((m.le for m in info.metadata if hasattr(m, "le")), None)
         rng = f"{lo} to {hi}" if lo is not None else ""
         return ("whole number" + (" or null" if optional else "")), rng
+    if optional and str in typing.get_args(ann):
+        return "text or null", ""
     if optional and any(typing.get_origin(a) is list for a in typing.get_args(ann)):
         return "list or null", "capability names"
     if origin is typing.Literal:
@@ -96,6 +102,8 @@ def _kind(info: FieldInfo) -> tuple[str, str]:
 def _default(info: FieldInfo) -> str:
     if info.default_factory is not None:
         value = info.default_factory()
+        if value == []:
+            return "none"
         if isinstance(value, BaseModel):
             return (
                 ", ".join(f"{k}: {v:g}" if isinstance(v, float) else f"{k}: {v}" for k, v in value.model_dump().items())
@@ -104,6 +112,10 @@ def _default(info: FieldInfo) -> str:
             )
         return "see below"
     value = info.default
+    if info.is_required():
+        return "required"
+    if value == []:
+        return "[]"
     if value is None:
         return "null"
     if isinstance(value, tuple):
@@ -167,6 +179,19 @@ def render() -> str:
         (ProcurementSettings.__doc__ or "").strip(),
         "Blank fields (`null`) take the style's preset:",
         table(ProcurementSettings),
+    ]
+    parts += [
+        "\n## `accounts:` (each named account)\n",
+        (Account.__doc__ or "").strip(),
+        "Or `accounts_file: accounts.csv` (also `.xlsx`): one row per account with these columns "
+        "(`procsim accounts template > accounts.csv` writes an example; a bad cell is reported with "
+        "its row and column). `peers` lists names separated by `;`.",
+        table(Account),
+        "\n## `interventions:` (each grant)\n",
+        (Intervention.__doc__ or "").strip(),
+        'On the command line: `--grant NAME=LEVEL@PERIOD`, e.g. `--grant "ACME=5%@0"` or `@2y`. '
+        "`--set segments.NAME.field=value` changes one customer group (segment) by name.",
+        table(Intervention),
     ]
     keys = [k for k in ProcurementSettings.model_fields if k != "style"]
     parts += [

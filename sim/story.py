@@ -9,13 +9,13 @@ Sentences are plain text; HTML output escapes them.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
 
 from .capabilities import CAPABILITIES
+from .fmt import Unit, money, pct, period_text, signed_pct, unit_for
 from .outcomes import imbalance_phases
 from .schedule import initial_value
 
@@ -35,55 +35,17 @@ STATE_WORDS = {
     "drifting": "Still drifting",
 }
 NEGLIGIBLE = 0.005  # a shortfall below half a percent of plan is noise (churn), not a policy
-UNITS = ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k"), (1.0, ""))
 
 
 # --------------------------------------------------------------------------- formatting
 
 
-def unit_for(values: Sequence[float | None]) -> tuple[float, str]:
-    """The largest k/M/B unit that keeps the biggest of ``values`` at 1 or more."""
-    biggest = max((abs(v) for v in values if v is not None and math.isfinite(v)), default=0.0)
-    return next(((d, s) for d, s in UNITS if biggest >= d), (1.0, ""))
-
-
-def money(value: float | None, currency: str, unit: tuple[float, str] | None = None) -> str:
-    """``EUR 12.3M``: one decimal in the value's own unit (or the ``unit`` given)."""
-    if value is None or not math.isfinite(value):
-        return "n/a"
-    div, suffix = unit or unit_for([value])
-    shown = value / div
-    digits = 0 if not suffix else 1
-    if round(abs(shown), digits) == 0:
-        shown = 0.0
-    sign = "-" if shown < 0 else ""
-    return f"{sign}{currency} {abs(shown):,.{digits}f}{suffix}"
-
-
-def pct(value: float | None, digits: int = 0) -> str:
-    """``12%`` (``n/a`` for a missing value)."""
-    return "n/a" if value is None else f"{100 * value:.{digits}f}%"
-
-
-def signed_pct(value: float) -> str:
-    """``+12%``, ``-3%``, or ``0%`` when it rounds to zero."""
-    text = f"{100 * value:+.0f}%"
-    return "0%" if text in ("+0%", "-0%") else text
-
-
-def year_of(period: int, per_year: int) -> int:
-    """The 1-based year a 0-based period falls in."""
-    return period // per_year + 1
-
-
 def when(period: int | None, per_year: int) -> str:
-    """``year 7 (period 26)`` for a 0-based period."""
-    if period is None:
-        return "never"
-    return f"year {year_of(period, per_year)} (period {period})"
+    """``period 26 (year 7)`` for a 0-based period."""
+    return period_text(period, per_year)
 
 
-def reconciled(total: float, parts: Sequence[float], unit: tuple[float, str], adjust: int) -> tuple[float, list[float]]:
+def reconciled(total: float, parts: Sequence[float], unit: Unit, adjust: int) -> tuple[float, list[float]]:
     """Round ``total`` and signed ``parts`` (which sum to it) to one decimal of ``unit``, so the
     rounded parts sum exactly to the rounded total; part ``adjust`` absorbs the rounding."""
     div = unit[0] / (10 if unit[1] else 1)
@@ -93,7 +55,7 @@ def reconciled(total: float, parts: Sequence[float], unit: tuple[float, str], ad
     return shown_total * div, [s * div for s in shown]
 
 
-def _change(value: float, currency: str, unit: tuple[float, str], more: str = "higher", less: str = "lower") -> str:
+def _change(value: float, currency: str, unit: Unit, more: str = "higher", less: str = "lower") -> str:
     return f"{money(abs(value), currency, unit)} {less if value < 0 else more}"
 
 
@@ -242,7 +204,6 @@ def story(summary: dict[str, Any], ts: pd.DataFrame, scenario: Any) -> list[str]
     ahead = outlook_sentence(summary)
     if ahead:
         lines.append(ahead)
-    lines += [warning for warning in loss_before_discount(scenario)]
     lines += balance_sentences(ts, band, scenario.market.imbalance_periods, per_year)
     lines.append(investment_sentence(ts, cur))
     lines.append(ledger_sentence(m, cur, summary["periods"] / per_year))
@@ -273,17 +234,13 @@ def story(summary: dict[str, Any], ts: pd.DataFrame, scenario: Any) -> list[str]
     return lines
 
 
-def loss_before_discount(scenario: Any) -> list[str]:
-    """A warning for each supplier group whose cost structure loses money at list price."""
+def loss_warnings(scenario: Any) -> list[str]:
+    """A warning for each supplier group whose cost structure loses money at list price, before any discount."""
     from .population import baseline_margin
 
-    out = []
-    for g in scenario.suppliers:
-        margin = baseline_margin(g)
-        if margin < 0:
-            out.append(
-                f"Warning: at list price, before any discount, the cost structure of {g.name!r} already "
-                f"loses money (operating margin {pct(margin, 1)} = gross margin less planned spend, "
-                "overhead and cost to serve); check those figures."
-            )
-    return out
+    return [
+        f"Supplier group {g.name!r} loses money before any discount: its operating margin at list price is "
+        f"{pct(baseline_margin(g), 1)} (gross margin minus planned spend, overhead and cost to serve)."
+        for g in scenario.suppliers
+        if baseline_margin(g) < 0
+    ]
