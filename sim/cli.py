@@ -445,6 +445,10 @@ def solara_command(host: str, port: int) -> list[str]:
     ]
 
 
+class _Terminated(Exception):
+    """SIGTERM arrived while the dashboard's server was running."""
+
+
 def cmd_dashboard(args: argparse.Namespace) -> int:
     """Serve the dashboard with solara on host:port until Ctrl-C or SIGTERM (which stop solara too)."""
     import signal
@@ -460,7 +464,7 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
     # solara runs in its own process group, so stopping it stops every process it started
     child = subprocess.Popen(solara_command(args.host, args.port), env=env, start_new_session=True)
 
-    def stop(_signum=None, _frame=None) -> None:
+    def stop() -> None:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(child.pid, signal.SIGTERM)
         try:
@@ -470,10 +474,13 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
                 os.killpg(child.pid, signal.SIGKILL)
             child.wait()
 
-    previous = signal.signal(signal.SIGTERM, lambda s, f: (stop(), sys.exit(EXIT_OK)))
+    def terminated(_signum, _frame) -> None:
+        raise _Terminated  # unwinds child.wait() below; stopping happens outside the handler
+
+    previous = signal.signal(signal.SIGTERM, terminated)
     try:
         code = child.wait()
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, _Terminated):
         stop()
         return EXIT_OK
     finally:

@@ -248,9 +248,8 @@ class Session:
             self.tick()
             if self.state != "running":
                 raise GameError("only a running game can be paused", status=409)
-            self.state = "paused"
             self.remaining_when_paused = self.remaining()
-            self.deadline = None
+            self.state, self.deadline = "paused", None
             self.version += 1
 
     def resume(self) -> None:
