@@ -75,9 +75,7 @@ function render() {
   $("resume").disabled = v.state !== "paused";
   $("end-round").disabled = !(v.state === "running" || v.state === "paused");
   $("reveal").disabled = v.state === "lobby" || v.state === "debrief" || !v.tables.some((t) => t.rounds_played > 0);
-  for (const id of ["scenario", "rounds", "tables", "timer-seconds", "seed", "table-names", "apply"]) {
-    $(id).disabled = v.state !== "lobby";
-  }
+  $("apply").disabled = v.state !== "lobby"; // a running game keeps its settings; a new session takes them
   renderTables(v);
   $("leaderboard").replaceChildren(dataTable(v.leaderboard, "leaderboard"));
   show($("debrief-box"), Boolean(v.debrief));
