@@ -354,13 +354,16 @@ def round_log_display(log: list[dict], currency: str, side: str = "both") -> tup
 def export(session: Session, folder: str | Path) -> Path:
     """Write the session's debrief into ``folder`` at once (a staged folder renamed into place).
 
+    Call it at the debrief, when no table changes any more: it does not hold the session's
+    lock while it draws (seconds for many tables), so the room's pages keep answering.
+
     Files: one PNG per chart (``chart-<id>.png``), ``rounds.csv`` (every table's rounds),
     ``debrief.html`` (the handout) and ``manifest.json`` (settings and the files).
     """
     from .. import __version__
 
     folder = Path(folder)
-    with session.lock, staged_directory(folder) as tmp:
+    with staged_directory(folder) as tmp:
         specs = chart_specs(session.scenario.currency)
         files = []
         for spec in specs:
@@ -384,13 +387,12 @@ def export(session: Session, folder: str | Path) -> Path:
 
 
 def export_file(session: Session, name: str) -> tuple[bytes, str]:
-    """One export file by name, made in memory (for downloads): its bytes and media type."""
-    with session.lock:
-        if name == "rounds.csv":
-            return rounds_csv(session).encode(), "text/csv; charset=utf-8"
-        if name == "debrief.html":
-            return handout_html(session).encode(), "text/html; charset=utf-8"
-        for spec in chart_specs(session.scenario.currency):
-            if name == f"chart-{spec.id}.png":
-                return png_chart(session, spec), "image/png"
+    """One export file by name, made in memory (for downloads; at the debrief, as export()): bytes and media type."""
+    if name == "rounds.csv":
+        return rounds_csv(session).encode(), "text/csv; charset=utf-8"
+    if name == "debrief.html":
+        return handout_html(session).encode(), "text/html; charset=utf-8"
+    for spec in chart_specs(session.scenario.currency):
+        if name == f"chart-{spec.id}.png":
+            return png_chart(session, spec), "image/png"
     raise KeyError(name)

@@ -358,12 +358,22 @@ def join_base(host: str, port: int) -> str:
 
 
 def serve(settings: Settings, host: str, port: int, out: Path, echo=print) -> None:
-    """Create a session with ``settings``, print how to join (code, address, QR, facilitator link) and serve."""
+    """Create a session with ``settings``, listen, print how to join (code, address, QR, facilitator link), serve.
+
+    The socket listens before anything is printed, so a device (or a script) that acts on
+    the printed address is never refused.
+    """
+    import socket
+
     import uvicorn
 
     registry = Registry()
     session = registry.create(settings)
     server = GameServer(registry, join_base(host, port), out, (settings.scenario,))
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
     url = server.join_url(session)
     local = "127.0.0.1" if host in ("0.0.0.0", "::", "") or host in LOOPBACK else host
     echo(
@@ -378,12 +388,9 @@ def serve(settings: Settings, host: str, port: int, out: Path, echo=print) -> No
     echo(f"  http://{local}:{port}/facilitator#key={registry.secret}")
     echo("Ctrl-C stops the server.", flush=True)
     config = uvicorn.Config(
-        create_app(server),
-        host=host,
-        port=port,
-        log_level="warning",
-        access_log=False,
-        timeout_graceful_shutdown=3,
-        lifespan="on",
+        create_app(server), log_level="warning", access_log=False, timeout_graceful_shutdown=3, lifespan="on"
     )
-    uvicorn.Server(config).run()
+    try:
+        uvicorn.Server(config).run(sockets=[sock])
+    finally:
+        sock.close()

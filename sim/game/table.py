@@ -95,6 +95,7 @@ class Table:
         self.answer: tuple[str, float] | None = None  # this round's answer and points
         self.log: list[dict] = []  # one row per round played
         self.ledger: list[dict[str, float]] = []  # one row per period (see step_period)
+        self._series: tuple[int, pd.DataFrame] | None = None  # (period, series) cache
 
     # ------------------------------------------------------------------ state now
 
@@ -205,8 +206,14 @@ class Table:
     # ------------------------------------------------------------------ figures
 
     def series(self) -> pd.DataFrame:
-        """Every period played so far: the recorder's series plus perceived value and savings."""
-        return series_of(self.model, self.ledger)
+        """Every period played so far: the recorder's series plus perceived value and savings.
+
+        Built once per period played (pages ask for it at every change in the room); treat
+        it as read-only.
+        """
+        if self._series is None or self._series[0] != self.model.period:
+            self._series = (self.model.period, series_of(self.model, self.ledger))
+        return self._series[1]
 
     def totals(self) -> dict[str, float]:
         """Each side's figures summed over the periods played."""
