@@ -22,7 +22,7 @@ from .session import Frame
 
 DASHES = ("", "5 3")
 CAPABILITY_COLORS = {"quality": "#1f77b4", "innovation": "#9467bd", "support": "#2ca02c", "sales_coverage": "#ff7f0e"}
-FIXED = {"discount": (0.0, 0.4), "capabilities": (0.0, 1.2), "margin": (-0.2, 0.15), "balance": (0.0, 1.0)}
+FIXED = {"discount": (0.0, 0.4), "capabilities": (0.0, 1.2), "margin": (-0.2, 0.2), "balance": (0.0, 1.0)}
 
 
 @dataclass(frozen=True)

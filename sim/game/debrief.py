@@ -77,15 +77,13 @@ def chart_specs(currency: str) -> tuple[ChartSpec, ...]:
 
     return (
         ChartSpec("discount", "Discount granted", "share", column("discount_mean")),
-        ChartSpec("capability", "Hidden: supplier's capabilities (1 = start)", "index", column("capability_index")),
-        ChartSpec("investment", "Hidden: investment / what capabilities need", "share", investment_share),
-        ChartSpec("joint_value", f"Joint value per period ({currency})", "money", column("joint_value")),
-        ChartSpec("procurement_savings", f"Procurement: savings, cash ({currency})", "money", column("savings")),
-        ChartSpec(
-            "procurement_value", f"Procurement: value per period ({currency})", "money", column("customer_value")
-        ),
-        ChartSpec("supplier_profit", f"Supplier: profit, cash ({currency})", "money", column("supplier_profit")),
-        ChartSpec("supplier_value", f"Supplier: value per period ({currency})", "money", column("supplier_value")),
+        ChartSpec("capability", "Hidden: capabilities (1 = start)", "index", column("capability_index")),
+        ChartSpec("investment", "Hidden: investment / what is needed", "share", investment_share),
+        ChartSpec("joint_value", f"Joint value / period ({currency})", "money", column("joint_value")),
+        ChartSpec("procurement_savings", f"Procurement savings, cash ({currency})", "money", column("savings")),
+        ChartSpec("procurement_value", f"Procurement value / period ({currency})", "money", column("customer_value")),
+        ChartSpec("supplier_profit", f"Supplier profit, cash ({currency})", "money", column("supplier_profit")),
+        ChartSpec("supplier_value", f"Supplier value / period ({currency})", "money", column("supplier_value")),
     )
 
 

@@ -126,6 +126,7 @@ class Session:
     lock: threading.RLock = field(default_factory=threading.RLock)
     _balanced: pd.DataFrame | None = None
     _scenario: Scenario | None = None
+    first_period: pd.Series | None = None  # a table's first period before any concession (fixes the pages' axes)
 
     def __post_init__(self) -> None:
         self.configure(self.settings)
@@ -166,6 +167,9 @@ class Session:
             teams = {t.index: t.teams for t in self.tables}
             self.settings, self._scenario = settings, scenario
             self.tables = [Table(i, settings.table_name(i), scenario, self.seed) for i in range(settings.tables)]
+            probe = ProcurementModel(scenario, rng=self.seed, record_agents_every=0)
+            probe.step()
+            self.first_period = probe.recorder.timeseries().iloc[0]
             for table in self.tables:
                 table.teams = dict(teams.get(table.index, table.teams))
             self._balanced = None

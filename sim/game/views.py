@@ -58,16 +58,23 @@ def _last(ts: pd.DataFrame, column: str) -> float | None:
     return float(ts[column].iloc[-1]) if len(ts) else None
 
 
-def _chart(session: Session, title: str, lines: list[Line], unit: str, chart_id: str) -> str:
+def _chart(
+    session: Session, title: str, lines: list[Line], unit: str, chart_id: str, y_range: tuple[float, float]
+) -> str:
     return line_chart(
         title,
         lines,
         periods=session.periods,
         unit=unit,
-        floor=0.0,
+        y_range=y_range,
         per_year=session.scenario.periods_per_year,
         chart_id=chart_id,
     )
+
+
+def _up_to(value: float, factor: float) -> tuple[float, float]:
+    """A zero-based range up to ``factor`` times a starting figure (1 if that is not positive)."""
+    return (0.0, factor * value if value > 0 else 1.0)
 
 
 def common(session: Session) -> dict:
@@ -140,7 +147,7 @@ def supplier_outlook(table: Table) -> dict:
 
 
 def procurement_charts(session: Session, table: Table) -> list[str]:
-    ts = table.series()
+    ts, start = table.series(), session.first_period
     cur = session.scenario.currency
     return [
         _chart(
@@ -152,6 +159,7 @@ def procurement_charts(session: Session, table: Table) -> list[str]:
             ],
             "share",
             "p-discount",
+            (0.0, 0.3),
         ),
         _chart(
             session,
@@ -159,6 +167,7 @@ def procurement_charts(session: Session, table: Table) -> list[str]:
             [Line(ts["customer_value"], "value", "#2ca02c")],
             "money",
             "p-value",
+            _up_to(float(start["customer_value"]), 1.5),
         ),
         _chart(
             session,
@@ -166,12 +175,13 @@ def procurement_charts(session: Session, table: Table) -> list[str]:
             [Line(ts["savings"], "savings", "#1f77b4")],
             "money",
             "p-savings",
+            _up_to(float(start["revenue"]), 0.2),
         ),
     ]
 
 
 def supplier_charts(session: Session, table: Table) -> list[str]:
-    ts = table.series()
+    ts, start = table.series(), session.first_period
     cur = session.scenario.currency
     need = ts["investment_desired"].where(ts["investment_desired"] > 0)
     colors = {"quality": "#1f77b4", "innovation": "#9467bd", "support": "#2ca02c", "sales_coverage": "#ff7f0e"}
@@ -182,6 +192,7 @@ def supplier_charts(session: Session, table: Table) -> list[str]:
             [Line(ts["supplier_profit"], "profit", "#8c564b")],
             "money",
             "s-profit",
+            _up_to(float(start["supplier_profit"]), 2.0),
         ),
         _chart(
             session,
@@ -190,6 +201,7 @@ def supplier_charts(session: Session, table: Table) -> list[str]:
             + [Line(ts[c], c.replace("_", " "), col) for c, col in colors.items()],
             "index",
             "s-capabilities",
+            (0.0, 1.2),
         ),
         _chart(
             session,
@@ -197,6 +209,7 @@ def supplier_charts(session: Session, table: Table) -> list[str]:
             [Line((ts["investment"] / need).fillna(0.0), "investment", "#8c564b")],
             "share",
             "s-investment",
+            (0.0, 1.2),
         ),
     ]
 

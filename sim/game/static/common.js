@@ -28,10 +28,14 @@ function message(node, text, kind) {
   show(node, Boolean(text));
 }
 
-// A table from {headers, rows}; every cell is text.
+// A table from {headers, rows}; every cell is text. Figures are right-aligned, words left.
+const FIGURE = /^[-+]?([A-Z]{3} )?-?[\d.,]+(%|[kMBT])?( of \d+)?$/;
+
 function dataTable(data, cls) {
-  const head = el("tr", {}, ...data.headers.map((h) => el("th", { text: h })));
-  const body = data.rows.map((row) => el("tr", {}, ...row.map((cell) => el("td", { text: cell }))));
+  const figures = data.headers.map((_h, i) => data.rows.length > 0 && data.rows.every((r) => r[i] === "" || FIGURE.test(r[i])));
+  const head = el("tr", {}, ...data.headers.map((h, i) => el("th", { text: h, class: figures[i] ? "num" : "" })));
+  const body = data.rows.map((row) =>
+    el("tr", {}, ...row.map((cell, i) => el("td", { text: cell, class: figures[i] ? "num" : "" }))));
   return el("table", { class: cls || "" }, el("thead", {}, head), el("tbody", {}, ...body));
 }
 

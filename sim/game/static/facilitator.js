@@ -78,6 +78,8 @@ function render() {
   $("apply").disabled = v.state !== "lobby"; // a running game keeps its settings; a new session takes them
   renderTables(v);
   $("leaderboard").replaceChildren(dataTable(v.leaderboard, "leaderboard"));
+  // at the debrief the ranking replaces the console; the code and QR make room for the charts
+  for (const id of ["room-box", "tables-box", "board-box"]) $(id).classList.toggle("debrief-hides", Boolean(v.debrief));
   show($("debrief-box"), Boolean(v.debrief));
   if (v.debrief) {
     renderDebrief($("debrief"), v.debrief, v.question);
@@ -104,13 +106,13 @@ function renderTables(v) {
     el("td", {}, mark(t.demand_in)),
     el("td", { class: "name", text: t.supplier || "(free)" }),
     el("td", {}, mark(t.answer_in)),
-    el("td", { text: String(t.rounds_played) }),
-    el("td", { text: t.discount }),
-    el("td", { text: t.capability }),
-    el("td", { text: t.procurement_value }),
-    el("td", { text: t.supplier_value })));
+    el("td", { class: "num", text: String(t.rounds_played) }),
+    el("td", { class: "num", text: t.discount }),
+    el("td", { class: "num", text: t.capability }),
+    el("td", { class: "num", text: t.procurement_value }),
+    el("td", { class: "num", text: t.supplier_value })));
   $("tables-table").replaceChildren(
-    el("thead", {}, el("tr", {}, ...headers.map((h) => el("th", { text: h })))),
+    el("thead", {}, el("tr", {}, ...headers.map((h, i) => el("th", { text: h, class: i >= 5 ? "num" : "" })))),
     el("tbody", {}, ...rows));
 }
 
