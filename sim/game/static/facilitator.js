@@ -49,13 +49,14 @@ async function poll() {
 }
 
 function accept(data) {
+  if (data.view) {
+    const fresh = !view || data.view.code !== view.code;
+    version = data.version;
+    view = data.view;
+    if (fresh) fillSettings();
+    render();
+  }
   countdown.set(data.remaining, view && view.state === "paused");
-  if (!data.view) return;
-  const fresh = !view || data.view.code !== view.code;
-  version = data.version;
-  view = data.view;
-  if (fresh) fillSettings();
-  render();
 }
 
 const STATES = {

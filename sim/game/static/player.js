@@ -72,12 +72,12 @@ function startGame() {
 async function poll() {
   try {
     const data = await api("/api/me" + (version === null ? "" : "?since=" + version), { headers: token() });
-    countdown.set(data.remaining, view && view.state === "paused");
     if (data.view) {
       version = data.version;
       view = data.view;
       render();
     }
+    countdown.set(data.remaining, view && view.state === "paused");
   } catch (err) {
     if (err.status === 401) {
       sessionStorage.removeItem(STORE);
