@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -522,8 +523,13 @@ def port_is_free(port: int) -> bool:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("command", ["game", "dashboard"])
-def test_sigterm_stops_the_server_and_everything_it_started(command, tmp_path):
+@pytest.mark.parametrize(
+    ("command", "stop"),
+    [("game", signal.SIGTERM), ("dashboard", signal.SIGTERM), ("dashboard", signal.SIGINT)],
+    ids=["game-sigterm", "dashboard-sigterm", "dashboard-ctrl-c"],
+)
+def test_sigterm_and_ctrl_c_stop_the_server_and_everything_it_started(command, stop, tmp_path):
+    """SIGINT is what Ctrl-C sends to the terminal's foreground process (solara has its own group)."""
     port = free_port()
     log = tmp_path / "server.log"
     with log.open("w") as out:
@@ -535,7 +541,7 @@ def test_sigterm_stops_the_server_and_everything_it_started(command, tmp_path):
             children = subprocess.run(
                 ["ps", "-o", "pid=", "--ppid", str(proc.pid)], capture_output=True, text=True
             ).stdout.split()
-            proc.terminate()
+            proc.send_signal(stop)
             proc.wait(timeout=20)
         finally:
             if proc.poll() is None:

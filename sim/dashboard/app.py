@@ -30,15 +30,16 @@ MAX_SEED = 2**32 - 1
 
 CSS = """
 .v-btn { text-transform: none !important; letter-spacing: normal !important; }
-.procsim-page { display: grid; grid-template-columns: 250px minmax(0, 1fr); gap: 12px; padding: 14px 8px 4px;
+.procsim-page { display: grid; grid-template-columns: 250px minmax(0, 1fr); gap: 12px; padding: 4px 8px;
   height: 100vh; box-sizing: border-box; }
-.procsim-levers { display: flex; flex-direction: column; height: calc(100vh - 22px); min-height: 0; }
-.procsim-levers .lever-scroll { flex: 1 1 auto; overflow-y: auto; min-height: 0; padding-right: 6px; }
-.procsim-levers .lever-scroll .v-input { margin-top: 2px !important; padding-top: 2px !important; }
+.procsim-levers { display: flex; flex-direction: column; height: calc(100vh - 8px); min-height: 0; }
+.procsim-levers .lever-scroll { flex: 1 1 auto; overflow-y: auto; min-height: 0; padding: 12px 6px 0 0; }
+.procsim-levers .lever-scroll .v-input { margin-top: 2px !important; }
+.procsim-levers .lever-scroll .v-input--selection-controls { padding-top: 2px !important; }
 .procsim-levers .lever-scroll .v-input__slot { margin-bottom: 0 !important; }
 .procsim-levers .lever-buttons { flex: 0 0 auto; padding-top: 6px; }
-.procsim-main { overflow-y: auto; height: calc(100vh - 22px); min-width: 0; }
-.procsim-main .toolbar .v-input { margin-top: 0 !important; padding-top: 0 !important; }
+.procsim-main { overflow-y: auto; height: calc(100vh - 8px); min-width: 0; padding-top: 12px; box-sizing: border-box; }
+.procsim-main .toolbar .v-input { margin-top: 0 !important; }
 .big-numbers { display: grid; grid-template-columns: repeat(4, minmax(0, 1fr)); gap: 8px; margin: 4px 0; }
 .big-numbers .card { border: 1px solid #e5e7eb; border-radius: 6px; padding: 2px 10px; background: #fff; }
 .big-numbers .label { color: #6b7280; font-size: 12px; }
