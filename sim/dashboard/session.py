@@ -78,6 +78,7 @@ class Simulation:
     strategies: tuple[str, ...]
     models: list[ProcurementModel] = field(default_factory=list)
     frames: tuple[Frame, ...] = ()
+    first: pd.Series | None = None  # the market's first period (sets the charts' fixed ranges)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
@@ -96,6 +97,9 @@ class Simulation:
         for strategy in strategies:
             scenario = load_scenario(scenario_name, {**values, "suppliers.strategy": strategy})
             sim.models.append(ProcurementModel(scenario, rng=sim.seed, record_agents_every=0))
+        probe = ProcurementModel(sim.models[0].config, rng=sim.seed, record_agents_every=0)
+        probe.step()  # a copy's first period, to fix the charts' axes before the first step
+        sim.first = probe.recorder.timeseries().iloc[0]
         sim._publish()
         return sim
 
