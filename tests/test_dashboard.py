@@ -217,3 +217,15 @@ def test_exports_agree_with_the_series():
     concede = table[table["strategy"] == "concede"]
     assert concede["discount_mean"].tolist() == pytest.approx(sim.frames[0].series["discount_mean"].tolist(), rel=1e-5)
     assert concede["year"].iloc[-1] == 2.0
+
+
+def test_at_the_horizon_the_status_reads_the_verdict_with_its_outlook():
+    """Model 2.0: the dashboard says in one sentence where the run is heading after the horizon."""
+    from sim.dashboard.session import Simulation
+
+    sim = Simulation.create("procurement_squeeze")
+    assert sim.frames[0].outlook is None
+    while sim.step(10):
+        pass
+    outlook = sim.frames[0].outlook
+    assert outlook.startswith("In a death spiral for the 10 years shown") and "collapses" in outlook

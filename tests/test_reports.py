@@ -55,7 +55,10 @@ def test_run_workbook_holds_the_summary_figures_and_the_account_table_adds_up(tm
         assert cells[label] == (pytest.approx(value, rel=1e-14) if value is not None else None), key
     assert cells["Outcome"] == summary["outcome"]
     fmt = {r[0].value: r[1].number_format for r in book["Summary"].iter_rows(min_col=1, max_col=2) if r[0].value}
-    assert fmt["Supplier profit (cash) over the horizon"].startswith('"EUR"') and fmt["Average discount at the end"] == "0.0%"
+    assert (
+        fmt["Supplier profit (cash) over the horizon"].startswith('"EUR"')
+        and fmt["Average discount at the end"] == "0.0%"
+    )
     accounts = pd.DataFrame(book["Accounts"].values)
     accounts.columns = accounts.iloc[0]
     accounts = accounts.iloc[1:].set_index("account")

@@ -10,6 +10,8 @@ always in view, and the charts sit above the fold. The room game is ``procsim ga
 
 from __future__ import annotations
 
+import html
+
 import os
 import threading
 import time
@@ -120,7 +122,13 @@ def StatusLine(frame: Frame, per_year: int):
             f"<div class='status-line' data-phase='{phase.key}' style='border-left:6px solid {phase.color};"
             f"padding:3px 10px;background:#f9fafb;margin:2px 0'><b style='color:{phase.color}'>{phase.label}</b>"
             f" &middot; {labels.strategy(frame.label)} &middot; {when}<br>"
-            f"<span style='color:#374151;font-size:14px'>{phase.explanation}</span></div>"
+            f"<span style='color:#374151;font-size:14px'>{phase.explanation}</span>"
+            + (
+                f"<br><span class='outlook' style='font-size:14px'><b>Outlook:</b> {html.escape(frame.outlook)}</span>"
+                if frame.outlook
+                else ""
+            )
+            + "</div>"
         ),
     )
 

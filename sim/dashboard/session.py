@@ -66,6 +66,7 @@ class Frame:
     phase: Phase
     period: int
     running: bool
+    outlook: str | None = None  # the verdict read with its outlook, once the horizon is reached
 
 
 @dataclass(eq=False)
@@ -80,6 +81,7 @@ class Simulation:
     frames: tuple[Frame, ...] = ()
     first: pd.Series | None = None  # the market's first period (sets the charts' fixed ranges)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    _outlooks: dict[tuple[int, int], str | None] = field(default_factory=dict)
 
     @classmethod
     def create(
@@ -128,9 +130,29 @@ class Simulation:
             self._publish()
         return self.running
 
+    def _outlook(self, model: ProcurementModel) -> str | None:
+        """The outlook sentence of a model at its horizon, worked out once (on a copy of the model)."""
+        if model.running:
+            return None
+        key = (id(model), model.period)
+        if key not in self._outlooks:
+            from ..runner import outlook_words
+
+            self._outlooks[key] = outlook_words(model)
+        return self._outlooks[key]
+
     def _publish(self) -> None:
         frames = []
         for strategy, model in zip(self.strategies, self.models, strict=True):
             ts = model.recorder.timeseries() if model.period else pd.DataFrame()
-            frames.append(Frame(strategy, ts, phase_of(ts, model.cycle, model.fair_band), model.period, model.running))
+            frames.append(
+                Frame(
+                    strategy,
+                    ts,
+                    phase_of(ts, model.cycle, model.fair_band),
+                    model.period,
+                    model.running,
+                    self._outlook(model),
+                )
+            )
         self.frames = tuple(frames)
