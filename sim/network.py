@@ -74,6 +74,15 @@ class PeerNetwork:
             edges = union_edges(n, edges, extra)
         return cls(n, edges)
 
+    @classmethod
+    def merge(cls, networks: list[PeerNetwork]) -> PeerNetwork:
+        """Several markets' networks as one (an ensemble): customers numbered market after market, no links between markets."""
+        if len(networks) == 1:
+            return networks[0]
+        offsets = np.cumsum([0] + [net.n for net in networks[:-1]])
+        edges = np.concatenate([net.edges + offset for net, offset in zip(networks, offsets, strict=True)])
+        return cls(sum(net.n for net in networks), edges.reshape(-1, 2))
+
     def best_peer_discount(self, discount: np.ndarray, supplier: np.ndarray, idx: np.ndarray) -> np.ndarray:
         """For customers ``idx``, the largest discount a peer gets from the same supplier (0 if none)."""
         if not self.peers.size or not idx.size:
