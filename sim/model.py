@@ -50,7 +50,7 @@ from .scenario import Scenario
 from .schedule import Schedule
 from .state import MarketState
 from .strategies import SUPPLIER_STRATEGIES
-from .switching import choose_suppliers
+from .switching import Streams, choose_suppliers
 
 MAX_DISCOUNT = 0.95  # hard physical cap on any discount, far above every documented bound
 # Support capability below which added service costs no more (a floor that keeps gift costs finite).
@@ -158,6 +158,7 @@ class ProcurementModel(mesa.Model):
         model.seed = int(seeds[0])
         rngs = [model.rng] + [np.random.default_rng(int(s)) for s in seeds[1:]]
         model._build(list(scenarios), [int(s) for s in seeds], rngs, record_agents_every)
+        model.streams = Streams(rngs)  # each market's switching noise, drawn ahead from its generator
         model.supplier_agents, model.customer_agents = [], []
         return model
 
@@ -181,6 +182,7 @@ class ProcurementModel(mesa.Model):
         self.engagement_reference = first.market.engagement_reference
         # The negotiation game: a procurement team's demanded level replaces the demand formula.
         self.demand_override: float | None = None
+        self.streams: Streams | None = None  # one market draws straight from ``self.rng``
 
         # Each market's parameters (and its first draws: customer sizes), then one set of arrays.
         markets = [Market(self, r, sc, seed, rng) for r, (sc, seed, rng) in enumerate(zip(scenarios, seeds, rngs))]
@@ -692,9 +694,14 @@ class ProcurementModel(mesa.Model):
         quote_discount, quote_gift = quotes
         member = self.cust_member[idx]
         rank = np.arange(S)[:, None]
-        absent = rank >= self.sup_count[member]  # (S, n): beyond the customer's market
-        rival = self.cust_sup0[idx] + np.where(absent, 0, rank)  # each option's supplier row
-        cell = self.cust_table[idx] + np.where(absent, 0, rank)
+        if self.uniform:
+            absent = None
+            rival = self.cust_sup0[idx] + rank  # each option's supplier row
+            cell = self.cust_table[idx] + rank
+        else:
+            absent = rank >= self.sup_count[member]  # (S, n): beyond the customer's market
+            rival = self.cust_sup0[idx] + np.where(absent, 0, rank)
+            cell = self.cust_table[idx] + np.where(absent, 0, rank)
         options = np.empty((S + 2, n))
         rivals = options[1 : S + 1]
         fresh = self._fresh_cocreation(idx[None, :], rival)
@@ -703,7 +710,7 @@ class ProcurementModel(mesa.Model):
         rivals -= 1.0 - quote_discount[rival]
         rivals *= self.cycle
         rivals -= switching
-        rivals[~st.active[rival] | absent] = -np.inf
+        rivals[~st.active[rival] if absent is None else ~st.active[rival] | absent] = -np.inf
         rivals[current, np.arange(n)] = -np.inf
         options[S + 1] = self.cycle * self.market_lever["outside_option"][member] - switching
         options[0] = -np.inf
@@ -735,11 +742,10 @@ class ProcurementModel(mesa.Model):
         options = alternatives
         options[0] = np.where(forced, -np.inf, self._utility(idx, st.perceived_value[idx] - st.price[idx]))
         member = self.cust_member[idx]
-        if self.n_members == 1:
+        if self.streams is None:
             choice = choose_suppliers(options, cp["choice_temperature"][idx], self.rng)
         else:
-            rngs = [m.rng for m in self.markets]
-            choice = choose_suppliers(options, cp["choice_temperature"][idx], rngs, member, self.options)
+            choice = choose_suppliers(options, cp["choice_temperature"][idx], self.streams, member, self.options)
         moving = choice > 0
         self.recorder.note_dropped(member[dropped])
         if not moving.any():
@@ -800,9 +806,14 @@ class ProcurementModel(mesa.Model):
         for i, r in enumerate(keep):
             market = copy.copy(self.markets[r])
             market.model, market.index, market.events = twin, i, []
-            market.rng = copy.deepcopy(market.rng) if copy_generators else market.rng
+            if self.streams is None:
+                market.rng = copy.deepcopy(market.rng) if copy_generators else market.rng
             markets.append(market)
         twin.markets = markets
+        twin.streams = None if self.streams is None else self.streams.select(keep, copy_generators)
+        if twin.streams is not None:
+            for market, rng in zip(markets, twin.streams.rngs, strict=True):
+                market.rng = rng
         twin.rng = markets[0].rng  # a one-market model draws from its market's generator
         twin.supplier_agents, twin.customer_agents = [], []
         twin.n_members = len(markets)

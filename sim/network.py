@@ -88,8 +88,10 @@ class PeerNetwork:
         if not self.peers.size or not idx.size:
             return np.zeros(len(idx))
         peers = self.peers[:, idx]
-        same = np.append(supplier, -2)[peers] == np.where(supplier[idx] >= 0, supplier[idx], -3)
-        return np.where(same, np.append(discount, 0.0)[peers], 0.0).max(axis=0)
+        mine = supplier[idx]
+        values = np.append(discount, 0.0)[peers]
+        values[np.append(supplier, -2)[peers] != np.where(mine >= 0, mine, -3)] = 0.0
+        return values.max(axis=0)
 
     def to_networkx(self) -> nx.Graph:
         graph = nx.Graph()
