@@ -156,6 +156,7 @@ def build_parser() -> Parser:
     analyze.add_argument(
         "--no-tipping", action="store_true", help="skip the tipping-point search (it runs new simulations)"
     )
+    analyze.add_argument("--quiet", action="store_true", help="no progress bar or log lines")
 
     for name, text in (
         ("dashboard", "the live workshop dashboard in a browser (levers, play, side by side)"),
@@ -258,11 +259,11 @@ def _index(out: Path) -> None:
         rebuild_index(root)
 
 
-def _progress(total: int, label: str, quiet: bool):
+def _progress(total: int, label: str, quiet: bool, minimum: int = 200):
     """A rich progress bar on stderr for work that takes more than a moment (terminals only)."""
     from contextlib import nullcontext
 
-    if quiet or total < 200 or not sys.stderr.isatty():
+    if quiet or total < minimum or not sys.stderr.isatty():
         return nullcontext(None)
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -531,7 +532,13 @@ def cmd_query(args: argparse.Namespace) -> int:
 def cmd_analyze(args: argparse.Namespace) -> int:
     from .experiments.analysis import analyze
 
-    result = analyze(args.folder, workers=args.workers, tipping=not args.no_tipping, log=print)
+    result = analyze(
+        args.folder,
+        workers=args.workers,
+        tipping=not args.no_tipping,
+        log=None if args.quiet else print,
+        progress=lambda total, label: _progress(total, label, args.quiet, minimum=1),
+    )
     print(f"analysis: {result.html}")
     return EXIT_OK
 
