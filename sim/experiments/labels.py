@@ -14,6 +14,7 @@ import typing
 from dataclasses import dataclass
 from typing import Any
 
+import pandas as pd
 from pydantic import BaseModel
 
 from ..fmt import money
@@ -55,6 +56,21 @@ METRICS: dict[str, tuple[str, str]] = {
     "time_to_collapse": ("period of the collapse", "period"),
     "spiral_onset": ("period the imbalance began", "period"),
     "outlook_period": ("period of the collapse (outlook)", "period"),
+}
+# Market series (the time series' columns) shown in tables.
+SERIES: dict[str, tuple[str, str]] = {
+    "period": ("period", "count"),
+    "demand_mean": ("average demand", "pct"),
+    "discount_mean": ("average discount", "pct"),
+    "supplier_margin": ("supplier margin", "pct"),
+    "investment": ("investment", "money"),
+    "investment_desired": ("investment wanted", "money"),
+    "capability_index": ("capability index", "index"),
+    "customer_value": ("customer value", "money"),
+    "supplier_value": ("supplier value", "money"),
+    "supplier_profit": ("supplier profit", "money"),
+    "joint_value": ("joint value", "money"),
+    "balance": ("supplier's share of joint value", "pct"),
 }
 OUTCOME_WORDS = {
     "collapse": "collapse",
@@ -166,15 +182,15 @@ def _section(annotation: Any) -> type[BaseModel] | None:
 
 
 def metric_name(metric: str) -> str:
-    """A metric's display name (its column name with spaces when it has none)."""
-    return METRICS.get(metric, (metric.replace("_", " "), ""))[0]
+    """A metric's (or market series') display name (its column name with spaces when it has none)."""
+    return (METRICS.get(metric) or SERIES.get(metric) or (metric.replace("_", " "), ""))[0]
 
 
 def format_metric(metric: str, value: Any, currency: str) -> str:
     """A metric's value in its unit."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
-    kind = METRICS.get(metric, ("", ""))[1]
+    kind = (METRICS.get(metric) or SERIES.get(metric) or ("", ""))[1]
     v = float(value)
     if kind == "money":
         return money(v, currency)
@@ -189,3 +205,27 @@ def outcome_words(outcomes: list[str]) -> str:
     """``spiral or collapse``."""
     words = [OUTCOME_WORDS.get(o, o) for o in outcomes]
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
+
+
+def people_table(
+    frame: pd.DataFrame,
+    currency: str = "EUR",
+    *,
+    parameters: dict[str, str] | None = None,
+    percent: tuple[str, ...] = (),
+) -> pd.DataFrame:
+    """A table for people: metrics and series named and in their units (money with the currency, shares as
+    percent), ``parameters`` (column -> scenario path) as the schema shows them, ``percent`` columns as percent."""
+    out = pd.DataFrame(index=frame.index)
+    for column in frame.columns:
+        values = frame[column]
+        if parameters and column in parameters:
+            parameter = describe(parameters[column], currency)
+            out[parameter.name] = [parameter.format(v) for v in values]
+        elif column in percent:
+            out[column.replace("_", " ")] = [f"{_trim(100 * float(v), 1)}%" for v in values]
+        elif column in METRICS or column in SERIES:
+            out[metric_name(column)] = [format_metric(column, v, currency) for v in values]
+        else:
+            out[column.replace("_", " ")] = values
+    return out
