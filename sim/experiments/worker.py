@@ -1,7 +1,8 @@
-"""One chunk of a sweep (the seeds of one design point), run wherever an executor puts it.
+"""Chunks of a sweep (the seeds of one design point), run in batches wherever an executor puts them.
 
 A chunk is self-contained and picklable: the base scenario, the point's overrides, the
-seeds and the output folder. The worker runs every seed, records a failing run with its
+seeds and the output folder. A batch is a few chunks whose runs are simulated together
+as one vectorised ensemble (with the results of their single runs). The worker runs every seed, records a failing run with its
 error instead of stopping, and publishes the chunk's Parquet files by atomic rename, so
 the files exist completely or not at all. Nothing here depends on which executor
 (in-process, process pool, Dask) called it.
@@ -56,54 +57,107 @@ class ChunkReport:
 
 def run_chunk(task: ChunkTask) -> ChunkReport:
     """Run every seed of a chunk and publish its runs (and series) files."""
-    from ..runner import simulate
+    return run_batch([task])[0]
 
-    rows: list[dict[str, Any]] = []
-    frames: list[pd.DataFrame] = []
-    params = parameter_values(task.params, task.columns)
-    scenario, setup_error = None, None
+
+def run_batch(tasks: list[ChunkTask]) -> list[ChunkReport]:
+    """Run the seeds of several chunks as one vectorised ensemble, then publish each chunk's files.
+
+    Every run's results are those of its single run (see :func:`sim.runner.run_ensemble`), so
+    a chunk's files are the same bytes however its runs were batched. Runs that cannot share
+    an ensemble (another horizon or contract cycle) run in an ensemble of their own; if an
+    ensemble fails, its runs are run one by one so the failing run is recorded with its error.
+    """
+    scenarios: list[tuple[Any, str | None]] = [_scenario(task) for task in tasks]
+    jobs = [
+        (t, i, replicate, seed)
+        for t, (task, (scenario, error)) in enumerate(zip(tasks, scenarios, strict=True))
+        for i, (replicate, seed) in enumerate(zip(task.replicates, task.seeds, strict=True))
+        if error is None
+    ]
+    results: dict[tuple[int, int], Any] = {}
+    groups: dict[tuple[int, int], list[tuple[int, int, int, int]]] = {}
+    for job in jobs:
+        scenario = scenarios[job[0]][0]
+        groups.setdefault((scenario.periods, scenario.market.contract_cycle), []).append(job)
+    for members in groups.values():
+        results.update(
+            _simulate([(scenarios[t][0], seed) for t, _, _, seed in members], [(t, i) for t, i, _, _ in members])
+        )
+    reports = []
+    for t, task in enumerate(tasks):
+        rows: list[dict[str, Any]] = []
+        frames: list[pd.DataFrame] = []
+        params = parameter_values(task.params, task.columns)
+        setup_error = scenarios[t][1]
+        for i, (replicate, seed) in enumerate(zip(task.replicates, task.seeds, strict=True)):
+            row: dict[str, Any] = {
+                "key": run_key(task.point, replicate),
+                "point": task.point,
+                "replicate": replicate,
+                "seed": seed,
+                "label": task.label,
+                **params,
+            }
+            result = results.get((t, i)) if setup_error is None else None
+            if setup_error or isinstance(result, str):
+                error = setup_error or result
+                rows.append({**row, "status": "failed", "error": error, "outcome": None, "outlook": None})
+                continue
+            summary = result.summary
+            rows.append(
+                {
+                    **row,
+                    "status": "ok",
+                    "error": None,
+                    "outcome": summary["outcome"],
+                    "outlook": summary.get("outlook"),
+                    "outlook_period": _number(summary.get("outlook_period")),
+                    **{name: _number(v) for name, v in summary["metrics"].items() if not isinstance(v, list)},
+                }
+            )
+            kept = keep_series(result.timeseries, task.series, task.every)
+            if kept is not None:
+                kept.insert(0, "replicate", replicate)
+                kept.insert(0, "point", task.point)
+                frames.append(kept)
+        reports.append(_publish(task, rows, frames))
+    return reports
+
+
+def _scenario(task: ChunkTask) -> tuple[Any, str | None]:
+    """The scenario of a chunk's design point, or the error that stops every run of it."""
     try:
         raw = copy.deepcopy(task.base)
         for path, value in task.params.items():
             _apply_override(raw, path, value)
-        scenario = build_scenario(raw, source=f"{task.source} point {task.point}")
-    except Exception as exc:  # noqa: BLE001 - recorded per run below
-        setup_error = _describe(exc)
-    for replicate, seed in zip(task.replicates, task.seeds, strict=True):
-        row: dict[str, Any] = {
-            "key": run_key(task.point, replicate),
-            "point": task.point,
-            "replicate": replicate,
-            "seed": seed,
-            "label": task.label,
-            **params,
-        }
+        return build_scenario(raw, source=f"{task.source} point {task.point}"), None
+    except Exception as exc:  # noqa: BLE001 - recorded per run
+        return None, _describe(exc)
+
+
+def _simulate(runs: list[tuple[Any, int]], keys: list[tuple[int, int]]) -> dict[tuple[int, int], Any]:
+    """Results (or error texts) of runs that share a structure: one ensemble, or one by one (a single run,
+    or an ensemble that failed)."""
+    from ..runner import run_ensemble, simulate
+
+    if len(runs) > 1:
         try:
-            if setup_error:
-                raise RuntimeError(setup_error)
-            result = simulate(scenario, seed, record_agents_every=0)
+            done = run_ensemble([scenario for scenario, _ in runs], [seed for _, seed in runs])
+            return dict(zip(keys, done, strict=True))
+        except Exception:  # noqa: BLE001 - find the run that fails, and keep the others
+            pass
+    out: dict[tuple[int, int], Any] = {}
+    for key, (scenario, seed) in zip(keys, runs, strict=True):
+        try:
+            out[key] = simulate(scenario, seed, record_agents_every=0)
         except Exception as exc:  # noqa: BLE001 - a failing run is data, not the end of the sweep
-            rows.append(
-                {**row, "status": "failed", "error": setup_error or _describe(exc), "outcome": None, "outlook": None}
-            )
-            continue
-        summary = result.summary
-        rows.append(
-            {
-                **row,
-                "status": "ok",
-                "error": None,
-                "outcome": summary["outcome"],
-                "outlook": summary.get("outlook"),
-                "outlook_period": _number(summary.get("outlook_period")),
-                **{name: _number(v) for name, v in summary["metrics"].items() if not isinstance(v, list)},
-            }
-        )
-        kept = keep_series(result.timeseries, task.series, task.every)
-        if kept is not None:
-            kept.insert(0, "replicate", replicate)
-            kept.insert(0, "point", task.point)
-            frames.append(kept)
+            out[key] = _describe(exc)
+    return out
+
+
+def _publish(task: ChunkTask, rows: list[dict[str, Any]], frames: list[pd.DataFrame]) -> ChunkReport:
+    """Write a chunk's series and runs files (the runs file last: it marks the chunk complete)."""
     runs = pd.DataFrame(rows)
     runs_path, series_path = store.chunk_paths(Path(task.out), task.point, task.block)
     if frames:
