@@ -151,14 +151,14 @@ def tasks(sweep: Sweep, out: Path, skip: set[tuple[int, int]] = frozenset()) -> 
 
 def batch_size(sweep: Sweep, slots: int) -> int:
     """Runs per batch: the sweep file's ``batch``, or by size (about ENSEMBLE_ROWS customers per ensemble,
-    and at least two batches per worker so the workers share the sweep evenly)."""
+    and at least four batches per worker so the workers share the sweep evenly)."""
     if sweep.spec.batch != "auto":
         return int(sweep.spec.batch)
     try:
         customers = sweep.scenario(sweep.points[0]).n_customers if sweep.points else 1
     except InputError:
         customers = 1
-    spread = -(-sweep.total_runs // (2 * max(slots, 1)))
+    spread = -(-sweep.total_runs // (4 * max(slots, 1)))
     return max(1, min(ENSEMBLE_ROWS // max(customers, 1), spread, MAX_BATCH))
 
 
