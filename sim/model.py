@@ -185,7 +185,9 @@ class ProcurementModel(mesa.Model):
         self.streams: Streams | None = None  # one market draws straight from ``self.rng``
 
         # Each market's parameters (and its first draws: customer sizes), then one set of arrays.
-        markets = [Market(self, r, sc, seed, rng) for r, (sc, seed, rng) in enumerate(zip(scenarios, seeds, rngs))]
+        markets = [
+            Market(self, r, sc, seed, rng) for r, (sc, seed, rng) in enumerate(zip(scenarios, seeds, rngs, strict=True))
+        ]
         self.markets = markets
         self.n_members = R = len(markets)
         n_sup = np.array([m.n_suppliers for m in markets])
@@ -446,10 +448,10 @@ class ProcurementModel(mesa.Model):
             self.cocreation_table = (self._coweights @ stacked).reshape(-1)
             return
         self.value_table = np.concatenate(
-            [(w @ cap[m.suppliers].T).ravel() for w, m in zip(self._weights, self.markets)]
+            [(w @ cap[m.suppliers].T).ravel() for w, m in zip(self._weights, self.markets, strict=True)]
         )
         self.cocreation_table = np.concatenate(
-            [(w @ cap[m.suppliers].T).ravel() for w, m in zip(self._coweights, self.markets)]
+            [(w @ cap[m.suppliers].T).ravel() for w, m in zip(self._coweights, self.markets, strict=True)]
         )
 
     def update_customers(self) -> None:

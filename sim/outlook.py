@@ -101,15 +101,15 @@ def project_markets(
     be replaced by smaller copies of the markets still running (``model`` is then left
     behind part-way); without it ``model`` is advanced until the last market is done.
     """
-    R = model.n_members
-    results: list[Outlook | None] = [None] * R
-    ids = np.arange(R)  # each current market's position in the results
+    count = model.n_members
+    results: list[Outlook | None] = [None] * count
+    ids = np.arange(count)  # each current market's position in the results
     ends = model.period + limits
-    index = np.zeros((WINDOW + 1, R))
-    discount = np.zeros((WINDOW + 1, R))
-    joint = np.zeros((model.cycle, R))
+    index = np.zeros((WINDOW + 1, count))
+    discount = np.zeros((WINDOW + 1, count))
+    joint = np.zeros((model.cycle, count))
     profit = np.zeros((WINDOW, model.n_suppliers))
-    live = np.ones(R, dtype=bool)
+    live = np.ones(count, dtype=bool)
     ci = capability_indices(model)
     steps = 0
     while True:

@@ -88,7 +88,7 @@ def test_many_seeds_of_one_design_and_a_sample_across_a_grid():
         for d in (0.0, 1.0)
     ]
     scenarios = [base] * 6 + grid
-    seeds = [11, 12, 13, 14, 15, 16] + list(range(100, 100 + len(grid)))
+    seeds = [11, 12, 13, 14, 15, 16, *range(100, 100 + len(grid))]
     batched = run_ensemble(scenarios, seeds)
     for i in (0, 3, 5, 6, 9, 13):
         assert_same_run(batched[i], simulate(scenarios[i], seeds[i], record_agents_every=0))

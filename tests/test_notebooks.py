@@ -63,7 +63,7 @@ def test_make_lab_serves_the_notebooks(tmp_path):
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    token = "procsim-test"
+    token = "procsim-test"  # noqa: S105 - a throwaway token for a server on 127.0.0.1
     args = (
         f"--no-browser --ip=127.0.0.1 --port={port} --IdentityProvider.token={token} "
         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate --LabApp.news_url=None "

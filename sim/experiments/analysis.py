@@ -289,7 +289,8 @@ def _regime_words(regime: str, scenario: Any) -> str:
 def tipping_sentence(result: Analysis, sweep: Sweep) -> str:
     """The tipping point in one plain sentence, in the parameter's unit, with the settings it holds at."""
     tip, spec = result.tipping, sweep.spec.analysis.tipping
-    assert tip is not None and spec is not None
+    if tip is None or spec is None:
+        return ""
     param = result.parameters.get(spec.parameter) or describe(spec.parameter, result.currency)
     scenario = _base_scenario(sweep)
     what = outcome_words(list(spec.outcomes))
@@ -350,7 +351,8 @@ def _tipped_share(result: Analysis, regime: str, outcomes: tuple[str, ...] = ("s
 
 def _ranking_table(result: Analysis, sweep: Sweep, columns: dict[str, str], regime: str, limit: int = 20) -> str:
     table = result.ranking
-    assert table is not None
+    if table is None:
+        return ""
     paths = {c: p for p, c in columns.items()}
     params = [columns[p] for p in sweep.parameters if table[columns[p]].nunique() > 1] or [
         columns[p] for p in sweep.parameters
@@ -490,11 +492,7 @@ def render(result: Analysis, sweep: Sweep, manifest: dict[str, Any], figures: di
         )
         parts.append(_img(figures["sensitivity"], "sensitivity indices"))
         for metric, table in result.sensitivity.items():
-            header = [
-                _name(result, str(v)) if c == "parameter" else c.replace("_", " ")
-                for c, v in zip(table.columns, table.iloc[0])
-            ]
-            header[0] = "parameter"
+            header = [c.replace("_", " ") for c in table.columns]
             rows = [
                 [_name(result, str(v)) if isinstance(v, str) else f"{v:.3f}" for v in row]
                 for row in table.itertuples(index=False)

@@ -10,6 +10,7 @@ the files exist completely or not at all. Nothing here depends on which executor
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import resource
@@ -142,11 +143,8 @@ def _simulate(runs: list[tuple[Any, int]], keys: list[tuple[int, int]]) -> dict[
     from ..runner import run_ensemble, simulate
 
     if len(runs) > 1:
-        try:
-            done = run_ensemble([scenario for scenario, _ in runs], [seed for _, seed in runs])
-            return dict(zip(keys, done, strict=True))
-        except Exception:  # noqa: BLE001 - find the run that fails, and keep the others
-            pass
+        with contextlib.suppress(Exception):  # if it fails, find the run that fails and keep the others
+            return dict(zip(keys, run_ensemble([s for s, _ in runs], [seed for _, seed in runs]), strict=True))
     out: dict[tuple[int, int], Any] = {}
     for key, (scenario, seed) in zip(keys, runs, strict=True):
         try:
