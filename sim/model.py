@@ -329,7 +329,13 @@ class ProcurementModel(mesa.Model):
         st.perceived_value[:] = cp["value_visibility"] * st.value
         network = config.market.network
         market.network = PeerNetwork.build(
-            market.n_customers, network.kind, network.degree, network.rewire, market.rng, peer_edges(config)
+            market.n_customers,
+            network.kind,
+            network.degree,
+            network.rewire,
+            market.rng,
+            peer_edges(config),
+            table=self.n_members == 1,  # an ensemble builds one table for all its markets
         )
 
     @property

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..recorder import COUNT_SERIES
 from ..scenario import _apply_override, build_scenario
 from . import store
 
@@ -88,7 +89,7 @@ def run_batch(tasks: list[ChunkTask]) -> list[ChunkReport]:
     reports = []
     for t, task in enumerate(tasks):
         rows: list[dict[str, Any]] = []
-        frames: list[pd.DataFrame] = []
+        kept: list[tuple[int, Any]] = []
         params = parameter_values(task.params, task.columns)
         setup_error = scenarios[t][1]
         for i, (replicate, seed) in enumerate(zip(task.replicates, task.seeds, strict=True)):
@@ -117,13 +118,41 @@ def run_batch(tasks: list[ChunkTask]) -> list[ChunkReport]:
                     **{name: _number(v) for name, v in summary["metrics"].items() if not isinstance(v, list)},
                 }
             )
-            kept = keep_series(result.timeseries, task.series, task.every)
-            if kept is not None:
-                kept.insert(0, "replicate", replicate)
-                kept.insert(0, "point", task.point)
-                frames.append(kept)
-        reports.append(_publish(task, rows, frames))
+            kept.append((replicate, result))
+        reports.append(_publish(task, rows, chunk_series(task, kept)))
     return reports
+
+
+def kept_periods(periods: int, mode: str, every: int) -> np.ndarray | None:
+    """The periods a sweep keeps of a run's series: all, every k-th (and the last), the last, or none."""
+    if mode == "none":
+        return None
+    period = np.arange(periods)
+    if mode == "every":
+        return period
+    if mode == "final":
+        return period[-1:]
+    return period[(period % every == 0) | (period == periods - 1)]
+
+
+def chunk_series(task: ChunkTask, kept: list[tuple[int, Any]]) -> pd.DataFrame | None:
+    """The kept series rows of a chunk's runs as one table: ``point, replicate, period`` and the market series."""
+    if not kept:
+        return None
+    periods = kept_periods(len(kept[0][1].timeseries), task.series, task.every)
+    if periods is None:
+        return None
+    n = len(periods)
+    columns: dict[str, np.ndarray] = {
+        "point": np.full(n * len(kept), task.point, dtype=np.int64),
+        "replicate": np.repeat(np.array([r for r, _ in kept], dtype=np.int64), n),
+        "period": np.tile(periods, len(kept)),
+    }
+    series = [result.model.recorder.series for _, result in kept]
+    for name in series[0]:
+        values = np.concatenate([s[name][periods] for s in series])
+        columns[name] = values.astype(np.int64) if name in COUNT_SERIES else values
+    return pd.DataFrame(columns)
 
 
 def _scenario(task: ChunkTask) -> tuple[Any, str | None]:
@@ -154,12 +183,12 @@ def _simulate(runs: list[tuple[Any, int]], keys: list[tuple[int, int]]) -> dict[
     return out
 
 
-def _publish(task: ChunkTask, rows: list[dict[str, Any]], frames: list[pd.DataFrame]) -> ChunkReport:
+def _publish(task: ChunkTask, rows: list[dict[str, Any]], series: pd.DataFrame | None) -> ChunkReport:
     """Write a chunk's series and runs files (the runs file last: it marks the chunk complete)."""
     runs = pd.DataFrame(rows)
     runs_path, series_path = store.chunk_paths(Path(task.out), task.point, task.block)
-    if frames:
-        store.write_parquet_atomic(pd.concat(frames, ignore_index=True), series_path)
+    if series is not None:
+        store.write_parquet_atomic(series, series_path)
     store.write_parquet_atomic(runs, runs_path)  # last: its presence marks the chunk complete
     failed = int((runs["status"] == "failed").sum())
     outcomes = runs["outcome"].dropna().value_counts().to_dict()
@@ -191,15 +220,9 @@ def parameter_values(params: dict[str, Any], columns: dict[str, str]) -> dict[st
 
 
 def keep_series(ts: pd.DataFrame, mode: str, every: int) -> pd.DataFrame | None:
-    """The per-period rows a sweep keeps: all, every k-th (and the last), the last, or none."""
-    if mode == "none":
-        return None
-    if mode == "every":
-        return ts.copy()
-    last = ts["period"].iloc[-1]
-    if mode == "final":
-        return ts[ts["period"] == last].reset_index(drop=True)
-    return ts[(ts["period"] % every == 0) | (ts["period"] == last)].reset_index(drop=True)
+    """The per-period rows of one run's series a sweep keeps (see :func:`kept_periods`)."""
+    periods = kept_periods(len(ts), mode, every)
+    return None if periods is None else ts.iloc[periods].reset_index(drop=True)
 
 
 def _number(value: Any) -> Any:
