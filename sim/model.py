@@ -55,6 +55,7 @@ from .switching import Streams, choose_suppliers
 MAX_DISCOUNT = 0.95  # hard physical cap on any discount, far above every documented bound
 # Support capability below which added service costs no more (a floor that keeps gift costs finite).
 SUPPORT_FLOOR = 0.1
+COCREATED = np.isin(np.arange(4), [INNOVATION, SUPPORT])  # the capabilities co-creation multiplies
 RATES = (
     "perception_lag",
     "market_lag",
@@ -103,10 +104,10 @@ class Market:
     def recorder(self) -> MemberRecorder:
         return self.model.recorder.member(self.index)
 
-    def attach(self, suppliers: slice, customers: slice) -> None:
+    def attach(self) -> None:
         """Make this market's parameters and state views on its rows of the model's arrays."""
         model = self.model
-        self.suppliers, self.customers = suppliers, customers
+        suppliers, customers = self.suppliers, self.customers
         for name in self.sp.p:
             self.sp.p[name] = model.sp.p[name][suppliers]
         for name in self.cp.p:
@@ -189,26 +190,13 @@ class ProcurementModel(mesa.Model):
             Market(self, r, sc, seed, rng) for r, (sc, seed, rng) in enumerate(zip(scenarios, seeds, rngs, strict=True))
         ]
         self.markets = markets
-        self.n_members = R = len(markets)
-        n_sup = np.array([m.n_suppliers for m in markets])
-        n_cust = np.array([m.n_customers for m in markets])
-        n_groups = np.array([len(m.group_weights) for m in markets])
-        self.n_suppliers, self.n_customers = int(n_sup.sum()), int(n_cust.sum())
-        self.sup_start = np.concatenate([[0], np.cumsum(n_sup)[:-1]]).astype(np.int64)
-        self.cust_start = np.concatenate([[0], np.cumsum(n_cust)[:-1]]).astype(np.int64)
-        self.sup_member = np.repeat(np.arange(R), n_sup)
-        self.cust_member = np.repeat(np.arange(R), n_cust)
-        self.sup_count = n_sup
-        # Uniform ensembles (same sizes) reduce per market by reshaping; others market by market.
-        self.uniform = bool(
-            (n_sup == n_sup[0]).all() and (n_cust == n_cust[0]).all() and (n_groups == n_groups[0]).all()
-        )
-        self.options = n_sup + 2  # staying, each supplier, leaving
+        self._lay_out(markets)
+        R = self.n_members
         self.sp = _concat_suppliers([m.sp for m in markets])
         self.cp = _concat_customers([m.cp for m in markets])
         self.state = MarketState.empty(self.n_suppliers, self.n_customers)
-        for m, s0, c0 in zip(markets, self.sup_start, self.cust_start, strict=True):
-            m.attach(slice(int(s0), int(s0) + m.n_suppliers), slice(int(c0), int(c0) + m.n_customers))
+        for m in markets:
+            m.attach()
 
         # Market levers, one value per market; schedules rewrite their market's entry.
         self.market_lever: dict[str, np.ndarray] = {}
@@ -221,20 +209,8 @@ class ProcurementModel(mesa.Model):
         # Value weights are set per customer group (segment), so values are looked up in
         # (group x supplier) tables, one per market, laid end to end.
         self.group_weights = markets[0].group_weights
-        capability_mask = np.isin(np.arange(4), [INNOVATION, SUPPORT])
-        self.cocreation_weights = self.group_weights * capability_mask
-        self._weights = [m.group_weights for m in markets]
-        self._coweights = [w * capability_mask for w in self._weights]
-        if self.uniform:
-            self._weights, self._coweights = np.stack(self._weights), np.stack(self._coweights)
-        sizes = n_groups * n_sup
-        self.table_start = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
-        self.table_size = int(sizes.sum())
-        self.table_shape = (int(n_groups[0]), int(n_sup[0])) if R == 1 else (self.table_size,)
-        self.cust_table = self.table_start[self.cust_member] + self.cp.group * n_sup[self.cust_member]
-        self.cust_sup0 = self.sup_start[self.cust_member]
-        self.value_table = np.zeros(self.table_size)
-        self.cocreation_table = np.zeros(self.table_size)
+        self.cocreation_weights = self.group_weights * COCREATED
+        self._index_customers()
         baseline_value = self.cp.p["value_weights"].sum(axis=1)
         self.inverse_baseline_value = np.divide(
             1.0, baseline_value, out=np.zeros_like(baseline_value), where=baseline_value > 0
@@ -794,6 +770,40 @@ class ProcurementModel(mesa.Model):
                     (t, f"{int(counts[r])} customer(s) left the market (no acceptable supplier)")
                 )
 
+    def _lay_out(self, markets: list[Market]) -> None:
+        """Where each market's rows lie in the model's arrays (market after market), and its value table."""
+        n_sup = np.array([m.n_suppliers for m in markets])
+        n_cust = np.array([m.n_customers for m in markets])
+        n_groups = np.array([len(m.group_weights) for m in markets])
+        self.n_members = len(markets)
+        self.n_suppliers, self.n_customers = int(n_sup.sum()), int(n_cust.sum())
+        self.sup_count, self.options = n_sup, n_sup + 2  # options: staying, each supplier, leaving
+        self.sup_start = np.concatenate([[0], np.cumsum(n_sup)[:-1]]).astype(np.int64)
+        self.cust_start = np.concatenate([[0], np.cumsum(n_cust)[:-1]]).astype(np.int64)
+        self.sup_member = np.repeat(np.arange(len(markets)), n_sup)
+        self.cust_member = np.repeat(np.arange(len(markets)), n_cust)
+        for m, s0, c0 in zip(markets, self.sup_start.tolist(), self.cust_start.tolist(), strict=True):
+            m.suppliers, m.customers = slice(s0, s0 + m.n_suppliers), slice(c0, c0 + m.n_customers)
+        # Uniform ensembles (same sizes) reduce per market by reshaping; others market by market.
+        self.uniform = bool(
+            (n_sup == n_sup[0]).all() and (n_cust == n_cust[0]).all() and (n_groups == n_groups[0]).all()
+        )
+        self._weights = [m.group_weights for m in markets]
+        self._coweights = [w * COCREATED for w in self._weights]
+        if self.uniform:
+            self._weights, self._coweights = np.stack(self._weights), np.stack(self._coweights)
+        sizes = n_groups * n_sup
+        self.table_start = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+        self.table_size = int(sizes.sum())
+        self.table_shape = (int(n_groups[0]), int(n_sup[0])) if len(markets) == 1 else (self.table_size,)
+        self.value_table = np.zeros(self.table_size)
+        self.cocreation_table = np.zeros(self.table_size)
+
+    def _index_customers(self) -> None:
+        """Each customer's (group, supplier 0) cell of its market's table, and its market's first supplier row."""
+        self.cust_table = self.table_start[self.cust_member] + self.cp.group * self.sup_count[self.cust_member]
+        self.cust_sup0 = self.sup_start[self.cust_member]
+
     def select(self, keep: list[int], *, copy_generators: bool) -> ProcurementModel:
         """The markets ``keep`` as a model of their own, stepping on from where they are (their rows copied).
 
@@ -824,37 +834,12 @@ class ProcurementModel(mesa.Model):
                 market.rng = rng
         twin.rng = markets[0].rng  # a one-market model draws from its market's generator
         twin.supplier_agents, twin.customer_agents = [], []
-        twin.n_members = len(markets)
         twin.config = markets[0].config
         twin.running = True
         twin.timetable = Timetable()
         twin.events = []
         twin._links = None
-        n_sup = self.sup_count[keep]
-        n_cust = np.array([m.n_customers for m in markets])
-        twin.n_suppliers, twin.n_customers = int(n_sup.sum()), int(n_cust.sum())
-        twin.sup_count, twin.options = n_sup, n_sup + 2
-        twin.sup_start = np.concatenate([[0], np.cumsum(n_sup)[:-1]]).astype(np.int64)
-        twin.cust_start = np.concatenate([[0], np.cumsum(n_cust)[:-1]]).astype(np.int64)
-        twin.sup_member = np.repeat(np.arange(len(markets)), n_sup)
-        twin.cust_member = np.repeat(np.arange(len(markets)), n_cust)
-        for market, s0, c0 in zip(markets, twin.sup_start, twin.cust_start, strict=True):
-            market.suppliers = slice(int(s0), int(s0) + market.n_suppliers)
-            market.customers = slice(int(c0), int(c0) + market.n_customers)
-        n_groups = np.array([len(w) for w in (self._weights[r] for r in keep)])
-        twin.uniform = bool(
-            (n_sup == n_sup[0]).all() and (n_cust == n_cust[0]).all() and (n_groups == n_groups[0]).all()
-        )
-        twin._weights = [self._weights[r] for r in keep]
-        twin._coweights = [self._coweights[r] for r in keep]
-        if twin.uniform:
-            twin._weights, twin._coweights = np.stack(twin._weights), np.stack(twin._coweights)
-        sizes = n_groups * n_sup
-        twin.table_start = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
-        twin.table_size = int(sizes.sum())
-        twin.table_shape = (int(n_groups[0]), int(n_sup[0])) if len(markets) == 1 else (twin.table_size,)
-        twin.value_table = np.zeros(twin.table_size)
-        twin.cocreation_table = np.zeros(twin.table_size)
+        twin._lay_out(markets)
         twin.sp = SupplierParams(
             group=self.sp.group[sup_rows],
             group_names=self.sp.group_names,
@@ -872,8 +857,7 @@ class ProcurementModel(mesa.Model):
             },
             procurement=procurement,
         )
-        twin.cust_table = twin.table_start[twin.cust_member] + twin.cp.group * n_sup[twin.cust_member]
-        twin.cust_sup0 = twin.sup_start[twin.cust_member]
+        twin._index_customers()
         for name in _SUPPLIER_ROWS:
             value = getattr(self, name)
             setattr(twin, name, None if value is None else value[sup_rows])
@@ -890,6 +874,13 @@ class ProcurementModel(mesa.Model):
         for f in fields(MarketState):
             rows = sup_rows if f.name in SUPPLIER_FIELDS else cust_rows
             getattr(twin.state, f.name)[:] = getattr(self.state, f.name)[rows]
+        for market in markets:  # the copies' own views (their parameters are the twin's rows now)
+            market.sp = SupplierParams(
+                market.sp.group, market.sp.group_names, market.sp.strategy, dict(market.sp.p), market.sp.cut_order
+            )
+            market.cp = CustomerParams(market.cp.group, market.cp.group_names, dict(market.cp.p), market.cp.procurement)
+            market.timetable = Timetable()
+            market.attach()
         twin.network = PeerNetwork.merge([m.network for m in markets])
         twin.renewal_phase = [np.flatnonzero(twin.state.offset == phase) for phase in range(self.cycle)]
         twin.recorder = twin.datacollector = Recorder(twin, 0)
