@@ -252,14 +252,15 @@ def run_sweep(
             executor, slots = stack.enter_context(make_executor())
         limit = max_in_flight or 2 * slots
         pending: set[Future] = set()
-        queue = iter(batches(todo, batch_size(sweep, slots)))
+        size = batch_size(sweep, slots)
+        queue = iter(batches(todo, size))
         try:
             while True:
                 while len(pending) < limit:
                     batch = next(queue, None)
                     if batch is None:
                         break
-                    pending.add(executor.submit(run_batch, batch))
+                    pending.add(executor.submit(run_batch, batch, size))
                 if not pending:
                     break
                 finished, pending = wait(pending, return_when=FIRST_COMPLETED)

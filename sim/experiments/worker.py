@@ -62,12 +62,13 @@ def run_chunk(task: ChunkTask) -> ChunkReport:
     return run_batch([task])[0]
 
 
-def run_batch(tasks: list[ChunkTask]) -> list[ChunkReport]:
+def run_batch(tasks: list[ChunkTask], size: int | None = None) -> list[ChunkReport]:
     """Run the seeds of several chunks as one vectorised ensemble, then publish each chunk's files.
 
     Every run's results are those of its single run (see :func:`sim.runner.run_ensemble`), so
     a chunk's files are the same bytes however its runs were batched. Runs that cannot share
-    an ensemble (another horizon or contract cycle) run in an ensemble of their own; if an
+    an ensemble (another horizon or contract cycle) run in an ensemble of their own; an
+    ensemble has at most ``size`` runs (1: every run on its own, the single-run engine); if an
     ensemble fails, its runs are run one by one so the failing run is recorded with its error.
     """
     scenarios: list[tuple[Any, str | None]] = [_scenario(task) for task in tasks]
@@ -82,10 +83,12 @@ def run_batch(tasks: list[ChunkTask]) -> list[ChunkReport]:
     for job in jobs:
         scenario = scenarios[job[0]][0]
         groups.setdefault((scenario.periods, scenario.market.contract_cycle), []).append(job)
-    for members in groups.values():
-        results.update(
-            _simulate([(scenarios[t][0], seed) for t, _, _, seed in members], [(t, i) for t, i, _, _ in members])
-        )
+    step = size or len(jobs) or 1
+    for group in groups.values():
+        for first in range(0, len(group), step):
+            members = group[first : first + step]
+            runs = [(scenarios[t][0], seed) for t, _, _, seed in members]
+            results.update(_simulate(runs, [(t, i) for t, i, _, _ in members]))
     reports = []
     for t, task in enumerate(tasks):
         rows: list[dict[str, Any]] = []
