@@ -103,11 +103,14 @@ class PeerNetwork:
         """For customers ``idx``, the largest discount a peer gets from the same supplier (0 if none)."""
         if not self.peers.size or not idx.size:
             return np.zeros(len(idx))
-        peers = self.peers[:, idx]
-        mine = supplier[idx]
-        values = np.append(discount, 0.0)[peers]
-        values[np.append(supplier, -2)[peers] != np.where(mine >= 0, mine, -3)] = 0.0
-        return values.max(axis=0)
+        mine = np.where(supplier[idx] >= 0, supplier[idx], -3)
+        discounts, suppliers = np.append(discount, 0.0), np.append(supplier, -2)
+        best = np.zeros(len(idx))
+        for row in self.peers[:, idx]:  # one peer slot at a time: contiguous, and the maximum is exact
+            values = discounts[row]
+            values[suppliers[row] != mine] = 0.0
+            np.maximum(best, values, out=best)
+        return best
 
     def to_networkx(self) -> nx.Graph:
         graph = nx.Graph()

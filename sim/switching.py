@@ -57,12 +57,13 @@ class Streams:
     the values its single run draws, without one call per market per period.
     """
 
-    BLOCK = 4096
+    AHEAD = 4  # a market that runs short draws this many times what it needs now (little is left unused at the end)
+    MINIMUM = 256
 
     def __init__(self, rngs: list[np.random.Generator]):
         self.rngs = rngs
-        self.buffer = np.empty((len(rngs), self.BLOCK))
-        self.pos = np.full(len(rngs), self.BLOCK, dtype=np.int64)  # nothing drawn yet
+        self.buffer = np.empty((len(rngs), self.MINIMUM))
+        self.pos = np.full(len(rngs), self.MINIMUM, dtype=np.int64)  # nothing drawn yet
 
     def select(self, keep: list[int], copy_generators: bool) -> Streams:
         """The streams of the markets ``keep`` (their generators copied, or shared)."""
@@ -77,17 +78,19 @@ class Streams:
         short = np.flatnonzero(self.pos + need > width)
         if not short.size:
             return
-        grown = max(width, int(need.max()) + self.BLOCK)
-        if grown > width:
+        wanted = np.maximum(self.AHEAD * need[short], self.MINIMUM)
+        if wanted.max() > width:  # widen every row, keeping each row's values at its end
+            grown = int(wanted.max())
             buffer = np.empty((len(self.rngs), grown))
             buffer[:, grown - width :] = self.buffer
             self.buffer, self.pos = buffer, self.pos + (grown - width)
             width = grown
-        for r in short.tolist():
+        for r, total in zip(short.tolist(), wanted.tolist(), strict=True):
             left = width - int(self.pos[r])
-            self.buffer[r, :left] = self.buffer[r, self.pos[r] :]
-            self.buffer[r, left:] = self.rngs[r].standard_exponential(width - left)
-            self.pos[r] = 0
+            start = width - max(int(total), left)
+            self.buffer[r, start : start + left] = self.buffer[r, self.pos[r] :]
+            self.buffer[r, start + left :] = self.rngs[r].standard_exponential(width - start - left)
+            self.pos[r] = start
 
     def noise(self, shape: tuple[int, int], who: np.ndarray, options: np.ndarray | None) -> np.ndarray:
         """Variates for columns owned by different markets: each market's (its options x its columns) block,
