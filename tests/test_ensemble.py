@@ -141,3 +141,30 @@ def test_bundled_sweeps_write_the_same_bytes_batched_and_one_run_at_a_time(name,
 
 def _fingerprint(folder: Path) -> str:
     return json.loads((folder / "sweep.json").read_text())["fingerprint"]
+
+
+@pytest.mark.parametrize("value", [0, "fast", -3])
+def test_a_bad_batch_setting_names_the_file_and_field(tmp_path, capsys, value):
+    from sim.cli import main
+
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump({"base": "baseline", "design": {"grid": {"periods": [8]}}, "batch": value}))
+    assert main(["sweep", str(path), "--out", str(tmp_path / "out"), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "bad.yaml" in err and "batch" in err and "Traceback" not in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_auto_batches_follow_the_market_size_and_the_workers(tmp_path):
+    from sim.experiments import load_sweep
+    from sim.experiments.runner import batch_size, batches, tasks
+
+    path = tmp_path / "s.yaml"
+    data = {"base": "baseline", "design": {"grid": {"customers.count": [300]}}, "replicates": 1000, "chunk_size": 25}
+    path.write_text(yaml.safe_dump(data))
+    sweep = load_sweep(path)
+    assert batch_size(sweep, 1) == 166  # about 50,000 customers per ensemble
+    assert batch_size(sweep, 2) == 125  # at least four batches per worker
+    todo = list(tasks(sweep, tmp_path / "out"))
+    groups = list(batches(todo, batch_size(sweep, 2)))
+    assert [sum(len(t.seeds) for t in g) for g in groups] == [125] * 8  # whole chunks, every run once
