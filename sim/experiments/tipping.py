@@ -2,9 +2,10 @@
 
 Bisection on the share of replicates that tip (spiral or collapse by default), with the
 same seeds at every value (common random numbers), until the bracket is narrower than
-the tolerance. A logistic curve fitted to every evaluation gives the 50% point, and a
-bootstrap over replicates its 95% interval, widened to the final bracket when the
-outcomes are perfectly separated (then the bootstrap alone would have no width).
+the tolerance (and never more than ``MAX_BISECTIONS`` steps). A logistic curve fitted to
+every evaluation gives the 50% point, and a bootstrap over replicates its 95% interval,
+widened to the final bracket when the outcomes are perfectly separated (then the
+bootstrap alone would have no width).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from scipy.optimize import minimize
 
 from ..runner import replicate_seeds
 from ..scenario import _apply_override, build_scenario
-from .spec import Sweep, TippingSpec
+from .spec import MAX_BISECTIONS, Sweep, TippingSpec
 
 BOOTSTRAP = 400
 
@@ -103,7 +104,9 @@ def find_tipping(
             f"no flip between {lo:g} ({at_lo:.0%} tipped) and {hi:g} ({at_hi:.0%} tipped)",
             increasing,
         )
-    while hi - lo > spec.tolerance:
+    for _step in range(MAX_BISECTIONS):  # the tolerance floor ends it sooner; this is the hard cap
+        if hi - lo <= spec.tolerance:
+            break
         mid = 0.5 * (lo + hi)
         tipped_mid = share_at(mid) >= 0.5
         if tipped_mid == increasing:
@@ -148,7 +151,7 @@ def _fit(x: np.ndarray, y: np.ndarray, limits: tuple[float, float]) -> float:
         return float(np.sum(y * np.logaddexp(0, -z) + (1 - y) * np.logaddexp(0, z)))
 
     start = np.array([_crossing(x, y), np.log(span / 10)])
-    best = minimize(nll, start, method="Nelder-Mead", options={"xatol": floor / 10, "fatol": 1e-9})
+    best = minimize(nll, start, method="Nelder-Mead", options={"xatol": floor / 10, "fatol": 1e-9, "maxiter": 2000})
     m = float(best.x[0])
     return float(np.clip(m, limits[0], limits[1]))
 
