@@ -1,8 +1,10 @@
 """The ``procsim`` command line.
 
 Exit codes: 0 success, 2 invalid input (a bad file, value, key or option; one readable
-message naming the file and the field, nothing written), 1 an internal error, 3 a sweep
-that finished but some of its runs failed (they are recorded in runs.parquet).
+message naming the file and the field, nothing written; also work too big for this
+machine, and a disk that is full or not writable), 1 an internal error (or a sweep
+worker that died), 3 a sweep that finished but some of its runs failed (they are
+recorded in runs.parquet), 130 interrupted (Ctrl-C), 143 terminated (SIGTERM).
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .errors import InputError
+from .errors import InputError, clean, excerpt
+from .signals import exit_code, sigterm_as_interrupt
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT, EXIT_FAILED_RUNS = 0, 1, 2, 3
 
@@ -56,6 +59,13 @@ def build_parser() -> Parser:
     parser.add_argument("--version", action="store_true", help="print the version and exit")
     sub = parser.add_subparsers(dest="command", parser_class=Parser)
 
+    def force_option(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--force",
+            action="store_true",
+            help="start even if the estimated memory or disk needed exceeds what this machine has",
+        )
+
     def scenario_options(p: argparse.ArgumentParser) -> None:
         p.add_argument("--seed", type=seed_int, help="random seed (default: the scenario's)")
         p.add_argument("--periods", type=positive_int, help="horizon in periods (default: the scenario's)")
@@ -78,6 +88,7 @@ def build_parser() -> Parser:
     )
     run.add_argument("--quiet", action="store_true", help="no progress bar or summary")
     scenario_options(run)
+    force_option(run)
 
     validate = sub.add_parser("validate", help="check scenario files without running them")
     validate.add_argument("scenarios", nargs="+")
@@ -92,6 +103,7 @@ def build_parser() -> Parser:
     cmp.add_argument("--replicates", type=positive_int, default=1)
     cmp.add_argument("--quiet", action="store_true")
     scenario_options(cmp)
+    force_option(cmp)
     sweep = sub.add_parser("sweep", help="run a parameter sweep (resumable; local processes or a Dask cluster)")
     sweep.add_argument("sweep", help="bundled sweep name (scenarios/sweeps) or a sweep YAML file")
     sweep.add_argument("--out", type=Path, help="output folder (default: results/sweeps/<sweep>)")
@@ -101,10 +113,11 @@ def build_parser() -> Parser:
     sweep.add_argument("--scheduler", metavar="ADDRESS", help="run on a Dask cluster, e.g. tcp://10.0.0.5:8786")
     sweep.add_argument("--resume", action="store_true", help="finish an interrupted sweep in --out")
     sweep.add_argument("--quiet", action="store_true", help="no progress bar")
+    force_option(sweep)
 
     query = sub.add_parser("query", help="SQL over a sweep's runs and series tables (DuckDB)")
     query.add_argument("folder", type=Path)
-    query.add_argument("sql", help='e.g. "SELECT outcome, count(*) FROM runs GROUP BY outcome"')
+    query.add_argument("sql", help='one SELECT, e.g. "SELECT outcome, count(*) FROM runs GROUP BY outcome" (read-only)')
     query.add_argument("--csv", action="store_true", help="print CSV instead of a table")
 
     analyze = sub.add_parser("analyze", help="phase diagram, tipping point, sensitivity and ranking of a sweep")
@@ -113,6 +126,7 @@ def build_parser() -> Parser:
     analyze.add_argument(
         "--no-tipping", action="store_true", help="skip the tipping-point search (it runs new simulations)"
     )
+    force_option(analyze)
 
     for name, text in (
         ("dashboard", "the live workshop dashboard in a browser (levers, play, side by side)"),
@@ -179,8 +193,22 @@ def _progress(total: int, label: str, quiet: bool):
     return Bar()
 
 
+def _guard(estimate, out: Path | None, args: argparse.Namespace, source: str | None = None) -> None:
+    """Refuse work too big for this machine (exit 2 with the estimate); say how long long work will take."""
+    from .resources import check
+
+    try:
+        check(estimate, out, force=args.force)
+    except InputError as exc:
+        exc.source = exc.source or source
+        raise
+    if estimate.seconds > 300 and not getattr(args, "quiet", False):
+        print(f"procsim: {estimate.describe()} (estimated; Ctrl-C stops it)", file=sys.stderr)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
-    from .outputs import default_out
+    from . import resources
+    from .outputs import check_out, default_out
     from .report import money
     from .runner import run_replicates, run_scenario
     from .scenario import load_scenario
@@ -188,7 +216,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario, _overrides(args.overrides, args.periods, args.seed))
     seed = scenario.seed
     suffix = f"-x{args.replicates}" if args.replicates > 1 else ""
-    out = args.out or default_out(scenario.name, seed, suffix)
+    out = check_out(args.out or default_out(scenario.name, seed, suffix))
+    estimate = resources.for_run(
+        scenario, replicates=args.replicates, counterfactual=not args.no_counterfactual and args.replicates == 1
+    )
+    _guard(estimate, out, args, scenario.source)
     command = ["procsim", *sys.argv[1:]]
     work = scenario.periods * (args.replicates + (0 if args.no_counterfactual or args.replicates > 1 else 1))
     with _progress(work if scenario.n_customers * work > 200_000 else 0, f"{scenario.name}", args.quiet) as tick:
@@ -208,7 +240,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         counts = f" {s['outcomes']}" if "outcomes" in s else ""
         print(
             f"{scenario.name}: {s['outcome']}{counts} | capability index {cap:.2f} | "
-            f"supplier profit {money(profit, scenario.currency)}"
+            f"supplier profit {money(profit, clean(scenario.currency, 20), escape=False)}"
         )
         print(f"report: {result.out / 'report.html'}")
     return EXIT_OK
@@ -238,20 +270,22 @@ def cmd_list(_args: argparse.Namespace) -> int:
     rows = list_scenarios()
     width = max((len(name) for name, _, _ in rows), default=0)
     for name, desc, _path in rows:
-        print(f"{name:<{width}}  {desc}")
+        print(f"{clean(name):<{width}}  {desc}")
     return EXIT_OK
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
+    from . import resources
     from .compare import compare
-    from .outputs import default_out
+    from .outputs import check_out, default_out
     from .scenario import load_scenario
 
     overrides = _overrides(args.overrides, args.periods)
     a = load_scenario(args.a, overrides)
     b = load_scenario(args.b, overrides)
     seed = args.seed if args.seed is not None else a.seed
-    out = args.out or default_out(f"{a.name}-vs-{b.name}", seed, root=Path("results") / "compare")
+    out = check_out(args.out or default_out(f"{a.name}-vs-{b.name}", seed, root=Path("results") / "compare"))
+    _guard(resources.for_compare(a, b, replicates=args.replicates), out, args, f"{a.source} and {b.source}")
     work = 2 * args.replicates * a.periods
     with _progress(work if a.n_customers * work > 200_000 else 0, "compare", args.quiet) as tick:
         result = compare(
@@ -262,7 +296,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         for key in ("capability_index_final", "supplier_profit_total", "customer_value_total", "joint_value_total"):
             row = d.loc[key]
             print(
-                f"{key:<26} {a.name}: {row[a.name]:>14,.3f}  {b.name}: {row[b.name]:>14,.3f}  "
+                f"{key:<26} {clean(a.name, 40)}: {row[a.name]:>14,.3f}  {clean(b.name, 40)}: {row[b.name]:>14,.3f}  "
                 f"difference: {row['difference']:>+14,.3f}"
             )
         print(f"report: {result.out / 'report.html'}")
@@ -270,14 +304,30 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
+    import copy
+
+    from . import resources
     from .experiments import SweepAborted, load_sweep, make_executor, run_sweep
+    from .scenario import build_scenario
 
     if args.scheduler and args.workers:
         raise InputError(
             "give --workers or --scheduler, not both (a Dask cluster has its own workers)", field="--workers"
         )
     sweep = load_sweep(args.sweep)
-    out = args.out or Path("results") / "sweeps" / sweep.name
+    root = Path("results") / "sweeps"
+    out = args.out or root / sweep.name
+    if args.out is None and not Path(os.path.abspath(out)).is_relative_to(os.path.abspath(root)):
+        raise InputError(
+            f"the sweep name {excerpt(sweep.name)} leads outside {root}", source=sweep.source, field="name"
+        )
+    if not args.scheduler:
+        workers = args.workers or os.cpu_count() or 1
+        # the largest market among the points that change its size (the base if none does)
+        sizing = [p for p in sweep.points if any(k.endswith(("count", "periods")) for k in p.params)][:1000]
+        scenarios = [sweep.scenario(p) for p in sizing] or [build_scenario(copy.deepcopy(sweep.base), sweep.source)]
+        base = max(scenarios, key=lambda s: s.n_customers * s.periods)
+        _guard(resources.for_sweep(sweep, base, workers), out, args, sweep.source)
     command = ["procsim", *sys.argv[1:]]
     with (
         make_executor(args.workers, args.scheduler) as (executor, slots),
@@ -292,15 +342,16 @@ def cmd_sweep(args: argparse.Namespace) -> int:
                 progress=tick,
                 command=command,
                 max_in_flight=2 * slots,
+                log=lambda msg: print(f"procsim: {msg}", file=sys.stderr),
             )
         except SweepAborted as exc:
             print(f"procsim: {exc}", file=sys.stderr)
-            return EXIT_INTERNAL if "died" in str(exc) else 130
+            return exc.code
     s = result.summary
     counts = ", ".join(f"{k} {v}" for k, v in s["outcomes"].items() if v)
     print(f"{sweep.name}: {s['runs']} runs ({counts}); {s['failed']} failed; {s['wall_seconds']:.1f} s")
     for failure in s["failures"][:3]:
-        print(f"  failed {failure['key']} (seed {failure['seed']}): {failure['error']}", file=sys.stderr)
+        print(f"  failed {failure['key']} (seed {failure['seed']}): {clean(failure['error'], 300)}", file=sys.stderr)
     print(f"results: {result.out / 'runs.parquet'}  (next: procsim analyze {result.out})")
     return EXIT_FAILED_RUNS if s["failed"] else EXIT_OK
 
@@ -358,9 +409,14 @@ def cmd_query(args: argparse.Namespace) -> int:
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:
-    from .experiments.analysis import analyze
+    from .experiments.analysis import analyze, tipping_estimate
 
-    result = analyze(args.folder, workers=args.workers, tipping=not args.no_tipping, log=print)
+    tipping = not args.no_tipping
+    if tipping:
+        estimate = tipping_estimate(args.folder, args.workers)
+        if estimate is not None:
+            _guard(estimate, args.folder, args)
+    result = analyze(args.folder, workers=args.workers, tipping=tipping, log=print)
     print(f"analysis: {result.html}")
     return EXIT_OK
 
@@ -427,22 +483,46 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_INPUT
     try:
-        return COMMANDS[args.command](args)
+        with sigterm_as_interrupt():
+            return COMMANDS[args.command](args)
     except InputError as exc:
         print(f"procsim: error: {exc}", file=sys.stderr)
         return EXIT_INPUT
-    except KeyboardInterrupt:
-        print("procsim: interrupted; nothing was written", file=sys.stderr)
-        return 130
-    except Exception as exc:  # noqa: BLE001 - the last line of defence
-        if os.environ.get("PROCSIM_DEBUG"):
-            traceback.print_exc()
+    except KeyboardInterrupt as exc:
+        code = exit_code(exc)
+        print(f"procsim: {'interrupted' if code == 130 else 'terminated'}; nothing was written", file=sys.stderr)
+        return code
+    except MemoryError:
         print(
-            f"procsim: internal error: {type(exc).__name__}: {exc} (set PROCSIM_DEBUG=1 for the traceback; "
-            "please report it)",
+            "procsim: error: ran out of memory; make the run smaller (fewer customers, periods, replicates or "
+            "--workers); nothing was written",
             file=sys.stderr,
         )
-        return EXIT_INTERNAL
+        return EXIT_INPUT
+    except OSError as exc:
+        from .outputs import disk_problem
+
+        problem = disk_problem(exc)
+        if problem is None:
+            return _internal(exc)
+        print(
+            f"procsim: error: cannot write: {problem}; free some space or choose another --out (nothing was written)",
+            file=sys.stderr,
+        )
+        return EXIT_INPUT
+    except Exception as exc:  # noqa: BLE001 - the last line of defence
+        return _internal(exc)
+
+
+def _internal(exc: BaseException) -> int:
+    if os.environ.get("PROCSIM_DEBUG"):
+        traceback.print_exception(exc)
+    print(
+        f"procsim: internal error: {type(exc).__name__}: {clean(str(exc), 300)} (set PROCSIM_DEBUG=1 for the "
+        "traceback; please report it)",
+        file=sys.stderr,
+    )
+    return EXIT_INTERNAL
 
 
 def run() -> None:

@@ -13,7 +13,7 @@ import pandas as pd
 
 from . import plots
 from .outputs import atomic_write_text, manifest, save_figure, staged_directory, to_json, write_frame_csv
-from .report import KEY_METRICS, OUTCOME_COLORS, _fmt, _img, _page, _footer
+from .report import KEY_METRICS, OUTCOME_COLORS, _fmt, _footer, _img, page
 from .runner import replicate_seeds, simulate
 from .scenario import Scenario
 
@@ -166,7 +166,7 @@ def comparison_report(result: Comparison, figures: dict[str, Path]) -> str:
         f"<table><tr><th></th><th>{html.escape(a.name)}</th><th>{html.escape(b.name)}</th><th>difference</th></tr>"
         f"{rows}</table>"
     )
-    return _page(
+    return page(
         f"procsim: {a.name} vs {b.name}",
         body,
         _footer(f"seeds {result.seeds[:3]}{'...' if len(result.seeds) > 3 else ''}"),

@@ -98,6 +98,11 @@ PANELS: tuple[Panel, ...] = (
 )
 
 
+def plain(text: str) -> str:
+    """User text for a figure, shown as written: ``$`` escaped so matplotlib never parses it as maths."""
+    return str(text).replace("$", r"\$")
+
+
 def _money(currency: str) -> FuncFormatter:
     def fmt(x: float, _pos: int) -> str:
         for div, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k")):
@@ -118,7 +123,7 @@ def _style(ax: Axes, panel: Panel, currency: str, band: tuple[float, float]) -> 
         ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     elif panel.unit == "money":
         ax.yaxis.set_major_formatter(_money(currency))
-        ax.set_ylabel(currency)
+        ax.set_ylabel(plain(currency))
     if panel.band:
         ax.axhspan(band[0], band[1], color="#2ca02c", alpha=0.08, label="fair band")
         ax.set_ylim(0, 1)
@@ -168,7 +173,7 @@ def draw(
                 continue  # in comparisons keep the first series of busy panels
             for (name, ts), base in zip(pair, COMPARE_COLORS, strict=False):
                 style = "-" if i == 0 else "--"
-                ax.plot(ts["period"], ts[column], color=base, ls=style, lw=1.6, label=f"{name}: {label}")
+                ax.plot(ts["period"], ts[column], color=base, ls=style, lw=1.6, label=plain(f"{name}: {label}"))
     _style(ax, panel, currency, band)
     _markers(ax, marks)
 
@@ -189,7 +194,7 @@ def overview_figure(title: str, **kwargs) -> Figure:
     for ax, panel in zip(axes.flat, PANELS, strict=False):
         draw(panel, ax, **kwargs)
     axes.flat[-1].axis("off")
-    fig.suptitle(title, fontsize=13, x=0.01, ha="left")
+    fig.suptitle(plain(title), fontsize=13, x=0.01, ha="left")
     return fig
 
 

@@ -3,6 +3,10 @@
 A trainer should be able to put the report on screen: what happened, when the exchange
 went out of balance, what the supplier cut, and what it cost each side compared with
 the same market without discounts. Images are embedded, so the file travels alone.
+
+Reports are shared, so user text (names, descriptions, the currency) is always escaped,
+and every page carries a Content-Security-Policy that allows no script at all: even a
+value that slipped through could not run.
 """
 
 from __future__ import annotations
@@ -45,10 +49,16 @@ footer{margin-top:3rem;color:#6b7280;font-size:.85rem}
 """
 
 
-def money(value: float | None, currency: str) -> str:
-    """A money amount with a k/M/B suffix, e.g. ``EUR 12.3M``."""
+# No scripts, no external resources: only the embedded images and the page's own styles.
+CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
+
+
+def money(value: float | None, currency: str, *, escape: bool = True) -> str:
+    """A money amount with a k/M/B suffix, e.g. ``EUR 12.3M``; HTML-escaped unless ``escape=False`` (plain text)."""
     if value is None:
         return "n/a"
+    if escape:
+        currency = html.escape(currency)
     sign = "-" if value < 0 else ""
     v = abs(value)
     for div, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k")):
@@ -170,9 +180,11 @@ def _metrics_table(metrics: dict[str, Any], currency: str) -> str:
     return f"<table>{rows}</table>"
 
 
-def _page(title: str, body: str, footer: str) -> str:
+def page(title: str, body: str, footer: str) -> str:
+    """A self-contained HTML page; ``title`` is plain text, ``body`` and ``footer`` are HTML already escaped."""
     return (
-        f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+        f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+        f"<meta http-equiv='Content-Security-Policy' content=\"{CSP}\"><title>{html.escape(title)}</title>"
         f"<meta name='viewport' content='width=device-width, initial-scale=1'><style>{STYLE}</style></head>"
         f"<body>{body}<footer>{footer}</footer></body></html>\n"
     )
@@ -197,7 +209,7 @@ def run_report(result: RunResult, figures: dict[str, Path]) -> str:
     )
     body = (
         f"<h1>{html.escape(s['scenario'])}</h1><p class='sub'>{html.escape(s['description'])}</p>"
-        f"<p><span class='badge' style='background:{color}'>{s['outcome']}</span> &nbsp; "
+        f"<p><span class='badge' style='background:{color}'>{html.escape(s['outcome'])}</span> &nbsp; "
         f"{s['suppliers']} suppliers, {s['customers']} customers, {s['periods']} periods "
         f"({s['periods'] / s['periods_per_year']:.0f} years), seed {s['seed']}</p>"
         f"<h2>What happened</h2><div class='story'>{''.join(f'<p>{line}</p>' for line in story(s, result.timeseries, result.model))}</div>"
@@ -205,7 +217,7 @@ def run_report(result: RunResult, figures: dict[str, Path]) -> str:
         f"<h2>Key figures</h2>{_metrics_table(s['metrics'], s['currency'])}"
         f"<h2>Events</h2><ul>{events}</ul>"
     )
-    return _page(f"procsim: {s['scenario']}", body, _footer(f"seed {s['seed']}"))
+    return page(f"procsim: {s['scenario']}", body, _footer(f"seed {s['seed']}"))
 
 
 def replicate_report(result: ReplicateResult, figures: dict[str, Path]) -> str:
@@ -221,13 +233,13 @@ def replicate_report(result: ReplicateResult, figures: dict[str, Path]) -> str:
     counts = ", ".join(f"{o}: {n}" for o, n in s["outcomes"].items())
     body = (
         f"<h1>{html.escape(s['scenario'])}</h1><p class='sub'>{html.escape(s['description'])}</p>"
-        f"<p><span class='badge' style='background:{OUTCOME_COLORS[s['outcome']]}'>{s['outcome']}</span> &nbsp; "
+        f"<p><span class='badge' style='background:{OUTCOME_COLORS[s['outcome']]}'>{html.escape(s['outcome'])}</span> &nbsp; "
         f"most common outcome over {s['replicates']} replicates ({counts})</p>"
         f"<h2>Outcomes</h2>{_img(figures['outcomes'], 'outcome counts')}"
         f"<h2>At a glance (median and 10-90% band)</h2>{_img(figures['overview'], 'overview')}"
         f"<h2>Key figures</h2><table><tr><th></th><th>mean</th><th>10%</th><th>90%</th></tr>{rows}</table>"
     )
-    return _page(
+    return page(
         f"procsim: {s['scenario']} x{s['replicates']}",
         body,
         _footer(f"base seed {s['seed']}, {s['replicates']} derived seeds"),

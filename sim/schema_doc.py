@@ -76,7 +76,8 @@ def _kind(info: FieldInfo) -> tuple[str, str]:
     if ann is bool:
         return "true/false", ""
     optional = origin in (typing.Union, types.UnionType)
-    if ann is int or (optional and int in typing.get_args(ann)):
+    members = [typing.get_args(a)[0] if typing.get_origin(a) is typing.Annotated else a for a in typing.get_args(ann)]
+    if ann is int or (optional and int in members):
         lo = next((m.ge for m in info.metadata if hasattr(m, "ge")), None)
         hi = next((m.le for m in info.metadata if hasattr(m, "le")), None)
         rng = f"{lo} to {hi}" if lo is not None else ""

@@ -2,11 +2,13 @@
 
 Each browser session gets its own :class:`Simulation` (``solara.use_memo`` inside the
 ``Page`` component), so two workshop tables never step each other's model. Levers act
-when you press Setup, and the page says so while a changed lever is waiting.
+when you press Setup, and the page says so while a changed lever is waiting. Every text
+that comes from a scenario (names, currency, labels) is HTML-escaped where it is shown.
 """
 
 from __future__ import annotations
 
+import html
 import os
 import threading
 import time
@@ -118,7 +120,7 @@ def charts(frames: tuple[Frame, ...], periods: int, band: tuple[float, float], c
 
 
 def readouts(frame: Frame, currency: str) -> list[tuple[str, str]]:
-    """The four big numbers of a frame: discount, margin, capability, customer value."""
+    """The four big numbers of a frame as plain text: discount, margin, capability, customer value."""
     if frame.series.empty:
         return [("Discount", "-"), ("Supplier margin", "-"), ("Capability", "-"), ("Customer value / period", "-")]
     last = frame.series.iloc[-1]
@@ -126,7 +128,7 @@ def readouts(frame: Frame, currency: str) -> list[tuple[str, str]]:
         ("Discount", f"{last['discount_mean']:.1%}"),
         ("Supplier margin", f"{last['supplier_margin']:.1%}"),
         ("Capability", f"{last['capability_index']:.2f}"),
-        ("Customer value / period", money(float(last["customer_value"]), currency)),
+        ("Customer value / period", money(float(last["customer_value"]), currency, escape=False)),
     ]
 
 
@@ -138,9 +140,9 @@ def BigNumbers(frame: Frame, currency: str):
             with solara.Card(style={"min-width": "150px", "padding": "6px 12px", "margin": "0"}):
                 solara.HTML(
                     "div",
-                    unsafe_innerHTML=f"<div style='color:#6b7280;font-size:12px'>{label}"
-                    f"{' &middot; ' + frame.label if frame.label else ''}</div>"
-                    f"<div class='big-number' style='font-size:26px;font-weight:700'>{value}</div>",
+                    unsafe_innerHTML=f"<div style='color:#6b7280;font-size:12px'>{html.escape(label)}"
+                    f"{' &middot; ' + html.escape(frame.label) if frame.label else ''}</div>"
+                    f"<div class='big-number' style='font-size:26px;font-weight:700'>{html.escape(value)}</div>",
                 )
 
 
@@ -152,9 +154,10 @@ def StatusLine(frame: Frame, per_year: int):
     solara.HTML(
         "div",
         unsafe_innerHTML=(
-            f"<div class='status-line' data-phase='{phase.key}' style='border-left:6px solid {phase.color};"
-            f"padding:6px 12px;background:#f9fafb;margin:4px 0'><b style='color:{phase.color}'>{phase.label}</b>"
-            f" &middot; {frame.label} &middot; {when}<br><span style='color:#374151'>{phase.explanation}</span></div>"
+            f"<div class='status-line' data-phase='{html.escape(phase.key)}' style='border-left:6px solid "
+            f"{html.escape(phase.color)};padding:6px 12px;background:#f9fafb;margin:4px 0'><b style='color:"
+            f"{html.escape(phase.color)}'>{html.escape(phase.label)}</b> &middot; {html.escape(frame.label)} &middot; "
+            f"{when}<br><span style='color:#374151'>{html.escape(phase.explanation)}</span></div>"
         ),
     )
 
@@ -302,7 +305,10 @@ def Dashboard():
                 classes=["charts"],
             )
             with solara.Card("Things to notice", classes=["notice"]):
-                solara.HTML("ul", unsafe_innerHTML="".join(f"<li>{item}</li>" for item in NOTICE[frames[0].phase.key]))
+                solara.HTML(
+                    "ul",
+                    unsafe_innerHTML="".join(f"<li>{html.escape(item)}</li>" for item in NOTICE[frames[0].phase.key]),
+                )
 
 
 @solara.component

@@ -410,15 +410,22 @@ def resolved_yaml(sweep: Sweep) -> str:
 
 def sweep_from_manifest(manifest: dict[str, Any]) -> Sweep:
     """The sweep a folder was run with, rebuilt from its sweep.json (the sweep file may have moved)."""
-    spec = SweepFile.model_validate(yaml.safe_load(manifest["spec_yaml"]))
-    points = [Point(p["id"], p["label"], p["params"]) for p in manifest["points"]]
-    _, parameters, matrix = expand(spec.design)
-    return Sweep(
-        spec,
-        manifest["source"],
-        manifest["base_scenario"],
-        points,
-        list(manifest["seeds"]),
-        list(manifest["parameters"]) or parameters,
-        matrix,
-    )
+    try:
+        spec = SweepFile.model_validate(yaml.safe_load(manifest["spec_yaml"]))
+        points = [Point(int(p["id"]), str(p["label"]), dict(p["params"])) for p in manifest["points"]]
+        _, parameters, matrix = expand(spec.design)
+        return Sweep(
+            spec,
+            str(manifest["source"]),
+            dict(manifest["base_scenario"]),
+            points,
+            [int(s) for s in manifest["seeds"]],
+            list(manifest["parameters"]) or parameters,
+            matrix,
+        )
+    except (KeyError, TypeError, ValueError, AttributeError, yaml.YAMLError, ValidationError):
+        raise InputError(
+            "sweep.json is damaged (its sweep cannot be rebuilt); run the sweep again with --resume into this "
+            "folder, which rebuilds it",
+            source="sweep.json",
+        ) from None

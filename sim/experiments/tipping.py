@@ -21,6 +21,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from scipy.optimize import minimize
 
+from ..plots import plain
 from ..runner import replicate_seeds
 from ..scenario import _apply_override, build_scenario
 from .spec import MAX_BISECTIONS, Sweep, TippingSpec
@@ -185,9 +186,9 @@ def tipping_figure(point: TippingPoint, label: str) -> Figure:
         ax.axvline(point.estimate, color="black", lw=1.2, label=f"tipping point {point.estimate:.4g}")
         ax.axvspan(*point.ci, color="#9ca3af", alpha=0.35, label=f"95% CI [{point.ci[0]:.4g}, {point.ci[1]:.4g}]")
     ax.axhline(0.5, color="#6b7280", lw=0.8, ls=":")
-    ax.set_xlabel(label)
+    ax.set_xlabel(plain(label))
     ax.set_ylabel("share of replicates tipped")
     ax.set_ylim(-0.05, 1.05)
     ax.legend(fontsize=8, loc="best")
-    ax.set_title(f"Tipping point of {label}: {point.message}", fontsize=10)
+    ax.set_title(plain(f"Tipping point of {label}: {point.message}"), fontsize=10)
     return fig
