@@ -434,7 +434,8 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
         "PROCSIM_VIEW": args.command,
         "PROCSIM_ROUNDS": str(getattr(args, "rounds", 6)),
     }
-    url = f"http://{'127.0.0.1' if args.host == '0.0.0.0' else args.host}:{args.port}/"
+    shown = "127.0.0.1" if args.host == "0.0.0.0" else args.host  # noqa: S104 - naming the address, not binding
+    url = f"http://{shown}:{args.port}/"
     print(f"procsim {args.command}: open {url} (Ctrl-C to stop)", flush=True)
     command = [
         sys.executable,

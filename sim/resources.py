@@ -177,14 +177,13 @@ def check(estimate: Estimate, out: Path | None, *, force: bool = False) -> None:
     memory = available_memory()
     if memory is not None and estimate.memory > HEADROOM * memory:
         raise InputError(
-            f"{estimate.describe()}, but only {size(memory)} of memory is available; make it smaller "
-            "(fewer customers, periods or replicates; fewer --workers) or add --force to try anyway",
-            field="size",
+            f"too big for this machine: {estimate.describe()}, but only {size(memory)} of memory is available; "
+            "make it smaller (fewer customers, periods or replicates; fewer --workers) or add --force to try anyway"
         )
     disk = free_disk(out) if out is not None else None
     if disk is not None and estimate.disk > HEADROOM * disk:
         raise InputError(
-            f"{estimate.describe()}, but only {size(disk)} is free on the disk; free some space, choose "
-            "another --out, or add --force to try anyway",
+            f"too big for this disk: {estimate.describe()}, but only {size(disk)} is free; free some space, "
+            "choose another --out, or add --force to try anyway",
             source=str(out),
         )

@@ -775,10 +775,8 @@ def _translate(exc: ValidationError, model: type[BaseModel], prefix: str) -> lis
             p
             for p in loc
             if not (
-                p.startswith("function-")
+                p.startswith(("function-", "literal[", "tuple["))
                 or p in {"float", "int", "str", "bool", "list", "dict"}
-                or p.startswith("literal[")
-                or p.startswith("tuple[")
                 or p in {"constrained-float", "constrained-int", "none"}
             )
         ]

@@ -18,6 +18,7 @@ from pydantic.fields import FieldInfo
 from .scenario import (
     Bounds,
     CapabilityLag,
+    CapabilityShares,
     CustomerGroup,
     CutWeights,
     MarketSettings,
@@ -28,7 +29,6 @@ from .scenario import (
     SupplierGroup,
     ValueWeights,
 )
-from .scenario import CapabilityShares
 from .strategies import PROCUREMENT_STYLES, SUPPLIER_STRATEGIES
 from .strategies.base import summary
 

@@ -10,8 +10,7 @@ import pytest
 
 solara = pytest.importorskip("solara")
 v = pytest.importorskip("ipyvuetify")
-
-import solara.widgets  # noqa: E402
+pytest.importorskip("solara.widgets")  # loads the submodule (solara.widgets.* below)
 
 from sim.dashboard.app import Dashboard, Page, charts  # noqa: E402
 from sim.dashboard.game import Game, NegotiationGame  # noqa: E402

@@ -41,8 +41,10 @@ NOTICE = {
         "Watch the supplier's margin: every point of discount comes straight out of it.",
     ],
     "cutting": [
-        "Investment has dropped below what the capabilities need, but the capability lines "
-        "have hardly moved yet: the lag hides the damage.",
+        (
+            "Investment has dropped below what the capabilities need, but the capability lines "
+            "have hardly moved yet: the lag hides the damage."
+        ),
         "Ask: who in the customer's organisation can see this happening?",
     ],
     "spiral": [
@@ -268,9 +270,7 @@ def Dashboard():
             solara.Checkbox(label="Side by side: same seed, second strategy", value=side_by_side)
             # always shown (disabled when off), so nothing moves under the pointer when it is ticked
             solara.Select(label="Second strategy", values=PLAYABLE, value=compare_with, disabled=not side_by_side.value)
-            solara.Button(
-                "Setup (apply levers)", color="primary", on_click=lambda: setup(), block=True, classes=["setup-button"]
-            )
+            solara.Button("Setup (apply levers)", color="primary", on_click=setup, block=True, classes=["setup-button"])
         with solara.Column():
             with solara.Row(gap="8px", style={"align-items": "center", "flex-wrap": "wrap"}):
                 solara.Button(

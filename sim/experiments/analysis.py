@@ -195,7 +195,7 @@ def _summary(result: Analysis) -> dict[str, Any]:
     """analysis.json: the headline numbers, for scripts."""
     tip = result.tipping
     return {
-        "runs": int(len(result.runs)),
+        "runs": len(result.runs),
         "tipping": None
         if tip is None
         else {
@@ -254,9 +254,11 @@ def render(result: Analysis, sweep: Sweep, manifest: dict[str, Any], figures: di
     )
     parts = [
         f"<h1>Sweep {html.escape(sweep.name)}</h1><p class='sub'>{html.escape(sweep.spec.description)}</p>",
-        f"<p>{len(runs)} runs over {len(sweep.points)} design points ({html.escape(sweep.spec.design.kind)}), "
-        f"{len(sweep.seeds)} seed(s) each; {failed} failed. Base scenario: "
-        f"{html.escape(str(sweep.spec.base))}. Swept: {html.escape(', '.join(sweep.parameters))}.</p>",
+        (
+            f"<p>{len(runs)} runs over {len(sweep.points)} design points ({html.escape(sweep.spec.design.kind)}), "
+            f"{len(sweep.seeds)} seed(s) each; {failed} failed. Base scenario: "
+            f"{html.escape(str(sweep.spec.base))}. Swept: {html.escape(', '.join(sweep.parameters))}.</p>"
+        ),
         badges,
     ]
     parts.append("<h2>Phase diagram</h2>")

@@ -297,20 +297,26 @@ def run_sweep(
             raise SweepAborted(_aborted_message(sweep, out, command, "a worker process died")) from None
         except KeyboardInterrupt as exc:
             _stop(executor, pending)
-            code = exit_code(exc)
-            why = "interrupted" if code == EXIT_INTERRUPTED else "terminated by SIGTERM"
-            raise SweepAborted(_aborted_message(sweep, out, command, why), code) from None
+            raise SweepAborted(_aborted_message(sweep, out, command, _stopped_by(exc)), exit_code(exc)) from None
         except OSError as exc:
             problem = disk_problem(exc)
             if problem is None:
                 raise
             _stop(executor, pending)
             raise SweepAborted(_aborted_message(sweep, out, command, problem), 2) from None
-    runs, _series, digests = store.compact(out)
+    try:
+        runs, _series, digests = store.compact(out)
+    except KeyboardInterrupt as exc:
+        why = f"{_stopped_by(exc)} while gathering the chunks"
+        raise SweepAborted(_aborted_message(sweep, out, command, why), exit_code(exc)) from None
     summary = sweep_summary(sweep, runs, time.perf_counter() - start, len(done))
     summary["sha256"] = digests
     atomic_write_text(out / "summary.json", to_json(summary))
     return SweepResult(out, summary, len(done), reports)
+
+
+def _stopped_by(exc: KeyboardInterrupt) -> str:
+    return "interrupted" if exit_code(exc) == EXIT_INTERRUPTED else "terminated by SIGTERM"
 
 
 def _stop(executor: Executor, pending: set[Future]) -> None:
@@ -345,9 +351,9 @@ def sweep_summary(sweep: Sweep, runs: Any, wall_seconds: float, resumed_chunks: 
     outcomes = runs["outcome"].dropna().value_counts().to_dict() if len(runs) else {}
     return {
         "sweep": sweep.name,
-        "runs": int(len(runs)),
+        "runs": len(runs),
         "ok": int(len(runs) - len(failed)),
-        "failed": int(len(failed)),
+        "failed": len(failed),
         "outcomes": {k: int(outcomes.get(k, 0)) for k in ("collapse", "spiral", "equilibrium", "growth")},
         "failures": [
             {"key": r.key, "point": int(r.point), "seed": int(r.seed), "error": r.error}
