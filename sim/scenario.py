@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import difflib
 import os
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -775,9 +776,10 @@ def _translate(exc: ValidationError, model: type[BaseModel], prefix: str) -> lis
             p
             for p in loc
             if not (
-                p.startswith(("function-", "literal[", "tuple["))
+                p.startswith(("function-", "literal[", "tuple[", "list[", "dict["))
                 or p in {"float", "int", "str", "bool", "list", "dict"}
                 or p in {"constrained-float", "constrained-int", "none"}
+                or (p[:1].isupper() and p.isidentifier())  # a model's name inside a union (Range, ...)
             )
         ]
         path = ".".join([prefix, *loc]) if prefix else ".".join(loc)
@@ -793,16 +795,21 @@ def _translate(exc: ValidationError, model: type[BaseModel], prefix: str) -> lis
             )
         elif kind == "value_error":
             msg = str(err["ctx"]["error"]) if "ctx" in err else err["msg"]
+        elif kind == "missing" and err["loc"] and isinstance(err["loc"][-1], int):
+            msg = "too few values in the list"
         elif kind == "missing":
             msg = "required field is missing"
         elif kind == "literal_error":
             msg = f"{err['msg'].replace('Input should be', 'must be')}, got {excerpt(err['input'])}"
         else:
-            msg = err["msg"].replace("Input should be", "must be")
+            msg = re.sub(r" or instance of \w+", "", err["msg"].replace("Input should be", "must be"))
             if "input" in err and not isinstance(err["input"], dict | list):
                 msg += f", got {excerpt(err['input'])}"
         out.append((path, msg))
-    return out
+    # In a union (a list or a range) every branch reports; the type mismatch of the branch
+    # the value did not mean is noise next to what is wrong inside the branch it did mean.
+    specific = [p for p in out if not p[1].startswith("must be a valid")]
+    return specific + [p for p in out if p not in specific] if specific else out
 
 
 def _validate_section(model: type[Strict], data: Any, source: str, prefix: str) -> Strict:
@@ -869,7 +876,7 @@ def build_scenario(raw: dict[str, Any], source: str = "<scenario>") -> Scenario:
     top = {k: v for k, v in raw.items() if k not in GROUPED}
     for key in top:
         if key not in Scenario.model_fields or key == "source":
-            known = [k for k in Scenario.model_fields if k != "source"] + list(GROUPED)
+            known = list(dict.fromkeys([k for k in Scenario.model_fields if k != "source"] + list(GROUPED)))
             hint = _suggest(key, known)
             raise InputError(
                 "unknown field" + (hint or f"; known fields: {', '.join(known)}"), source=source, field=key

@@ -114,11 +114,16 @@ def describe(exc: BaseException) -> str:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        context = getattr(exc, "context", None)
+        if context and problem.startswith("but "):
+            problem = f"{context} {problem}"
         if "could not determine a constructor for the tag" in problem:
             problem = "tags such as !!python/... are not allowed (plain values only)"
         return f"not valid YAML{where}: {clean(problem, 160)}"
     if isinstance(exc, RecursionError):
         return f"not valid YAML: nested too deeply (at most {MAX_DEPTH} levels)"
+    if "Exceeds the limit" in str(exc):
+        return "not valid YAML: a number has more digits than Python reads (4,300)"
     return f"not valid YAML: {clean(str(exc).splitlines()[0] if str(exc) else type(exc).__name__, 160)}"
 
 

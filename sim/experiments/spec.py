@@ -30,6 +30,7 @@ from ..scenario import (
     Scenario,
     _apply_override,
     _load_raw,
+    _display_path,
     _translate,
     allowed_roots,
     build_scenario,
@@ -304,9 +305,9 @@ def _check_size(spec: SweepFile, source: str) -> None:
 def load_sweep(name_or_path: str | Path) -> Sweep:
     """Read and validate a sweep file, expanding and checking every design point."""
     path = find_sweep(name_or_path)
-    raw = load_mapping(path, what="sweep", minimal=MINIMAL_SWEEP)
+    source = str(_display_path(path))
+    raw = load_mapping(path, what="sweep", minimal=MINIMAL_SWEEP, source=source)
     raw.setdefault("name", re.sub(r"[^A-Za-z0-9._-]", "_", path.stem).lstrip("._")[:100] or "sweep")
-    source = str(path)
     try:
         spec = SweepFile.model_validate(raw)
     except ValidationError as exc:
