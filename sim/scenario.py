@@ -712,9 +712,10 @@ def _apply_override(raw: dict[str, Any], path: str, value: Any) -> None:
     if head in GROUPED and len(parts) >= 3 and parts[1] == "groups":
         section = raw.setdefault(head, {})
         groups = section.get("groups") if isinstance(section, dict) else None
-        match = [g for g in groups or [] if isinstance(g, dict) and g.get("name") == parts[2]]
+        groups = groups if isinstance(groups, list) else []
+        match = [g for g in groups if isinstance(g, dict) and g.get("name") == parts[2]]
         if not match:
-            names = [g.get("name") for g in groups or [] if isinstance(g, dict)]
+            names = [str(g.get("name")) for g in groups if isinstance(g, dict)]
             raise InputError(
                 f"no group named {excerpt(parts[2])} in {head}{_suggest(parts[2], names)}", source="--set", field=path
             )
@@ -722,7 +723,8 @@ def _apply_override(raw: dict[str, Any], path: str, value: Any) -> None:
         return
     _set_path(raw, parts, value, path)
     if head in GROUPED and len(parts) >= 2 and isinstance(raw.get(head), dict):
-        for group in raw[head].get("groups") or []:
+        groups = raw[head].get("groups")
+        for group in groups if isinstance(groups, list) else []:
             if isinstance(group, dict):
                 _delete_path(group, parts[1:])
 
