@@ -78,8 +78,10 @@ class InlineExecutor(Executor):
 
 
 def _init_worker() -> None:
-    """Workers leave Ctrl-C to the driver (which stops cleanly and says how to resume) and die with it."""
+    """Workers leave Ctrl-C to the driver (which stops cleanly and says how to resume), end at once on
+    SIGTERM (not the driver's handler, inherited through fork), and die with the driver."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     die_with_parent()
 
 
