@@ -84,7 +84,8 @@ def test_a_message_never_shows_what_a_refused_file_holds(capsys):
 
 
 @pytest.mark.parametrize(
-    "name", ["yaml_billion_laughs.yaml", "yaml_binary.yaml", "extends_etc_shadow.yaml", "sweep_grid_billion_points.yaml"]
+    "name",
+    ["yaml_billion_laughs.yaml", "yaml_binary.yaml", "extends_etc_shadow.yaml", "sweep_grid_billion_points.yaml"],
 )
 def test_a_real_process_gets_the_same_answer(name, tmp_path):
     command = "sweep" if name.startswith("sweep_") else "run"

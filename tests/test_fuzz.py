@@ -145,7 +145,9 @@ def test_any_scenario_document_runs_or_is_refused_cleanly(document, size, base):
 
 override_values = st.one_of(
     st.text(max_size=30),
-    st.sampled_from(["true", "8%", "{0: 0.1, 12: 0}", "{5: 0.1}", "[0.4, 0.6]", "1e400", ".nan", "&a [*a]", "[[[[1]]]]"]),
+    st.sampled_from(
+        ["true", "8%", "{0: 0.1, 12: 0}", "{5: 0.1}", "[0.4, 0.6]", "1e400", ".nan", "&a [*a]", "[[[[1]]]]"]
+    ),
     st.integers(-10, 10**8).map(str),
     st.floats(allow_nan=True).map(repr),
 )

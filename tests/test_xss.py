@@ -57,9 +57,9 @@ def folder(tmp_path_factory) -> Path:
     return folder
 
 
-def open_clean(browser, path: Path, visible: list[str]) -> None:
+def open_clean(chromium, path: Path, visible: list[str]) -> None:
     """Open a local HTML file in a fresh context and check that no payload ran."""
-    context = browser.new_context()
+    context = chromium.new_context()
     page = context.new_page()
     with watching(page) as seen:
         page.goto(path.as_uri())
@@ -134,7 +134,7 @@ def dashboard(folder: Path, scenario: str, log_path: Path):
             url, deadline = f"http://127.0.0.1:{port}/", time.monotonic() + 60
             while True:
                 try:
-                    with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - our own local server
+                    with urllib.request.urlopen(url, timeout=2) as response:
                         if response.status == 200:
                             break
                 except OSError:

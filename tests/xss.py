@@ -24,7 +24,7 @@ MARK = "__xss"
 # One per injection context: element content, attribute value (double and single quoted),
 # script content, URL, SVG, and an iframe that would run its own script.
 TEMPLATES = (
-    '<img src=x onerror="window.{mark}=(window.{mark}||[]).concat(\'{tag}\')">',
+    "<img src=x onerror=\"window.{mark}=(window.{mark}||[]).concat('{tag}')\">",
     "<script>window.{mark}=(window.{mark}||[]).concat('{tag}')</script>",
     "\"'><svg onload=\"window.{mark}=(window.{mark}||[]).concat('{tag}')\">",
     "<iframe srcdoc=\"<script>parent.{mark}=(parent.{mark}||[]).concat('{tag}')</script>\"></iframe>",
