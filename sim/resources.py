@@ -31,8 +31,11 @@ RECORD_BYTES_PER_CUSTOMER_PERIOD = (
 )
 OUTPUT_BYTES = 55 * MiB  # figures and report of one run ("run" fit intercept: 53 MB)
 DISK_BYTES_PER_CUSTOMER_PERIOD = 20  # agents.parquet, zstd (15.8 MB for 20,000 customers x 40 periods)
-SECONDS_PER_RUN = 0.01  # building a model and summarising it (a sweep of 100-customer runs: ~10 ms each)
-SECONDS_PER_CUSTOMER_PERIOD = 160e-9  # simulating ("sim" fit: 161 ns)
+# One run's time: fitted to the "sim" runs together with benchmarks/README.md's direct run of
+# 300 customers x 40 periods (55.6 ms); within about 1.5x of every measured point.
+SECONDS_PER_RUN = 0.02  # building a model and summarising it
+SECONDS_PER_PERIOD = 0.5e-3  # numpy and Python call overhead of a period, whatever the market's size
+SECONDS_PER_CUSTOMER_PERIOD = 150e-9  # simulating ("sim" fit alone: 161 ns)
 RECORD_SECONDS_PER_CUSTOMER_PERIOD = 1.6e-6  # per-agent rows to agents.parquet ("run" fit 1.93 us, less two sims)
 OUTPUT_SECONDS = 1.1  # figures and report ("run" fit intercept)
 SWEEP_ROW_BYTES = 300  # one runs.parquet or series.parquet row in memory while compacting (measured: 289, 272)
@@ -86,6 +89,7 @@ def run_seconds(customers: int, simulated: int, recorded_periods: int = 0) -> fl
     """Wall time of one run that simulates ``simulated`` periods and records ``recorded_periods`` of agents."""
     return (
         SECONDS_PER_RUN
+        + SECONDS_PER_PERIOD * simulated
         + SECONDS_PER_CUSTOMER_PERIOD * customers * simulated
         + RECORD_SECONDS_PER_CUSTOMER_PERIOD * customers * recorded_periods
     )
