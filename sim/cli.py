@@ -75,9 +75,23 @@ def build_parser() -> Parser:
             action="append",
             default=[],
             metavar="PATH=VALUE",
-            help="override a scenario field, e.g. customers.count=2000 or "
-            "customers.procurement.savings_target='{0: 0.08, 12: 0}' (repeatable)",
+            help="override a scenario field, e.g. customers.count=2000, "
+            "customers.procurement.savings_target='{0: 0.08, 12: 0}' or "
+            "segments.automotive.procurement.savings_target=6%% (repeatable)",
         )
+        p.add_argument(
+            "--grant",
+            dest="grants",
+            action="append",
+            default=[],
+            metavar="NAME=LEVEL@PERIOD",
+            help="you grant an account or segment a discount at its next renewal from PERIOD "
+            "(or years: @2y), e.g. ACME=5%%@0 (repeatable)",
+        )
+        p.add_argument(
+            "--accounts", type=Path, metavar="FILE", help="your accounts, CSV or XLSX (see `procsim accounts template`)"
+        )
+        p.add_argument("--years", type=positive_int, help="horizon in years (instead of --periods)")
 
     run = sub.add_parser("run", help="run a scenario and write its outputs and report")
     run.add_argument("scenario", help="bundled scenario name (see `procsim list`) or a YAML file")
@@ -87,12 +101,42 @@ def build_parser() -> Parser:
         "--no-counterfactual", action="store_true", help="skip the no-discount comparison run used by the report"
     )
     run.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+    run.add_argument("--label", help="label of the run folder (default: derived from --set and --grant)")
     scenario_options(run)
     force_option(run)
+
+    what = sub.add_parser(
+        "whatif", help="answer a what-if in money and years: base vs changed scenario on the same seeds"
+    )
+    what.add_argument("scenario", help="the base: a bundled scenario name or a YAML file")
+    what.add_argument("--replicates", type=positive_int, default=20, help="seeds to run both sides on (default 20)")
+    what.add_argument("--out", type=Path, help="output folder (default: results/whatif/<scenario>/<run-id>-<label>)")
+    what.add_argument("--label", help="name of the what-if (default: derived from --set and --grant)")
+    what.add_argument("--quiet", action="store_true", help="no progress bar; print only the answer")
+    what.add_argument(
+        "--base-set",
+        dest="base_overrides",
+        action="append",
+        default=[],
+        metavar="PATH=VALUE",
+        help="change the base too (both sides), e.g. customers.count=500; --set changes only the what-if",
+    )
+    scenario_options(what)
+    force_option(what)
+
+    accounts = sub.add_parser("accounts", help="your account list: `procsim accounts template > accounts.csv`")
+    accounts_sub = accounts.add_subparsers(dest="accounts_command", parser_class=Parser, required=True)
+    template = accounts_sub.add_parser("template", help="print an example account list (CSV) with every column")
+    template.add_argument("scenario", nargs="?", default="baseline", help="scenario whose segments to use")
+    check = accounts_sub.add_parser("check", help="check an account list against a scenario")
+    check.add_argument("file", type=Path)
+    check.add_argument("--scenario", default="baseline")
 
     validate = sub.add_parser("validate", help="check scenario files without running them")
     validate.add_argument("scenarios", nargs="+")
     validate.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE")
+    validate.add_argument("--grant", dest="grants", action="append", default=[], metavar="NAME=LEVEL@PERIOD")
+    validate.add_argument("--accounts", type=Path, metavar="FILE")
 
     sub.add_parser("list", help="list bundled scenarios with their descriptions")
 
@@ -159,7 +203,9 @@ def port_int(text: str) -> int:
     return value
 
 
-def _overrides(items: Sequence[str], periods: int | None = None, seed: int | None = None) -> dict[str, Any]:
+def _overrides(
+    items: Sequence[str], periods: int | None = None, seed: int | None = None, accounts: Path | None = None
+) -> dict[str, Any]:
     from .scenario import parse_override
 
     out = dict(parse_override(item) for item in items)
@@ -167,7 +213,39 @@ def _overrides(items: Sequence[str], periods: int | None = None, seed: int | Non
         out["periods"] = periods
     if seed is not None:
         out["seed"] = seed
+    if accounts is not None:
+        out["accounts_file"] = str(accounts.resolve())
     return out
+
+
+def _load(args: argparse.Namespace, name: str, *, with_seed: bool = True):
+    """The scenario a command names, with its --set, --grant, --accounts, --periods/--years and --seed."""
+    from .interventions import parse_grant
+    from .scenario import load_scenario
+
+    if getattr(args, "years", None) and getattr(args, "periods", None):
+        raise InputError("give --periods or --years, not both", field="--years")
+    overrides = _overrides(
+        args.overrides,
+        getattr(args, "periods", None),
+        args.seed if with_seed else None,
+        getattr(args, "accounts", None),
+    )
+    grants = [parse_grant(g) for g in getattr(args, "grants", [])]
+    scenario = load_scenario(name, overrides, grants)
+    if getattr(args, "years", None):
+        overrides["periods"] = args.years * scenario.periods_per_year
+        scenario = load_scenario(name, overrides, grants)
+    return scenario
+
+
+def _index(out: Path) -> None:
+    """Rebuild results/index.html when the run was written under a results folder."""
+    from .results_index import index_root, rebuild_index
+
+    root = index_root(out)
+    if root is not None:
+        rebuild_index(root)
 
 
 def _progress(total: int, label: str, quiet: bool):
@@ -208,15 +286,22 @@ def _guard(estimate, out: Path | None, args: argparse.Namespace, source: str | N
 
 def cmd_run(args: argparse.Namespace) -> int:
     from . import resources
+    from .fmt import count_words, money
     from .outputs import check_out, default_out
-    from .report import money
     from .runner import run_replicates, run_scenario
-    from .scenario import load_scenario
+    from .story import outlook_sentence
+    from .whatif import derive_label, safe_label
 
-    scenario = load_scenario(args.scenario, _overrides(args.overrides, args.periods, args.seed))
+    scenario = _load(args, args.scenario)
     seed = scenario.seed
     suffix = f"-x{args.replicates}" if args.replicates > 1 else ""
-    out = check_out(args.out or default_out(scenario.name, seed, suffix))
+    changed = {k: v for k, v in scenario.overrides.items() if k not in ("seed", "periods")}
+    label = (
+        safe_label(args.label)
+        if args.label
+        else (derive_label(changed, scenario.interventions) if changed or scenario.interventions else None)
+    )
+    out = check_out(args.out or default_out(scenario.name, seed, suffix, label=label))
     estimate = resources.for_run(
         scenario, replicates=args.replicates, counterfactual=not args.no_counterfactual and args.replicates == 1
     )
@@ -237,23 +322,79 @@ def cmd_run(args: argparse.Namespace) -> int:
         cap = cap["mean"] if isinstance(cap, dict) else cap
         profit = m["supplier_profit_total"]
         profit = profit["mean"] if isinstance(profit, dict) else profit
-        counts = f" {s['outcomes']}" if "outcomes" in s else ""
+        counts = f" ({count_words(s['outcomes'])} of {s['replicates']} runs)" if "outcomes" in s else ""
         print(
             f"{scenario.name}: {s['outcome']}{counts} | capability index {cap:.2f} | "
-            f"supplier profit {money(profit, clean(scenario.currency, 20), escape=False)}"
+            f"supplier profit {money(profit, clean(scenario.currency, 20))} over "
+            f"{scenario.periods / scenario.periods_per_year:g} years"
         )
-        print(f"report: {result.out / 'report.html'}")
+        ahead = outlook_sentence(s) if "outlook_detail" in s else None
+        if ahead:
+            print(ahead)
+        if s.get("outlooks"):
+            print(f"past the horizon: {count_words(s['outlooks'])} of {s['replicates']} runs")
+        print(f"report: {result.out / 'report.html'}  (spreadsheet: report.xlsx)")
+    _index(result.out)
+    return EXIT_OK
+
+
+def cmd_whatif(args: argparse.Namespace) -> int:
+    from . import resources
+    from .outputs import check_out, default_out
+    from .scenario import load_scenario
+    from .whatif import changed_overrides, derive_label, safe_label, whatif
+
+    shared = _overrides(args.base_overrides)
+    args.overrides = [*args.base_overrides, *args.overrides]  # the what-if's own --set wins
+    variant = _load(args, args.scenario)
+    base_overrides = {k: v for k, v in variant.overrides.items() if k in ("seed", "periods", "accounts_file")}
+    base = load_scenario(args.scenario, {**shared, **base_overrides})
+    if variant.to_yaml() == base.to_yaml():
+        raise InputError("nothing to compare: give --grant NAME=LEVEL@PERIOD or --set PATH=VALUE", field="whatif")
+    label = (
+        safe_label(args.label) if args.label else derive_label(changed_overrides(variant, base), variant.interventions)
+    )
+    out = check_out(args.out or default_out(base.name, base.seed, "", root=Path("results") / "whatif", label=label))
+    _guard(resources.for_compare(base, variant, replicates=args.replicates), out, args, base.source)
+    work = 2 * args.replicates * base.periods
+    with _progress(work if base.n_customers * work > 200_000 else 0, f"what-if {label}", args.quiet) as tick:
+        result = whatif(
+            base,
+            variant,
+            replicates=args.replicates,
+            label=label,
+            progress=tick,
+            out=out,
+            command=["procsim", *sys.argv[1:]],
+        )
+    print(result.answer["text"] + ".")
+    if not args.quiet:
+        s = result.summary
+        print(f"outcomes: base {s['outcome']['base']}, what-if {s['outcome']['whatif']} ({len(result.seeds)} seeds)")
+        print(f"report: {result.out / 'report.html'}  (spreadsheet: report.xlsx, accounts: accounts.csv)")
+    _index(result.out)
+    return EXIT_OK
+
+
+def cmd_accounts(args: argparse.Namespace) -> int:
+    from .accounts import read_accounts, template_csv
+    from .scenario import load_scenario
+
+    if args.accounts_command == "template":
+        sys.stdout.write(template_csv(load_scenario(args.scenario)))
+        return EXIT_OK
+    read_accounts(args.file)  # the file's own problems first, with row and column
+    scenario = load_scenario(args.scenario, {"accounts_file": str(args.file.resolve())})
+    segments = sorted({a.segment for a in scenario.accounts})
+    print(f"ok: {args.file}: {len(scenario.accounts)} accounts in {', '.join(segments)} (scenario {scenario.name})")
     return EXIT_OK
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from .scenario import load_scenario
-
-    overrides = _overrides(args.overrides)
     failed = 0
     for name in args.scenarios:
         try:
-            sc = load_scenario(name, overrides)
+            sc = _load(args, name, with_seed=False)
         except InputError as exc:
             print(f"procsim: error: {exc}", file=sys.stderr)
             failed += 1
@@ -278,11 +419,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from . import resources
     from .compare import compare
     from .outputs import check_out, default_out
-    from .scenario import load_scenario
 
-    overrides = _overrides(args.overrides, args.periods)
-    a = load_scenario(args.a, overrides)
-    b = load_scenario(args.b, overrides)
+    a = _load(args, args.a, with_seed=False)
+    b = _load(args, args.b, with_seed=False)
     seed = args.seed if args.seed is not None else a.seed
     out = check_out(args.out or default_out(f"{a.name}-vs-{b.name}", seed, root=Path("results") / "compare"))
     _guard(resources.for_compare(a, b, replicates=args.replicates), out, args, f"{a.source} and {b.source}")
@@ -292,14 +431,26 @@ def cmd_compare(args: argparse.Namespace) -> int:
             a, b, seed=seed, replicates=args.replicates, out=out, progress=tick, command=["procsim", *sys.argv[1:]]
         )
     if not args.quiet:
-        d = result.deltas.set_index("metric")
+        from .fmt import count_words
+        from .report import KEY_METRICS, fmt_difference, fmt_metric
+
+        per_year, cur = a.periods_per_year, clean(a.currency, 20)
+        labels = {key: (label, kind) for key, label, kind in KEY_METRICS}
+        m = result.summary["metrics"]
+        name_a, name_b = clean(a.name, 40), clean(b.name, 40)
+        width = max(len(name_a), len(name_b), 12)
+        print(f"{'':<40} {name_a:>{width}}  {name_b:>{width}}  {'difference':>14}")
         for key in ("capability_index_final", "supplier_profit_total", "customer_value_total", "joint_value_total"):
-            row = d.loc[key]
+            label, kind = labels[key]
             print(
-                f"{key:<26} {clean(a.name, 40)}: {row[a.name]:>14,.3f}  {clean(b.name, 40)}: {row[b.name]:>14,.3f}  "
-                f"difference: {row['difference']:>+14,.3f}"
+                f"{label:<40} {fmt_metric(m[key][a.name], kind, cur, per_year):>{width}}  "
+                f"{fmt_metric(m[key][b.name], kind, cur, per_year):>{width}}  "
+                f"{fmt_difference(m[key]['difference'], kind, cur, per_year):>14}"
             )
-        print(f"report: {result.out / 'report.html'}")
+        for name, counts in result.summary["outcomes"].items():
+            print(f"outcomes {clean(name, 40)}: {count_words(counts)}")
+        print(f"report: {result.out / 'report.html'}  (spreadsheet: report.xlsx)")
+    _index(result.out)
     return EXIT_OK
 
 
@@ -460,6 +611,8 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
 
 COMMANDS = {
     "run": cmd_run,
+    "whatif": cmd_whatif,
+    "accounts": cmd_accounts,
     "validate": cmd_validate,
     "list": cmd_list,
     "compare": cmd_compare,

@@ -13,8 +13,20 @@ import pandas as pd
 
 from . import plots
 from .outputs import atomic_write_text, manifest, save_figure, staged_directory, to_json, write_frame_csv
-from .report import KEY_METRICS, OUTCOME_COLORS, _fmt, _footer, _img, page
-from .runner import replicate_seeds, simulate
+from .report import (
+    KEY_METRICS,
+    OUTCOME_COLORS,
+    _fmt,
+    _footer,
+    _img,
+    fmt_difference,
+    header,
+    matching_description,
+    page,
+    scenario_changes,
+    story_html,
+)
+from .runner import RunResult, replicate_seeds, representative, simulate
 from .scenario import Scenario
 
 
@@ -28,6 +40,7 @@ class Comparison:
     timeseries: dict[str, list[pd.DataFrame]]
     wall_seconds: float
     out: Path | None = None
+    typical: dict[str, RunResult] | None = None  # a typical run of each side, for the plain-words summary
 
 
 def compare(
@@ -49,7 +62,9 @@ def compare(
         for label, sc in (("a", a), ("b", b))
     }
     rows = []
-    for key in runs["a"][0].summary["metrics"]:
+    for key, first in runs["a"][0].summary["metrics"].items():
+        if isinstance(first, list | str):
+            continue  # per-supplier lists and labels have no difference to take
         va = _mean([r.summary["metrics"][key] for r in runs["a"]])
         vb = _mean([r.summary["metrics"][key] for r in runs["b"]])
         delta = None if va is None or vb is None else vb - va
@@ -57,6 +72,7 @@ def compare(
         rows.append({"metric": key, a.name: va, b.name: vb, "difference": delta, "relative": rel})
     deltas = pd.DataFrame(rows)
     outcomes = {label: _counts(runs[label]) for label in runs}
+    outlooks = {label: _counts(runs[label], "outlook") for label in runs}
     summary = {
         "a": a.name,
         "b": b.name,
@@ -64,6 +80,9 @@ def compare(
         "periods": a.periods,
         "currency": a.currency,
         "outcomes": {a.name: outcomes["a"], b.name: outcomes["b"]},
+        "outlooks": {a.name: outlooks["a"], b.name: outlooks["b"]},
+        "overrides": a.overrides,
+        "descriptions": {a.name: a.description, b.name: b.description},
         "metrics": {r["metric"]: {a.name: r[a.name], b.name: r[b.name], "difference": r["difference"]} for r in rows},
     }
     result = Comparison(
@@ -74,6 +93,7 @@ def compare(
         deltas,
         {"a": [r.timeseries for r in runs["a"]], "b": [r.timeseries for r in runs["b"]]},
         time.perf_counter() - start,
+        typical={label: representative(runs[label]) for label in runs},
     )
     if out is not None:
         result.out = write_comparison(result, out, command)
@@ -85,10 +105,11 @@ def _mean(values: list[Any]) -> float | None:
     return sum(numbers) / len(numbers) if numbers else None
 
 
-def _counts(runs: list[Any]) -> dict[str, int]:
+def _counts(runs: list[Any], key: str = "outcome") -> dict[str, int]:
     out: dict[str, int] = {}
     for r in runs:
-        out[r.summary["outcome"]] = out.get(r.summary["outcome"], 0) + 1
+        if r.summary.get(key):
+            out[r.summary[key]] = out.get(r.summary[key], 0) + 1
     return out
 
 
@@ -110,20 +131,28 @@ def write_comparison(result: Comparison, out: Path, command: Sequence[str] | Non
             )
             atomic_write_text(tmp / f"scenario_{label}.yaml", scenario.to_yaml())
         figures = {}
+        per_year = a.periods_per_year
         for panel in plots.PANELS:
             figures[panel.name] = tmp / "plots" / f"{panel.name}.png"
             save_figure(
-                plots.panel_figure(panel, pair=pair, currency=a.currency, band=tuple(a.market.fair_band)),
+                plots.panel_figure(
+                    panel, pair=pair, currency=a.currency, band=tuple(a.market.fair_band), per_year=per_year
+                ),
                 figures[panel.name],
             )
         figures["overview"] = tmp / "plots" / "overview.png"
         save_figure(
             plots.overview_figure(
-                f"{a.name} vs {b.name}", pair=pair, currency=a.currency, band=tuple(a.market.fair_band)
+                f"{a.name} vs {b.name}",
+                pair=pair,
+                currency=a.currency,
+                band=tuple(a.market.fair_band),
+                per_year=per_year,
             ),
             figures["overview"],
         )
         atomic_write_text(tmp / "report.html", comparison_report(result, figures))
+        comparison_workbook(result, tmp / "report.xlsx", [median for _, median in pair])
         atomic_write_text(
             tmp / "manifest.json",
             to_json(
@@ -139,16 +168,29 @@ def write_comparison(result: Comparison, out: Path, command: Sequence[str] | Non
 
 def comparison_report(result: Comparison, figures: dict[str, Path]) -> str:
     a, b, s = result.a, result.b, result.summary
-    cur = a.currency
+    cur, per_year = a.currency, a.periods_per_year
     rows = ""
     for key, label, kind in KEY_METRICS:
         m = s["metrics"][key]
-        diff = m["difference"]
-        shown = "n/a" if diff is None else (_fmt(diff, kind, cur) if kind != "period" else f"{diff:+.0f}")
+        shown = html.escape(fmt_difference(m["difference"], kind, cur, per_year))
         rows += (
-            f"<tr><td>{label}</td><td class='num'>{_fmt(m[a.name], kind, cur)}</td>"
-            f"<td class='num'>{_fmt(m[b.name], kind, cur)}</td><td class='num'>{shown}</td></tr>"
+            f"<tr><td>{label}</td><td class='num'>{_fmt(m[a.name], kind, cur, per_year)}</td>"
+            f"<td class='num'>{_fmt(m[b.name], kind, cur, per_year)}</td><td class='num'>{shown}</td></tr>"
         )
+    changes = scenario_changes(a)
+    descriptions = []
+    stories = ""
+    for sc in (a, b):
+        typical = (result.typical or {}).get("a" if sc is a else "b")
+        outcome = typical.summary["outcome"] if typical else None
+        text = matching_description(sc.description, outcome, bool(changes))
+        if text:
+            descriptions.append(f"{sc.name}: {text}")
+        if typical is not None:
+            lines = story_html(typical.summary, typical.timeseries, typical.scenario)
+            stories += (
+                f"<h3>{html.escape(sc.name)} (a typical run, seed {typical.seed})</h3><div class='story'>{lines}</div>"
+            )
     badges = " vs ".join(
         f"{html.escape(n)}: "
         + ", ".join(
@@ -159,8 +201,9 @@ def comparison_report(result: Comparison, figures: dict[str, Path]) -> str:
     )
     body = (
         f"<h1>{html.escape(a.name)} vs {html.escape(b.name)}</h1>"
-        f"<p class='sub'>Same market seeds ({len(result.seeds)}): {html.escape(a.description)} / "
-        f"{html.escape(b.description)}</p><p>{badges}</p>"
+        f"{header(a, changes, ' / '.join(descriptions))}"
+        f"<p class='sub'>Same market seeds ({len(result.seeds)}), {a.periods / per_year:g} years.</p><p>{badges}</p>{_outlook_line(s)}"
+        f"<h2>What happened</h2>{stories}"
         f"<h2>At a glance</h2>{_img(figures['overview'], 'overview')}"
         f"<h2>Differences ({html.escape(b.name)} minus {html.escape(a.name)})</h2>"
         f"<table><tr><th></th><th>{html.escape(a.name)}</th><th>{html.escape(b.name)}</th><th>difference</th></tr>"
@@ -171,3 +214,37 @@ def comparison_report(result: Comparison, figures: dict[str, Path]) -> str:
         body,
         _footer(f"seeds {result.seeds[:3]}{'...' if len(result.seeds) > 3 else ''}"),
     )
+
+
+def _outlook_line(summary: dict[str, Any]) -> str:
+    """Where each scenario's runs settle past the horizon, in one sentence."""
+    parts = [
+        f"{html.escape(name)}: " + ", ".join(f"{o} x{c}" for o, c in counts.items())
+        for name, counts in summary.get("outlooks", {}).items()
+        if counts
+    ]
+    return f"<p>Past the horizon (outlook): {'; '.join(parts)}.</p>" if parts else ""
+
+
+def comparison_workbook(result: Comparison, path: Path, medians: list[pd.DataFrame]) -> None:
+    """report.xlsx of a comparison: outcomes, the metric table with differences, both median series."""
+    from .fmt import count_words
+    from .workbook import _key_sheet, series_sheet, write_workbook
+
+    a, b, s = result.a, result.b, result.summary
+    rows = [
+        ("Scenario A", a.name, "text"),
+        ("Scenario B", b.name, "text"),
+        ("Changes (overrides, both)", "; ".join(scenario_changes(a)) or "none", "text"),
+        ("Seeds", len(result.seeds), "int"),
+        ("Horizon (years)", a.periods / a.periods_per_year, "years"),
+        (f"Outcomes {a.name}", count_words(s["outcomes"][a.name]), "text"),
+        (f"Outcomes {b.name}", count_words(s["outcomes"][b.name]), "text"),
+        *((f"Outlook {name}", count_words(counts), "text") for name, counts in s.get("outlooks", {}).items()),
+    ]
+    sheets = [
+        _key_sheet(s["metrics"], (a.name, b.name, "difference")),
+        series_sheet("Series A (median)", medians[0], a.periods_per_year),
+        series_sheet("Series B (median)", medians[1], b.periods_per_year),
+    ]
+    write_workbook(path, title=f"procsim: {a.name} vs {b.name}", currency=a.currency, summary_rows=rows, sheets=sheets)

@@ -20,10 +20,12 @@ from dataclasses import dataclass
 import mesa
 import numpy as np
 
+from .accounts import peer_edges, place_accounts
 from .agents import Customer, Supplier
 from .capabilities import INNOVATION, SALES, SUPPORT, distribute_cuts
 from .customers import balance_index, procurement_demand, trust_target
-from .negotiation import NegotiationContext, Settlement, buyer_asks, settle_offers
+from .delays import toward_asymmetric
+from .negotiation import NegotiationContext, Settlement
 from .network import PeerNetwork
 from .population import PROCUREMENT_LEVERS, Timetable, build_customers, build_suppliers, market_levers
 from .recorder import Recorder
@@ -34,6 +36,8 @@ from .strategies import SUPPLIER_STRATEGIES
 from .switching import choose_suppliers
 
 MAX_DISCOUNT = 0.95  # hard physical cap on any discount, far above every documented bound
+# Support capability below which added service costs no more (a floor that keeps gift costs finite).
+SUPPORT_FLOOR = 0.1
 
 
 class ProcurementModel(mesa.Model):
@@ -77,13 +81,28 @@ class ProcurementModel(mesa.Model):
         )
         # Adjustment rates (1 / lag) of the first-order delays; lags are not levers.
         self.capability_rate = 1.0 / self.sp.p["capability_lag"]
+        self.rebuild_rate = 1.0 / self.sp.p["rebuild_lag"]
+        self.standard_rate = 1.0 / self.sp.p["standard_lag"][:, None]
+        self.standard_recovery_rate = 1.0 / self.sp.p["standard_recovery_lag"][:, None]
+        self.margin_standard_rate = 1.0 / self.sp.p["margin_standard_lag"]
+        self.budget_rate = 1.0 / self.sp.p["budget_lag"]
+        self.reporting_rate = 1.0 / scenario.periods_per_year  # published financials cover a year
         self.overhead_rate = 1.0 / self.sp.p["overhead_lag"]
         # Sequential cut orders only where a group asked for one (None: all share by weights).
         self.cut_order = self.sp.cut_order if (self.sp.cut_order >= 0).any() else None
         weights = self.sp.p["cut_weights"]
         self.cut_weights = None if (weights == weights[:, :1]).all() else weights  # None: equal weights
         self.rate = {
-            name: 1.0 / self.cp.p[name] for name in ("perception_lag", "market_lag", "trust_lag", "cocreation_lag")
+            name: 1.0 / self.cp.p[name]
+            for name in (
+                "perception_lag",
+                "market_lag",
+                "trust_lag",
+                "trust_loss_lag",
+                "engagement_lag",
+                "expectation_lag",
+                "cocreation_lag",
+            )
         }
         # Spend shares at period 0 are the budgets that sustain capability 1.0.
         self.reference_spend = self.sp.p["spend"].copy()
@@ -96,7 +115,7 @@ class ProcurementModel(mesa.Model):
         self._links: Links | None = None
         self._initialise_state(base_demand)
         self.network = PeerNetwork.build(
-            n_c, market.network.kind, market.network.degree, market.network.rewire, self.rng
+            n_c, market.network.kind, market.network.degree, market.network.rewire, self.rng, peer_edges(scenario)
         )
 
         self.supplier_agents = [
@@ -106,6 +125,7 @@ class ProcurementModel(mesa.Model):
         self.recorder = Recorder(self, record_agents_every)
         self.datacollector = self.recorder  # Mesa's DataCollector API, vectorised
         self.events: list[tuple[int, str]] = []  # (period, plain-language event) for reports
+        self.accounts_dropped = 0  # accounts fired by their supplier (walk-away)
         # The negotiation game: a procurement team's demanded level replaces the demand formula.
         self.demand_override: float | None = None
         del st
@@ -119,6 +139,7 @@ class ProcurementModel(mesa.Model):
         st.supplier[:] = self.rng.choice(self.n_suppliers, size=self.n_customers, p=share / share.sum())
         offsets = self.rng.integers(0, self.cycle, self.n_customers) if self.config.market.stagger_contracts else 0
         st.offset[:] = offsets
+        place_accounts(self)  # named accounts: revenue, discount, renewal, supplier; grants on the timetable
         # Customers renewing in each phase of the contract cycle (their offsets never change).
         self.renewal_phase = [np.flatnonzero(st.offset == phase) for phase in range(self.cycle)]
         st.market_success[:] = 1.0
@@ -127,14 +148,23 @@ class ProcurementModel(mesa.Model):
         st.balance_smoothed[:] = 0.5 * (self.fair_band[0] + self.fair_band[1])
         st.active[:] = True
         st.exit_period[:] = -1
-        st.capability[:] = 1.0
-        book = np.bincount(st.supplier, weights=base_demand, minlength=self.n_suppliers)
+        st.capability[:] = sp["initial_capability"][:, None]
+        # Standards start at the plan: the budgets the supplier aims for and the margin it defends.
+        st.standard[:] = 1.0
+        st.margin_standard[:] = sp["target_margin"]
+        st.expectation_ratio[:] = 1.0
+        st.received_ratio[:] = sp["initial_capability"]
+        book = np.bincount(st.supplier, weights=st.base_demand, minlength=self.n_suppliers)
         st.revenue_initial[:] = book
         st.overhead_fixed[:] = sp["overhead"] * book
         st.cash[:] = sp["cash_months"] / self.months_per_period * book
         st.customers_initial[:] = np.bincount(st.supplier, minlength=self.n_suppliers)
         st.margin[:] = sp["target_margin"]
-        st.value[:] = self.cp.p["value_weights"].sum(axis=1)
+        st.margin_reported[:] = sp["target_margin"]
+        baseline_value = self.cp.p["value_weights"].sum(axis=1)
+        # Customers expect what a supplier at full capability delivers, whatever state it starts in.
+        st.expectation[:] = baseline_value
+        st.value[:] = baseline_value * sp["initial_capability"][st.supplier]
         st.perceived_value[:] = self.cp.p["value_visibility"] * st.value
 
     # ------------------------------------------------------------------ the period
@@ -146,7 +176,8 @@ class ProcurementModel(mesa.Model):
         self.run_suppliers()
         self.update_customers()
         self.renew_contracts()
-        self.recorder.record()
+        if self.period < self.periods:
+            self.recorder.record()
         self.period += 1
         if self.period >= self.periods:
             self.running = False
@@ -159,7 +190,7 @@ class ProcurementModel(mesa.Model):
         st.volume *= self.links.on
 
     def run_suppliers(self) -> None:
-        """Stage 2: book revenue and costs, set budgets (with margin defense), update cash and stocks.
+        """Stage 2: book revenue and costs, set budgets (with margin defense), update cash, stocks and standards.
 
         Suppliers that have exited have no customers (they were moved in stage 4), so every
         flow below is zero for them and their cash and stocks stay as they were.
@@ -170,32 +201,68 @@ class ProcurementModel(mesa.Model):
         vol = st.volume
         saving = 1.0 - sp["engagement_cost_saving"][s] * (st.engagement - self.engagement_reference)
         st.cost_to_serve[:] = sp["cost_to_serve"][s] * vol * np.maximum(saving, 0.0)
-        st.gift_cost[:] = sp["gift_cost_ratio"][s] * st.gift * vol
+        # Added service is delivered by the support organisation: an eroded one gives it dearly.
+        support = np.maximum(st.capability[:, SUPPORT], SUPPORT_FLOOR)
+        st.gift_cost[:] = (sp["gift_cost_ratio"] / support)[s] * st.gift * vol
         st.revenue[:] = np.bincount(s, weights=st.price * vol, minlength=S)
         st.list_revenue[:] = np.bincount(s, weights=vol, minlength=S)
         st.cogs[:] = (1.0 - sp["gross_margin"]) * st.list_revenue
         st.overhead[:] = st.overhead_fixed + np.bincount(s, weights=st.cost_to_serve, minlength=S)
         st.gift_cost_total[:] = np.bincount(s, weights=st.gift_cost, minlength=S)
         operating = st.revenue - st.cogs - st.overhead - st.gift_cost_total  # before investment
-        desired = sp["spend"] * st.list_revenue[:, None]
-        shortfall = np.maximum(0.0, sp["target_margin"] * st.revenue - (operating - desired.sum(axis=1)))
+        plan = sp["spend"] * st.list_revenue[:, None]
+        desired = st.standard * plan
         reserve = sp["cash_reserve_months"] * (st.revenue_initial / self.months_per_period)
-        defense = np.where(st.cash < reserve, 1.0, sp["margin_defense"])
+        crisis = st.cash < reserve
+        defense = np.where(crisis, 1.0, sp["margin_defense"])
+        # Budgets are cut on the trailing year's shortfall (the published financials), at the pace
+        # of budget rounds, so cuts come late and look free at first. In a cash crisis the whole
+        # shortfall is cut, against at least break-even (even a supplier used to losses stops them).
+        floor = np.where(crisis, np.maximum(st.margin_standard, 0.0), st.margin_standard)
+        gap = np.maximum(0.0, floor * st.revenue - (operating - desired.sum(axis=1)))
+        st.shortfall_seen += (gap - st.shortfall_seen) * self.reporting_rate
+        st.cut += (defense * st.shortfall_seen - st.cut) * self.budget_rate
         cuttable = desired * sp["max_cut"][:, None]
-        invest = desired - distribute_cuts(defense * shortfall, cuttable, self.cut_weights, self.cut_order)
+        invest = desired - distribute_cuts(st.cut, cuttable, self.cut_weights, self.cut_order)
         profit = operating - invest.sum(axis=1)
         st.investment[:] = invest
         st.desired_investment[:] = desired
         st.profit[:] = profit
         st.cash += profit
+        # The honest ledger: what keeps today's stocks where they are, whatever was spent.
         reference = self.reference_spend * st.list_revenue[:, None]
+        st.sustaining_investment[:] = st.capability * reference
         sustained = np.divide(invest, reference, out=np.zeros_like(invest), where=reference > 0)
         # A supplier without customers has no budgets to judge by: its stocks stay as they are.
         trading = (st.list_revenue > 0)[:, None]
-        st.capability += np.where(trading, (sustained - st.capability) * self.capability_rate, 0.0)
+        st.capability += trading * toward_asymmetric(st.capability, sustained, self.rebuild_rate, self.capability_rate)
+        st.margin[:] = np.divide(profit, st.revenue, out=np.zeros(S), where=st.revenue > 0)
+        self._update_standards(invest, plan, trading[:, 0])
         # Overhead is fixed this period and resized toward the business with a lag.
         st.overhead_fixed += (sp["overhead"] * st.list_revenue - st.overhead_fixed) * self.overhead_rate
-        st.margin[:] = np.divide(profit, st.revenue, out=np.zeros(S), where=st.revenue > 0)
+
+    def _update_standards(self, invest: np.ndarray, plan: np.ndarray, trading: np.ndarray) -> None:
+        """Standards drift toward what is achieved (Oliva & Sterman 2001).
+
+        The service standard is the share of each planned budget the supplier aims to
+        spend. Spending below it pulls it down toward what was spent; it is pulled back
+        toward the plan while the customers still expect more value than they receive
+        (what the supplier cannot afford, margin defense cuts again). Once customers'
+        expectations have eroded to what is delivered, nobody asks for the old standard
+        back. The target
+        margin drifts toward the margin achieved when that falls short, and back toward the
+        plan when it does not.
+        """
+        st, sp = self.state, self.sp.p
+        achieved = np.divide(invest, plan, out=st.standard.copy(), where=plan > 0)
+        wanted = trading & (st.expectation_ratio > st.received_ratio)
+        eroding = np.minimum(achieved - st.standard, 0.0) * self.standard_rate
+        restoring = wanted[:, None] * np.maximum(1.0 - st.standard, 0.0) * self.standard_recovery_rate
+        st.standard += eroding + restoring
+        target = sp["target_margin"]
+        goal = np.where(st.margin < st.margin_standard, st.margin, np.minimum(st.margin, target))
+        st.margin_standard += trading * (goal - st.margin_standard) * self.margin_standard_rate
+        st.margin_reported += trading * (st.margin - st.margin_reported) * self.reporting_rate
 
     def update_customers(self) -> None:
         """Stage 3: delivered value, own market success, the ledger, trust, engagement, co-creation."""
@@ -209,10 +276,16 @@ class ProcurementModel(mesa.Model):
         ) * on
         st.value[:] = value
         st.perceived_value += (cp["value_visibility"] * value - st.perceived_value) * self.rate["perception_lag"]
+        st.expectation += (value - st.expectation) * self.rate["expectation_lag"] * on
         ratio = value * self.inverse_baseline_value
         with np.errstate(divide="ignore", invalid="ignore"):  # (ratio ** e, cheaper; no value: no success)
             sustained = np.where(ratio > 0, np.exp(cp["elasticity"] * np.log(ratio)), 0.0)
         st.market_success += (sustained - st.market_success) * self.rate["market_lag"]
+        # What each supplier's customers expect and receive, relative to baseline (volume-weighted).
+        weight = st.volume * self.inverse_baseline_value
+        for out, per_customer in ((st.expectation_ratio, st.expectation), (st.received_ratio, value)):
+            total = np.bincount(s, weights=weight * per_customer, minlength=self.n_suppliers)
+            np.divide(total, st.list_revenue, out=out, where=st.list_revenue > 0)
 
         # Ledger (MODEL-SPEC section 3), per relationship.
         redesigning = st.redesign_left > 0
@@ -222,17 +295,28 @@ class ProcurementModel(mesa.Model):
         unit_cost = 1.0 - sp["gross_margin"][s]
         st.customer_value[:] = (value - st.price) * st.volume - st.transaction_cost
         st.contribution[:] = ((st.price - unit_cost) * st.volume - st.cost_to_serve - st.gift_cost) * on
-        st.supplier_value[:] = st.contribution + sp["engagement_value"][s] * st.engagement * st.volume
+        # The investment that sustains what this account receives, shared by volume.
+        sustain_per_unit = np.divide(
+            st.sustaining_investment.sum(axis=1),
+            st.list_revenue,
+            out=np.zeros(self.n_suppliers),
+            where=st.list_revenue > 0,
+        )
+        st.sustaining_cost[:] = sustain_per_unit[s] * st.volume
+        st.supplier_value[:] = (
+            st.contribution - st.sustaining_cost + sp["engagement_value"][s] * st.engagement * st.volume
+        )
         balance = balance_index(st.supplier_value, st.customer_value)
         st.balance_smoothed += self.smoothing * (balance - st.balance_smoothed) * on
 
         target = trust_target(st.balance_smoothed, self.fair_band, cp["trust_tolerance"])
-        st.trust += (target - st.trust) * self.rate["trust_lag"] * on
-        st.engagement[:] = cp["engagement"] * st.trust
+        st.trust += toward_asymmetric(st.trust, target, self.rate["trust_lag"], self.rate["trust_loss_lag"]) * on
+        st.engagement += (cp["engagement"] * st.trust - st.engagement) * self.rate["engagement_lag"] * on
         coverage = st.capability[:, SALES][s]
-        goal = cp["cocreation_gain"] * (st.engagement - self.engagement_reference) * coverage
+        # Co-creation needs the customer's engagement and the supplier's sales people's time.
+        goal = cp["cocreation_gain"] * (st.engagement * coverage - self.engagement_reference)
         st.cocreation += (goal - st.cocreation) * self.rate["cocreation_lag"] * on
-        st.negative_contribution_periods[:] = (st.negative_contribution_periods + 1) * (st.contribution < 0)
+        st.negative_value_periods[:] = (st.negative_value_periods + 1) * (st.supplier_value < 0)
 
     def renew_contracts(self) -> None:
         """Stage 4: insolvencies and exits, then renewals (negotiation with parity), then switching.
@@ -264,11 +348,16 @@ class ProcurementModel(mesa.Model):
         renewing = renewing[st.supplier[renewing] >= 0]
         if orphaned.size:
             renewing = renewing[st.active[st.supplier[renewing]]]
-        # Walk-away: the supplier drops accounts whose contribution stayed negative.
-        dropped = st.negative_contribution_periods[renewing] >= sp["walk_away_periods"][st.supplier[renewing]]
+        # Walk-away ("fire the customer"): the supplier drops accounts that kept destroying value for it.
+        dropped = st.negative_value_periods[renewing] >= sp["walk_away_periods"][st.supplier[renewing]]
         if dropped.any():
+            self.accounts_dropped += int(dropped.sum())
             self.events.append(
-                (t, f"{int(dropped.sum())} account(s) dropped by their supplier (negative contribution)")
+                (
+                    t,
+                    f"{int(dropped.sum())} account(s) dropped by their supplier (they destroyed value for it "
+                    "for too long: fire the customer)",
+                )
             )
         negotiating = renewing[~dropped]
         forced = np.concatenate([orphaned, renewing[dropped]])
@@ -276,12 +365,14 @@ class ProcurementModel(mesa.Model):
         if not choosing.size:
             return
         # Alternatives are assessed once, at the start of the renewal round.
-        alternatives = self._alternatives(choosing, st.supplier[choosing])
+        quotes = self._quotes()
+        alternatives = self._alternatives(choosing, st.supplier[choosing], quotes)
         n = negotiating.size
         if n:
             self._negotiate(negotiating, alternatives[:, :n])
         is_forced = np.arange(choosing.size) >= n
-        self._switch(choosing, alternatives, is_forced, is_forced)
+        is_dropped = np.arange(choosing.size) >= n + orphaned.size
+        self._switch(choosing, alternatives, is_forced, is_dropped, quotes)
 
     def _negotiate(self, idx: np.ndarray, alternatives: np.ndarray) -> None:
         st, sp, cp = self.state, self.sp.p, self.cp.p
@@ -296,7 +387,7 @@ class ProcurementModel(mesa.Model):
             perceived_value=st.perceived_value[idx],
             price=st.price[idx],
             market_success=st.market_success[idx],
-            supplier_margin=st.margin[s],
+            supplier_margin=st.margin_reported[s],
             best_peer_discount=peers,
         )
         if self.demand_override is not None:
@@ -335,9 +426,7 @@ class ProcurementModel(mesa.Model):
             if not mine.any():
                 continue
             everyone = mine.all()
-            sub = ctx if everyone else ctx.subset(mine)
-            offers = strategy.offers(sub)
-            part = strategy.settle(sub, settle_offers(offers, buyer_asks(sub) if offers.ndim == 2 else offers))
+            part = strategy.negotiate(ctx if everyone else ctx.subset(mine))
             if everyone:
                 deal = part
                 break
@@ -355,22 +444,57 @@ class ProcurementModel(mesa.Model):
         """Value of a contract to the buyer: net value per unit over one contract cycle."""
         return self.cycle * net_value
 
-    def _alternatives(self, idx: np.ndarray, current: np.ndarray) -> np.ndarray:
+    def _quotes(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each supplier's terms for a rival's customer (discount, gift per unit), decided by its strategy.
+
+        The going terms are the volume-weighted average of what its own customers get; a
+        supplier without customers quotes list price.
+        """
+        st, sp = self.state, self.sp.p
+        s, on = self.links.supplier, self.links.on
+        weight = st.base_demand * on
+        book = np.bincount(s, weights=weight, minlength=self.n_suppliers)
+        going_discount = np.divide(
+            np.bincount(s, weights=weight * st.discount, minlength=self.n_suppliers),
+            book,
+            out=np.zeros(self.n_suppliers),
+            where=book > 0,
+        )
+        going_gift = np.divide(
+            np.bincount(s, weights=weight * st.gift, minlength=self.n_suppliers),
+            book,
+            out=np.zeros(self.n_suppliers),
+            where=book > 0,
+        )
+        discount, gift = np.zeros(self.n_suppliers), np.zeros(self.n_suppliers)
+        for name, strategy in self.strategies.items():
+            rows = self.strategy_rows[name]
+            discount[rows], gift[rows] = strategy.quote(
+                going_discount[rows], going_gift[rows], sp["acquisition_discount"][rows]
+            )
+        return np.clip(discount, 0.0, MAX_DISCOUNT), np.maximum(gift, 0.0)
+
+    def _alternatives(self, idx: np.ndarray, current: np.ndarray, quotes: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
         """Utility of each option for customers ``idx``: (S + 2, n), -inf where unavailable.
 
         Row 0 is left for staying (filled at the switching step), rows 1..S are the
-        suppliers as new customers would get them, row S + 1 is leaving the market.
+        suppliers on the terms they quote a new customer, row S + 1 is leaving the market.
+        A new relationship starts without co-created value (see :meth:`_fresh_cocreation`).
         Options are rows and customers columns, so per-customer maxima reduce across a few
         contiguous rows.
         """
-        st, sp, cp = self.state, self.sp.p, self.cp.p
+        st, cp = self.state, self.cp.p
         S, n = self.n_suppliers, len(idx)
         visibility = cp["value_visibility"][idx]
         switching = cp["switching_cost"][idx]
+        quote_discount, quote_gift = quotes
         options = np.empty((S + 2, n))
         rivals = options[1 : S + 1]
-        np.multiply(visibility, self.value_table.T[:, self.cp.group[idx]], out=rivals)
-        rivals -= (1.0 - sp["acquisition_discount"])[:, None]
+        group = self.cp.group[idx]
+        fresh = self._fresh_cocreation(idx[None, :], np.arange(S)[:, None])
+        value = self.value_table.T[:, group] + (self.cocreation_weights @ st.capability.T).T[:, group] * fresh
+        np.multiply(visibility, value + quote_gift[:, None], out=rivals)
+        rivals -= (1.0 - quote_discount)[:, None]
         rivals *= self.cycle
         rivals -= switching
         rivals[~st.active] = -np.inf
@@ -379,12 +503,33 @@ class ProcurementModel(mesa.Model):
         options[0] = -np.inf
         return options
 
-    def _switch(self, idx: np.ndarray, alternatives: np.ndarray, forced: np.ndarray, redesign: np.ndarray) -> None:
-        st, sp, cp = self.state, self.sp.p, self.cp.p
+    def _fresh_cocreation(self, customers: np.ndarray, suppliers: np.ndarray) -> np.ndarray:
+        """Co-creation a new relationship starts with: nothing built yet, but a buyer who engages
+        below the reference (price-only) takes value away from the first day."""
+        cp = self.cp.p
+        coverage = self.state.capability[suppliers, SALES]
+        goal = cp["cocreation_gain"][customers] * (cp["engagement"][customers] * coverage - self.engagement_reference)
+        return np.minimum(goal, 0.0)
+
+    def _switch(
+        self,
+        idx: np.ndarray,
+        alternatives: np.ndarray,
+        forced: np.ndarray,
+        dropped: np.ndarray,
+        quotes: tuple[np.ndarray, np.ndarray],
+    ) -> None:
+        """Renewing customers choose among staying, rivals and leaving; ``forced`` ones cannot stay.
+
+        A forced move (an exit or a dropped account) means the product is discontinued, so the
+        customer also redesigns; a dropped account is a relationship ended by the supplier.
+        """
+        st, cp = self.state, self.cp.p
         options = alternatives
         options[0] = np.where(forced, -np.inf, self._utility(idx, st.perceived_value[idx] - st.price[idx]))
         choice = choose_suppliers(options, cp["choice_temperature"][idx], self.rng)
         moving = choice > 0
+        self.recorder.note_dropped(int(dropped.sum()))
         if not moving.any():
             return
         rows = idx[moving]
@@ -393,25 +538,26 @@ class ProcurementModel(mesa.Model):
         t = self.period
         st.pending_cost[rows] += cp["switching_cost"][rows] * st.base_demand[rows] * st.market_success[rows]
         dev_budget = cp["development_budget"][rows] * st.base_demand[rows]
-        redesigning = redesign[moving]
+        redesigning = forced[moving]
         st.redesign_cost[rows[redesigning]] = (cp["redesign_share"][rows] * dev_budget)[redesigning]
         st.redesign_left[rows[redesigning]] = cp["redesign_periods"][rows[redesigning]].astype(np.int64)
         new_supplier = np.where(leaving, -1, picked)
         won = new_supplier >= 0
         st.customers_acquired += np.bincount(new_supplier[won], minlength=self.n_suppliers)
         st.supplier[rows] = new_supplier
-        st.discount[rows] = np.where(won, sp["acquisition_discount"][np.maximum(new_supplier, 0)], 0.0)
-        st.gift[rows] = 0.0
-        st.cocreation[rows] = 0.0
-        rival_value = self.value_table[self.cp.group[rows], np.maximum(new_supplier, 0)]
+        winner = np.maximum(new_supplier, 0)
+        st.discount[rows] = np.where(won, quotes[0][winner], 0.0)
+        st.gift[rows] = np.where(won, quotes[1][winner], 0.0)
+        st.cocreation[rows] = np.where(won, self._fresh_cocreation(rows, winner), 0.0)
+        rival_value = self.value_table[self.cp.group[rows], winner] + st.gift[rows]
         st.perceived_value[rows] = np.where(won, cp["value_visibility"][rows] * rival_value, 0.0)
         st.trust[rows] = 1.0
         st.balance_smoothed[rows] = 0.5 * (self.fair_band[0] + self.fair_band[1])
-        st.negative_contribution_periods[rows] = 0
+        st.negative_value_periods[rows] = 0
         st.relationship_start[rows] = t + 1
         st.price[rows] = 1.0 - st.discount[rows]
         self._links = None
-        self.recorder.note_moves(new_supplier, redesigning)
+        self.recorder.note_moves(np.where(dropped[moving], -2, new_supplier), redesigning)
         if leaving.any():
             self.events.append((t, f"{int(leaving.sum())} customer(s) left the market (no acceptable supplier)"))
 

@@ -3,10 +3,11 @@
 Procurement states a demand (a discount level); over ``rounds`` alternating offers it
 concedes linearly from that demand toward its reservation level (set by its best
 alternative, its BATNA), while the supplier's strategy gives an offer per round. The
-first round in which the supplier's offer meets the buyer's ask settles at that offer;
-with no meeting by the deadline the supplier's last offer stands and the buyer decides
-at the switching stage whether to take it or leave. A strategy that holds one offer
-through every round therefore settles at that offer.
+negotiation settles where the supplier's offers meet the buyer's asks, never above what
+the buyer asks; with no meeting by the deadline the supplier's last offer stands and the
+buyer decides at the switching stage whether to take it or leave. A strategy that holds
+one offer through every round therefore settles at that offer (or at the demand, if it
+offers more).
 
 Offers and asks are *concession levels*: discount plus added service value, both as a
 share of list price, so "gifts instead of discounts" is compared on the same scale.
@@ -86,14 +87,29 @@ def buyer_asks(ctx: NegotiationContext) -> np.ndarray:
 
 
 def settle_offers(offers: np.ndarray, asks: np.ndarray) -> np.ndarray:
-    """First round where the offer meets the ask settles at that offer; else the last offer.
+    """Where the supplier's offers meet the buyer's asks; never beyond what the buyer asks.
 
-    ``offers`` of shape (n,) are held through every round, so they settle as they are
-    (met or not, the held offer is what stands). A settled level below the current one
-    (pressure has eased) is limited later by the ratchet.
+    ``offers`` of shape (n,) are held through every round: they settle as they are, capped
+    at the opening ask (a supplier never gives more than is demanded); below the buyer's
+    reservation there is no deal and the held offer stands for the buyer to take or leave.
+    Offers that move, shape (n, rounds), settle where the two curves cross: in the first
+    round where the offer meets the ask, at the crossing of the straight lines joining
+    that round to the one before (so the settlement lies between the two curves' values
+    and equals the ask at that moment). With no meeting the last offer stands. A settled
+    level below the current one (pressure has eased) is limited later by the ratchet.
     """
     if offers.ndim == 1:
-        return offers
+        return np.minimum(offers, asks[:, 0])
     met = offers >= asks - 1e-12
-    first = np.where(met.any(axis=1), met.argmax(axis=1), offers.shape[1] - 1)
-    return offers[np.arange(len(offers)), first]
+    rows = np.arange(len(offers))
+    last = offers.shape[1] - 1
+    first = np.where(met.any(axis=1), met.argmax(axis=1), last)
+    out = np.where(met.any(axis=1), asks[rows, first], offers[rows, last])
+    between = met.any(axis=1) & (first > 0)
+    if between.any():
+        r, k = rows[between], first[between]
+        o0, o1, a0, a1 = offers[r, k - 1], offers[r, k], asks[r, k - 1], asks[r, k]
+        closing = (o1 - o0) - (a1 - a0)  # > 0: the offer was below the ask and is not any more
+        frac = np.divide(a0 - o0, closing, out=np.ones_like(closing), where=closing > 0)
+        out[r] = a0 + np.clip(frac, 0.0, 1.0) * (a1 - a0)
+    return out

@@ -1,8 +1,8 @@
 """The customers' peer network and the price parity it spreads.
 
 Customers who are connected learn each other's net prices; a discount one of them gets
-from a supplier becomes a parity demand for the others buying from that supplier (seed
-``001_0354551b72dfb4fc.txt``: customers compare notes and want rough parity).
+from a supplier becomes a parity demand for the others buying from that supplier (source
+S2 in docs/sources.md: customers compare notes and want rough parity).
 The graph is a Watts-Strogatz small world generated with numpy from the model's RNG,
 because networkx's generator dominated construction time at 20,000 customers; the
 ``networkx`` view is built on demand for inspection and plotting.
@@ -35,6 +35,15 @@ def small_world_edges(n: int, degree: int, rewire: float, rng: np.random.Generat
     return np.stack([codes // n, codes % n], axis=1)
 
 
+def union_edges(n: int, edges: np.ndarray, extra: np.ndarray) -> np.ndarray:
+    """Undirected edges of both lists, each once, sorted as ``small_world_edges`` returns them."""
+    both = np.concatenate([edges, np.asarray(extra, dtype=np.int64).reshape(-1, 2)])
+    low, high = both.min(axis=1), both.max(axis=1)
+    keep = low != high
+    codes = np.unique(low[keep] * n + high[keep])
+    return np.stack([codes // n, codes % n], axis=1)
+
+
 class PeerNetwork:
     """Each customer's peers as a padded (max degree, N) table, for vectorised neighbour maxima."""
 
@@ -53,10 +62,17 @@ class PeerNetwork:
         self.peers[slot, dst] = src
 
     @classmethod
-    def build(cls, n: int, kind: str, degree: int, rewire: float, rng: np.random.Generator) -> PeerNetwork:
+    def build(
+        cls, n: int, kind: str, degree: int, rewire: float, rng: np.random.Generator, extra: np.ndarray | None = None
+    ) -> PeerNetwork:
+        """The drawn network of ``kind``, plus ``extra`` undirected edges (named accounts' peers)."""
         if kind == "none" or n < 2:
-            return cls(n, np.empty((0, 2), dtype=np.int64))
-        return cls(n, small_world_edges(n, degree, rewire, rng))
+            edges = np.empty((0, 2), dtype=np.int64)
+        else:
+            edges = small_world_edges(n, degree, rewire, rng)
+        if extra is not None and len(extra):
+            edges = union_edges(n, edges, extra)
+        return cls(n, edges)
 
     def best_peer_discount(self, discount: np.ndarray, supplier: np.ndarray, idx: np.ndarray) -> np.ndarray:
         """For customers ``idx``, the largest discount a peer gets from the same supplier (0 if none)."""

@@ -5,12 +5,12 @@ The rules, in order:
 * ``collapse``    a supplier became insolvent, or a relationship ended (an account was
                   dropped or a customer left the market) within the horizon;
 * ``growth``      joint value over the last contract cycle is at least 10% above the first;
-* ``spiral``      the capability index ends below 0.8 and is still falling over the last
-                  8 periods while discounts ratcheted up; or it ends below 0.8 at all
-                  (a relationship that spiralled down and stayed there);
-* ``equilibrium`` otherwise: the index ends at or above 0.8; ``outcome_detail`` says
-                  whether it is settled (changing less than 2% over the last 8 periods)
-                  or still drifting.
+* ``spiral``      the capability index ends below 0.8 and is not recovering: still falling
+                  over the last 8 periods (while discounts ratcheted up, as a rule), or stuck
+                  down there (the capability trap);
+* ``equilibrium`` the index changes less than 2% over the last 8 periods and is at least 0.8;
+* ``drifting``    none of the above: the index still changes by 2% or more over the last 8
+                  periods. The outlook (:mod:`sim.outlook`) says where it is heading.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-OUTCOMES = ("collapse", "spiral", "equilibrium", "growth")
+OUTCOMES = ("collapse", "spiral", "equilibrium", "growth", "drifting")
 SPIRAL_LEVEL = 0.8
 WINDOW = 8
 SETTLED = 0.02
@@ -60,27 +60,17 @@ def classify(ts: pd.DataFrame, cycle: int) -> Classification:
             "growth",
             f"joint value grew {100 * (joint_end / joint_start - 1):.0f}% from the first to the last contract cycle",
         )
-    ratcheted = ts["discount_mean"].iloc[-1] > ts["discount_mean"].iloc[0] + 1e-6
-    if end < SPIRAL_LEVEL:
-        falling = change < 0
-        if falling and ratcheted:
-            return Classification(
-                "spiral",
-                f"capability index {end:.2f}, still falling ({100 * change:+.1f}% over the "
-                f"last {w} periods) while discounts ratcheted up",
-            )
-        return Classification(
-            "spiral",
-            f"capability index {end:.2f}, below {SPIRAL_LEVEL} and "
-            f"{'falling' if falling else 'not recovering to it'} ({100 * change:+.1f}% over the last {w} periods)",
-        )
+    over = f"({100 * change:+.1f}% over the last {w} periods)"
+    if end < SPIRAL_LEVEL and change < SETTLED:
+        ratcheted = ts["discount_mean"].iloc[-1] > ts["discount_mean"].iloc[0] + 1e-6
+        if change < 0:
+            why = " while discounts ratcheted up" if ratcheted else ""
+            return Classification("spiral", f"capability index {end:.2f}, still falling {over}{why}")
+        return Classification("spiral", f"capability index {end:.2f}, stuck below {SPIRAL_LEVEL} {over}")
     if abs(change) < SETTLED:
-        return Classification(
-            "equilibrium", f"capability index settled at {end:.2f} ({100 * change:+.1f}% over the last {w} periods)"
-        )
-    return Classification(
-        "equilibrium", f"capability index {end:.2f}, still drifting ({100 * change:+.1f}% over the last {w} periods)"
-    )
+        return Classification("equilibrium", f"capability index settled at {end:.2f} {over}")
+    direction = "rising" if change > 0 else "falling"
+    return Classification("drifting", f"capability index {end:.2f}, still {direction} {over}")
 
 
 def first_period(ts: pd.DataFrame, column: str) -> int | None:
@@ -93,15 +83,30 @@ def _edge_means(values: np.ndarray, cycle: int) -> tuple[float, float]:
     return float(values[:n].mean()), float(values[-n:].mean())
 
 
+def imbalance_phases(ts: pd.DataFrame, band: tuple[float, float], periods: int) -> list[tuple[int, int, str]]:
+    """Runs of at least ``periods`` in which the smoothed balance stays on one side outside the band.
+
+    Each run is (first period, last period, side): side ``supplier`` when the supplier kept
+    less than the band's lower bound (the customer took too much), ``customer`` when it
+    kept more than the upper bound (the customer got too little for what it paid).
+    """
+    balance = ts["balance_smoothed"].to_numpy()
+    side = np.where(balance < band[0], 1, np.where(balance > band[1], 2, 0))
+    out: list[tuple[int, int, str]] = []
+    start = 0
+    for i in range(1, len(side) + 1):
+        if i == len(side) or side[i] != side[start]:
+            if side[start] and i - start >= periods:
+                p = ts["period"].to_numpy()
+                out.append((int(p[start]), int(p[i - 1]), "supplier" if side[start] == 1 else "customer"))
+            start = i
+    return out
+
+
 def spiral_onset(ts: pd.DataFrame, band: tuple[float, float], periods: int) -> int | None:
     """First period of the first run of ``periods`` in which the smoothed balance stays outside the band."""
-    outside = ((ts["balance_smoothed"] < band[0]) | (ts["balance_smoothed"] > band[1])).to_numpy()
-    run = 0
-    for i, flag in enumerate(outside):
-        run = run + 1 if flag else 0
-        if run >= periods:
-            return int(ts["period"].iloc[i - periods + 1])
-    return None
+    phases = imbalance_phases(ts, band, periods)
+    return phases[0][0] if phases else None
 
 
 def break_even_volume(discount: float, gross_margin: float) -> float | None:
@@ -112,12 +117,12 @@ def break_even_volume(discount: float, gross_margin: float) -> float | None:
 
 
 def retention_rate(start: int, end: int, new: int) -> float | None:
-    """Customer retention rate CRR = (E - N) / S x 100 (seed 004_f9322a613d6a28d9.txt)."""
+    """Customer retention rate CRR = (E - N) / S x 100 (source S5 in docs/sources.md)."""
     return None if start <= 0 else 100.0 * (end - new) / start
 
 
 def lifetime_value(average_check: float, purchases_per_period: float, profitability: float, periods: float) -> float:
-    """LTV = S x C x P x t (seed 004_f9322a613d6a28d9.txt)."""
+    """LTV = S x C x P x t (source S5 in docs/sources.md)."""
     return average_check * purchases_per_period * profitability * periods
 
 
@@ -148,19 +153,44 @@ def metrics(ts: pd.DataFrame, model: Any) -> dict[str, Any]:
         "supplier_value_total": float(ts["supplier_value"].sum()),
         "joint_value_total": float(ts["joint_value"].sum()),
         "joint_value_change": _relative_change(ts["joint_value"].to_numpy(), cycle),
+        "engagement_value_total": float(ts["engagement_value"].sum()),
+        "overhead_fixed_total": float(ts["overhead_fixed"].sum()),
+        "investment_total": float(ts["investment"].sum()),
+        "investment_sustaining_total": float(ts["investment_sustaining"].sum()),
+        "capability_depletion_total": float(ts["capability_depletion"].sum()),
         "balance_final": float(ts["balance"].iloc[-1]),
-        "retention_rate": retention_rate(start, served_end, acquired),
+        "retention_rate": retention_rate(start, served_end, 0),
+        "retention_by_supplier": supplier_retention(model),
         "customers_final": served_end,
         "switches_total": int(ts["switches"].sum()),
         "relationships_ended": int(ts["relationships_ended"].sum()),
+        "accounts_dropped": int(model.accounts_dropped),
         "suppliers_exited": int(ts["exits"].sum()),
         "redesign_and_switching_cost_total": float(ts["transaction_cost"].sum()),
         "time_to_collapse": min(collapse_at) if collapse_at else None,
         "spiral_onset": onset,
+        "imbalance_against": imbalance_side(ts, model.fair_band, onset),
         "break_even_volume_increase": break_even_volume(float(ts["discount_mean"].iloc[-1]), gm),
         "lifetime_value": lifetime_value(average_check, 1.0, profitability, duration),
     }
     return {k: _clean(v) for k, v in out.items()}
+
+
+def supplier_retention(model: Any) -> list[float | None]:
+    """CRR per supplier: its customers at the end less those it won from rivals, over those it started with."""
+    st = model.state
+    end = np.bincount(st.supplier[st.supplier >= 0], minlength=model.n_suppliers)
+    return [
+        retention_rate(int(s), int(e), int(n))
+        for s, e, n in zip(st.customers_initial, end, st.customers_acquired, strict=True)
+    ]
+
+
+def imbalance_side(ts: pd.DataFrame, band: tuple[float, float], onset: int | None) -> str | None:
+    """Who the first sustained imbalance went against: 'supplier' (below the band) or 'customer' (above)."""
+    if onset is None:
+        return None
+    return "supplier" if ts["balance_smoothed"].iloc[onset] < band[0] else "customer"
 
 
 def _relative_change(values: np.ndarray, cycle: int) -> float | None:

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from .runner import ReplicateResult, RunResult
     from .scenario import Scenario
 
-PACKAGES = ("mesa", "numpy", "pandas", "matplotlib", "pydantic", "pyarrow", "pyyaml", "networkx")
+PACKAGES = ("mesa", "numpy", "pandas", "matplotlib", "pydantic", "pyarrow", "pyyaml", "networkx", "openpyxl")
 STALE_SECONDS = 24 * 3600  # hidden temporary files and folders older than this are leftovers of killed runs
 DISK_ERRORS = {
     errno.ENOSPC: "no space left on the disk",
@@ -46,11 +46,14 @@ DISK_ERRORS = {
 }
 
 
-def default_out(scenario_name: str, seed: int, suffix: str = "", root: Path | None = None) -> Path:
-    """``results/<scenario>/<UTC time>-seed<seed><suffix>``, unique within the folder."""
+def default_out(
+    scenario_name: str, seed: int, suffix: str = "", root: Path | None = None, label: str | None = None
+) -> Path:
+    """``results/<scenario>/<UTC time>-seed<seed><suffix>[-<label>]``, unique within the folder."""
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
     safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in scenario_name[:100]) or "scenario"
-    base = (root or Path("results")) / safe / f"{stamp}-seed{seed}{suffix}"
+    tail = "-" + "".join(c if c.isalnum() or c in "-_" else "_" for c in label)[:60] if label else ""
+    base = (root or Path("results")) / safe / f"{stamp}-seed{seed}{suffix}{tail}"
     path, n = base, 2
     while path.exists():
         path = base.with_name(f"{base.name}-{n}")
@@ -255,9 +258,15 @@ def write_parquet(frame: pd.DataFrame, path: Path) -> None:
     frame.to_parquet(path, engine="pyarrow", index=False, compression="zstd")
 
 
-def save_figure(fig: Any, path: Path) -> None:
+def save_figure(fig: Any, path: Path, *, svg: bool = True) -> None:
+    """The figure as PNG at ``path`` and (for slides, scalable) as SVG beside it; same figure, same bytes."""
+    import matplotlib
+
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, metadata={"Software": None})
+    if svg:
+        with matplotlib.rc_context({"svg.hashsalt": "procsim", "svg.fonttype": "path"}):
+            fig.savefig(path.with_suffix(".svg"), metadata={"Date": None, "Creator": None})
     plots.close(fig)
 
 
@@ -274,6 +283,7 @@ def _marks(summary: dict[str, Any]) -> list[tuple[int, str]]:
 def write_run(result: RunResult, out: Path, *, command: Sequence[str] | None = None) -> Path:
     """All outputs of one run, published atomically at ``out``."""
     from .report import run_report
+    from .workbook import run_workbook
 
     scenario, summary = result.scenario, result.summary
     band = tuple(scenario.market.fair_band)
@@ -283,9 +293,15 @@ def write_run(result: RunResult, out: Path, *, command: Sequence[str] | None = N
         write_parquet(result.agents, tmp / "agents.parquet")
         atomic_write_text(tmp / "scenario.yaml", scenario.to_yaml())
         figures = {}
+        per_year = scenario.periods_per_year
         for panel in plots.PANELS:
             fig = plots.panel_figure(
-                panel, single=result.timeseries, currency=scenario.currency, band=band, marks=_marks(summary)
+                panel,
+                single=result.timeseries,
+                currency=scenario.currency,
+                band=band,
+                marks=_marks(summary),
+                per_year=per_year,
             )
             figures[panel.name] = tmp / "plots" / f"{panel.name}.png"
             save_figure(fig, figures[panel.name])
@@ -297,10 +313,12 @@ def write_run(result: RunResult, out: Path, *, command: Sequence[str] | None = N
                 currency=scenario.currency,
                 band=band,
                 marks=_marks(summary),
+                per_year=per_year,
             ),
             figures["overview"],
         )
         atomic_write_text(tmp / "report.html", run_report(result, figures))
+        run_workbook(result, tmp / "report.xlsx")
         atomic_write_text(
             tmp / "manifest.json", to_json(manifest(scenario, [result.seed], result.wall_seconds, command))
         )
@@ -310,6 +328,7 @@ def write_run(result: RunResult, out: Path, *, command: Sequence[str] | None = N
 def write_replicates(result: ReplicateResult, out: Path, *, command: Sequence[str] | None = None) -> Path:
     """Outputs of a replicated run: aggregate summary, median series, per-run table, fan charts."""
     from .report import replicate_report
+    from .workbook import replicates_workbook
 
     scenario = result.scenario
     band = tuple(scenario.market.fair_band)
@@ -327,21 +346,28 @@ def write_replicates(result: ReplicateResult, out: Path, *, command: Sequence[st
         write_parquet(agents, tmp / "agents.parquet")
         atomic_write_text(tmp / "scenario.yaml", scenario.to_yaml())
         figures = {}
+        per_year = scenario.periods_per_year
         for panel in plots.PANELS:
             figures[panel.name] = tmp / "plots" / f"{panel.name}.png"
             save_figure(
-                plots.panel_figure(panel, runs=frames, currency=scenario.currency, band=band), figures[panel.name]
+                plots.panel_figure(panel, runs=frames, currency=scenario.currency, band=band, per_year=per_year),
+                figures[panel.name],
             )
         figures["overview"] = tmp / "plots" / "overview.png"
         save_figure(
             plots.overview_figure(
-                f"{scenario.name}: {len(frames)} replicates", runs=frames, currency=scenario.currency, band=band
+                f"{scenario.name}: {len(frames)} replicates",
+                runs=frames,
+                currency=scenario.currency,
+                band=band,
+                per_year=per_year,
             ),
             figures["overview"],
         )
         figures["outcomes"] = tmp / "plots" / "outcomes.png"
         save_figure(plots.outcome_counts_figure(result.summary["outcomes"]), figures["outcomes"])
         atomic_write_text(tmp / "report.html", replicate_report(result, figures))
+        replicates_workbook(result, tmp / "report.xlsx", median)
         atomic_write_text(
             tmp / "manifest.json", to_json(manifest(scenario, result.seeds, result.wall_seconds, command))
         )

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, PercentFormatter
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 PALETTE = {
     "quality": "#1f77b4",
@@ -115,29 +115,74 @@ def _money(currency: str) -> FuncFormatter:
     return formatter
 
 
-def _style(ax: Axes, panel: Panel, currency: str, band: tuple[float, float]) -> None:
-    ax.set_title(panel.title, fontsize=10, loc="left")
-    ax.set_xlabel("period")
+def _percent(ax: Axes) -> FuncFormatter:
+    """Percent labels with as few decimals as the tick step needs (5%, 2.5%, 0.25%), the same for every tick."""
+
+    def fmt(x: float, _pos: int) -> str:
+        ticks = np.sort(ax.yaxis.get_majorticklocs())
+        step = float(np.min(np.diff(ticks))) * 100 if len(ticks) > 1 else 1.0
+        decimals = 0
+        while decimals < 4 and abs(step * 10**decimals - round(step * 10**decimals)) > 1e-6:
+            decimals += 1
+        return f"{100 * x:.{decimals}f}%"
+
+    return FuncFormatter(fmt)
+
+
+def _style(
+    ax: Axes, panel: Panel, currency: str, band: tuple[float, float], per_year: int | None, legend_below: bool = True
+) -> None:
+    ax.set_title(panel.title, fontsize=11, loc="left")
+    ax.set_xlabel("years" if per_year else "period", fontsize=9)
+    ax.tick_params(labelsize=9)
     ax.grid(alpha=0.3)
+    if per_year:
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=10, integer=True))
     if panel.unit == "share":
-        ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+        # Evenly spaced round steps; decimals follow the step so no two ticks read the same.
+        ax.yaxis.set_major_locator(MaxNLocator(nbins=6, steps=[1, 2, 2.5, 5, 10]))
+        ax.yaxis.set_major_formatter(_percent(ax))
     elif panel.unit == "money":
         ax.yaxis.set_major_formatter(_money(currency))
-        ax.set_ylabel(plain(currency))
+        ax.set_ylabel(plain(currency), fontsize=9)
     if panel.band:
         ax.axhspan(band[0], band[1], color="#2ca02c", alpha=0.08, label="fair band")
         ax.set_ylim(0, 1)
-    ax.legend(fontsize=7, loc="best", frameon=False)
+    if not legend_below:  # small multiples: inside, where it costs the chart no width
+        ax.legend(fontsize=8, loc="best", frameon=True, framealpha=0.8, edgecolor="none")
+        return
+    # Below the chart in rows, so it never hides a line and stays readable on a slide; as many
+    # columns as the chart's width holds.
+    labels = ax.get_legend_handles_labels()[1]
+    width = ax.get_position().width * ax.figure.get_figwidth()
+    longest = max((len(label) for label in labels), default=10)
+    ncol = max(1, min(3, int(width / (0.075 * longest + 0.5))))
+    ax.legend(
+        fontsize=9,
+        loc="upper left",
+        bbox_to_anchor=(0, -0.16),
+        ncol=ncol,
+        frameon=False,
+        borderaxespad=0,
+        handlelength=1.8,
+    )
 
 
-def _markers(ax: Axes, marks: Sequence[tuple[int, str]]) -> None:
+def x_values(periods: pd.Series | np.ndarray, per_year: int | None) -> np.ndarray:
+    """Where a period's values are drawn: at its end in years (period 3 of quarters = year 1), or its number."""
+    values = np.asarray(periods, dtype=float)
+    return (values + 1) / per_year if per_year else values
+
+
+def _markers(ax: Axes, marks: Sequence[tuple[int, str]], per_year: int | None) -> None:
     for i, (period, label) in enumerate(marks):
-        ax.axvline(period, color="#555555", lw=0.8, ls=":")
+        x = float(x_values(np.array([period]), per_year)[0])
+        ax.axvline(x, color="#555555", lw=0.8, ls=":")
         ax.annotate(
             label,
-            (period, 0.99 - 0.3 * i),
+            (x, 0.99 - 0.3 * i),
             xycoords=("data", "axes fraction"),
-            fontsize=7,
+            fontsize=9,
             rotation=90,
             va="top",
             ha="right",
@@ -155,52 +200,66 @@ def draw(
     currency: str = "",
     band: tuple[float, float] = (0.4, 0.6),
     marks: Sequence[tuple[int, str]] = (),
+    per_year: int | None = None,
+    legend_below: bool = True,
 ) -> None:
-    """Draw one panel for a single run, for replicates (fan) or for a pair of scenarios."""
+    """Draw one panel for a single run, for replicates (fan) or for a pair of scenarios.
+
+    With ``per_year`` the x axis is in years (each period drawn at its end), else in periods.
+    """
     for i, (column, label) in enumerate(panel.series):
         width = 2.2 if i == 0 and panel.name == "capabilities" else 1.5
         color = PALETTE.get(column)
         if single is not None:
-            ax.plot(single["period"], single[column], label=label, color=color, lw=width)
+            ax.plot(x_values(single["period"], per_year), single[column], label=label, color=color, lw=width)
         elif runs:
             values = np.vstack([r[column].to_numpy() for r in runs])
-            periods = runs[0]["period"]
+            x = x_values(runs[0]["period"], per_year)
             lo, mid, hi = np.percentile(values, [10, 50, 90], axis=0)
-            ax.fill_between(periods, lo, hi, color=color, alpha=0.18, lw=0)
-            ax.plot(periods, mid, color=color, lw=width, label=f"{label} (median, 10-90%)")
+            ax.fill_between(x, lo, hi, color=color, alpha=0.18, lw=0)
+            ax.plot(x, mid, color=color, lw=width, label=f"{label} (median, 10-90%)")
         else:
             if len(panel.series) > 1 and i > 0 and panel.name not in ("discount", "value"):
                 continue  # in comparisons keep the first series of busy panels
             for (name, ts), base in zip(pair, COMPARE_COLORS, strict=False):
                 style = "-" if i == 0 else "--"
-                ax.plot(ts["period"], ts[column], color=base, ls=style, lw=1.6, label=plain(f"{name}: {label}"))
-    _style(ax, panel, currency, band)
-    _markers(ax, marks)
+                x = x_values(ts["period"], per_year)
+                ax.plot(x, ts[column], color=base, ls=style, lw=1.8, label=plain(f"{name}: {label}"))
+    _style(ax, panel, currency, band, per_year, legend_below)
+    _markers(ax, marks, per_year)
+
+
+SLIDE = (12.0, 6.75)  # inches, 16:9
 
 
 def panel_figure(panel: Panel, **kwargs) -> Figure:
-    fig = Figure(figsize=(7.5, 4.0), dpi=110)
+    """One chart at 16:9, readable on a slide (1800 x 1012 pixels as PNG)."""
+    fig = Figure(figsize=SLIDE, dpi=150, layout="constrained")
     ax = fig.subplots()
-    fig.subplots_adjust(left=0.11, right=0.97, top=0.91, bottom=0.13)
     draw(panel, ax, **kwargs)
     return fig
 
 
 def overview_figure(title: str, **kwargs) -> Figure:
-    """All panels on one page (a slide-ready overview)."""
-    fig = Figure(figsize=(18, 8.2), dpi=100)
+    """All panels on one 16:9 page (a slide-ready overview)."""
+    fig = Figure(figsize=(20, 11.25), dpi=100, layout="constrained")
     axes = fig.subplots(2, 4)
-    fig.subplots_adjust(left=0.05, right=0.99, top=0.9, bottom=0.07, wspace=0.28, hspace=0.38)
     for ax, panel in zip(axes.flat, PANELS, strict=False):
-        draw(panel, ax, **kwargs)
+        draw(panel, ax, legend_below=False, **kwargs)
     axes.flat[-1].axis("off")
-    fig.suptitle(plain(title), fontsize=13, x=0.01, ha="left")
+    fig.suptitle(plain(title), fontsize=15, x=0.01, ha="left")
     return fig
 
 
 def outcome_counts_figure(counts: dict[str, int]) -> Figure:
-    colors = {"collapse": "#d62728", "spiral": "#ff7f0e", "equilibrium": "#1f77b4", "growth": "#2ca02c"}
-    fig = Figure(figsize=(6, 3.2), dpi=110)
+    colors = {
+        "collapse": "#d62728",
+        "spiral": "#ff7f0e",
+        "equilibrium": "#1f77b4",
+        "growth": "#2ca02c",
+        "drifting": "#7f7f7f",
+    }
+    fig = Figure(figsize=(6.4, 3.6), dpi=120, layout="constrained")  # 16:9, small beside the text
     ax = fig.subplots()
     names = list(counts)
     ax.bar(names, [counts[n] for n in names], color=[colors[n] for n in names])
@@ -209,7 +268,6 @@ def outcome_counts_figure(counts: dict[str, int]) -> Figure:
     ax.set_title("Outcomes over replicates", fontsize=10, loc="left")
     ax.set_ylabel("runs")
     ax.grid(axis="y", alpha=0.3)
-    fig.subplots_adjust(left=0.12, right=0.97, top=0.88, bottom=0.12)
     return fig
 
 

@@ -31,12 +31,26 @@ SUPPLIER_LEVERS = (
     "gift_cost_ratio",
     "explain_rate",
 )
-SUPPLIER_NUMBERS = ("share", "engagement_cost_saving", "cash_months", "insolvency_periods", "overhead_lag")
+SUPPLIER_NUMBERS = (
+    "share",
+    "engagement_cost_saving",
+    "cash_months",
+    "insolvency_periods",
+    "overhead_lag",
+    "initial_capability",
+    "standard_lag",
+    "standard_recovery_lag",
+    "margin_standard_lag",
+    "budget_lag",
+)
 CUSTOMER_LEVERS = ("engagement", "elasticity", "cocreation_gain", "switching_cost", "choice_temperature")
 CUSTOMER_NUMBERS = (
     "market_lag",
     "perception_lag",
     "trust_lag",
+    "trust_loss_lag",
+    "engagement_lag",
+    "expectation_lag",
     "trust_tolerance",
     "cocreation_lag",
     "development_budget",
@@ -123,7 +137,7 @@ class CustomerParams:
 def build_suppliers(groups: list[SupplierGroup], timetable: Timetable) -> SupplierParams:
     n = sum(g.count for g in groups)
     p: dict[str, np.ndarray] = {name: np.zeros(n) for name in (*SUPPLIER_LEVERS, *SUPPLIER_NUMBERS)}
-    for name in ("spend", "capability_lag", "cut_weights"):
+    for name in ("spend", "capability_lag", "rebuild_lag", "cut_weights"):
         p[name] = np.zeros((n, len(CAPABILITIES)))
     p["walk_away_periods"] = np.full(n, np.inf)
     p["concession_exponent"] = np.full(n, np.nan)
@@ -145,6 +159,7 @@ def build_suppliers(groups: list[SupplierGroup], timetable: Timetable) -> Suppli
         for k, cap in enumerate(CAPABILITIES):
             _fill(p, "spend", sl, getattr(g.spend, cap), timetable, column=k)
             p["capability_lag"][sl, k] = getattr(g.capability_lag, cap)
+            p["rebuild_lag"][sl, k] = getattr(g.rebuild_lag, cap)
             p["cut_weights"][sl, k] = getattr(g.cut_weights, cap)
         if g.walk_away_periods is not None:
             p["walk_away_periods"][sl] = g.walk_away_periods

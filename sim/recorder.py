@@ -33,6 +33,15 @@ MARKET_SERIES = (
     "revenue",
     "investment",
     "investment_desired",
+    "investment_planned",
+    "investment_sustaining",
+    "gift_cost",
+    "capability_depletion",
+    "engagement_value",
+    "overhead_fixed",
+    "service_standard",
+    "margin_standard",
+    "expectation_ratio",
     "customer_value",
     "supplier_value",
     "joint_value",
@@ -58,6 +67,17 @@ SUPPLIER_SERIES = ("active", "cash", "margin", "profit", "revenue", *CAPABILITIE
 BLOCK_SERIES = RECORDED_CUSTOMER_FIELDS
 
 
+def capability_index(model: ProcurementModel) -> float:
+    """Mean of the four stocks, weighted as the served customers weight them (MODEL-SPEC section 6).
+
+    Base demand per (segment, supplier) times the segments' value weights, so nothing of
+    shape (customers, 4) is built.
+    """
+    importance = model.links.base.T @ model.group_weights  # (S, 4)
+    denom = importance.sum()
+    return float((importance * model.state.capability).sum() / denom) if denom > 0 else 0.0
+
+
 class Recorder:
     """Stores one row of market series per period and, every ``agents_every`` periods, agent rows."""
 
@@ -75,21 +95,32 @@ class Recorder:
         self._balance_ewma = 0.5 * sum(model.fair_band)
 
     def note_moves(self, new: np.ndarray, redesigning: np.ndarray) -> None:
-        """Count switches, relationships that ended (customer left the market) and forced redesigns."""
+        """Count switches, relationships that ended and forced redesigns.
+
+        ``new`` is the new supplier per moving customer, -1 for leaving the market and -2
+        for a dropped account (already counted as ended by :meth:`note_dropped`).
+        """
         self._moves += int((new >= 0).sum())
-        self._ended += int((new < 0).sum())
+        self._ended += int((new == -1).sum())
         self._redesigns += int(redesigning.sum())
+
+    def note_dropped(self, n: int) -> None:
+        """Accounts dropped by their supplier: relationships ended, wherever the customers go."""
+        self._ended += n
+
+    def take_moves(self) -> tuple[int, int, int]:
+        """Switches, ended relationships and forced redesigns since the last call (then reset)."""
+        counts = self._moves, self._ended, self._redesigns
+        self._moves = self._ended = self._redesigns = 0
+        return counts
 
     def record(self) -> None:
         m, st = self.model, self.model.state
         t = m.period
         links = m.links
         row = self.series
-        # Base demand per (group, supplier), then the groups' value weights: nothing of shape (N, 4).
+        row["capability_index"][t] = capability_index(m)
         base = links.base.sum(axis=0)
-        importance = links.base.T @ m.group_weights  # (S, 4): how much the served customers value each capability
-        denom = importance.sum()
-        row["capability_index"][t] = (importance * st.capability).sum() / denom if denom > 0 else 0.0
         base_total = base.sum()
         by_capability = base @ st.capability / base_total if base_total > 0 else np.zeros(len(CAPABILITIES))
         for k, name in enumerate(CAPABILITIES):
@@ -125,19 +156,32 @@ class Recorder:
         self._balance_ewma += m.smoothing * (balance - self._balance_ewma)
         row["balance_smoothed"][t] = self._balance_ewma
         active = st.active
-        revenue = st.revenue @ active
-        profit = st.profit @ active
+        # Every supplier that traded this period counts, the one that exits at its end included.
+        revenue = st.revenue.sum()
+        profit = st.profit.sum()
         row["supplier_margin"][t] = profit / revenue if revenue > 0 else 0.0
         row["supplier_cash"][t] = st.cash @ active
         row["supplier_profit"][t] = profit
         row["revenue"][t] = revenue
         row["investment"][t] = st.investment.sum() + st.gift_cost_total.sum()
         row["investment_desired"][t] = st.desired_investment.sum() + st.gift_cost_total.sum()
+        row["investment_planned"][t] = (m.sp.p["spend"] * st.list_revenue[:, None]).sum()
+        row["gift_cost"][t] = st.gift_cost_total.sum()
+        sustaining = st.sustaining_investment.sum()
+        row["investment_sustaining"][t] = sustaining
+        row["capability_depletion"][t] = sustaining - st.investment.sum()
+        row["engagement_value"][t] = (st.supplier_value - st.contribution + st.sustaining_cost).sum()
+        row["overhead_fixed"][t] = (
+            st.overhead - np.bincount(links.supplier, weights=st.cost_to_serve, minlength=m.n_suppliers)
+        ).sum()
+        book = st.list_revenue
+        planned = (st.standard * m.sp.p["spend"]).sum(axis=1) / m.sp.p["spend"].sum(axis=1)
+        row["service_standard"][t] = planned @ book / book.sum() if book.sum() > 0 else 0.0
+        row["margin_standard"][t] = st.margin_standard @ book / book.sum() if book.sum() > 0 else 0.0
+        row["expectation_ratio"][t] = st.expectation_ratio @ book / book.sum() if book.sum() > 0 else 0.0
         row["active_suppliers"][t] = active.sum()
         row["customers_served"][t] = n_served
-        row["switches"][t], row["relationships_ended"][t] = self._moves, self._ended
-        row["redesigns"][t] = self._redesigns
-        self._moves = self._ended = self._redesigns = 0
+        row["switches"][t], row["relationships_ended"][t], row["redesigns"][t] = self.take_moves()
         row["exits"][t] = (st.exit_period == t).sum()
         if self.agents_every > 0 and (t % self.agents_every == 0 or t == m.periods - 1):
             self._record_agents(t)

@@ -16,26 +16,22 @@ import html
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import pandas as pd
 
-from .capabilities import CAPABILITIES
+from .fmt import count_words, money, pct, period_text
+from .story import OUTCOME_WORDS, loss_warnings, story
+
+__all__ = ["OUTCOME_WORDS", "count_words", "loss_warnings", "money", "pct", "story", "when"]
 
 if TYPE_CHECKING:
     from .runner import ReplicateResult, RunResult
 
-CAPABILITY_NAMES = {
-    "quality": "quality",
-    "innovation": "R&D (innovation)",
-    "support": "support",
-    "sales_coverage": "sales coverage",
-}
-OUTCOME_COLORS = {"collapse": "#b91c1c", "spiral": "#c2410c", "equilibrium": "#1d4ed8", "growth": "#15803d"}
-OUTCOME_WORDS = {
-    "collapse": "Collapse: a supplier went under or relationships ended.",
-    "spiral": "Death spiral: capabilities eroded while discounts ratcheted up.",
-    "equilibrium": "Equilibrium: the exchange settled.",
-    "growth": "Growth: co-created value rose.",
+OUTCOME_COLORS = {
+    "collapse": "#b91c1c",
+    "spiral": "#c2410c",
+    "equilibrium": "#1d4ed8",
+    "growth": "#15803d",
+    "drifting": "#6b7280",
 }
 
 STYLE = """
@@ -45,6 +41,11 @@ h1{margin-bottom:.2rem}h2{margin-top:2rem;border-bottom:1px solid #e5e7eb;paddin
 table{border-collapse:collapse;margin:.5rem 0}td,th{padding:.3rem .8rem;border-bottom:1px solid #e5e7eb;text-align:left}
 td.num{text-align:right;font-variant-numeric:tabular-nums}img{max-width:100%;height:auto}
 .story p{font-size:1.05rem}
+.changes{background:#f3f4f6;border-radius:.5rem;padding:.5rem 1rem;margin:.5rem 0}.changes li{font-family:ui-monospace,monospace}
+.warning{background:#fef3c7;border-left:4px solid #d97706;padding:.5rem 1rem;margin:.5rem 0}
+.answer{font-size:1.3rem;font-weight:600;background:#eff6ff;border-left:6px solid #1d4ed8;padding:1rem 1.2rem;margin:1rem 0}
+.wide{overflow-x:auto}table.accounts{font-size:.85rem}table.accounts th{vertical-align:bottom}
+tr.reached td{background:#fef3c7}tr.total td{font-weight:700;border-top:2px solid #9ca3af}
 footer{margin-top:3rem;color:#6b7280;font-size:.85rem}
 """
 
@@ -53,29 +54,9 @@ footer{margin-top:3rem;color:#6b7280;font-size:.85rem}
 CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
 
 
-def money(value: float | None, currency: str, *, escape: bool = True) -> str:
-    """A money amount with a k/M/B suffix, e.g. ``EUR 12.3M``; HTML-escaped unless ``escape=False`` (plain text)."""
-    if value is None:
-        return "n/a"
-    if escape:
-        currency = html.escape(currency)
-    sign = "-" if value < 0 else ""
-    v = abs(value)
-    for div, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k")):
-        if v >= div:
-            return f"{sign}{currency} {v / div:,.1f}{suffix}"
-    return f"{sign}{currency} {v:,.0f}"
-
-
-def pct(value: float | None, digits: int = 0) -> str:
-    return "n/a" if value is None else f"{100 * value:.{digits}f}%"
-
-
 def when(period: int | None, per_year: int) -> str:
     """'period 26 (year 7)' for a 0-based period."""
-    if period is None:
-        return "never"
-    return f"period {period} (year {period // per_year + 1})"
+    return period_text(period, per_year)
 
 
 def _img(path: Path, alt: str) -> str:
@@ -83,64 +64,14 @@ def _img(path: Path, alt: str) -> str:
     return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{data}">'
 
 
-def story(summary: dict[str, Any], ts: pd.DataFrame, model: Any) -> list[str]:
-    """The run in a few plain sentences (what happened, when, what was cut, what it cost)."""
-    m, cur, per_year = summary["metrics"], summary["currency"], summary["periods_per_year"]
-    detail = summary["outcome_detail"]
-    lines = [f"<b>{OUTCOME_WORDS[summary['outcome']]}</b> {html.escape(detail[:1].upper() + detail[1:])}."]
-    onset = m["spiral_onset"]
-    lo, hi = model.fair_band
-    if onset is None:
-        lines.append(
-            f"The exchange stayed in balance: the suppliers' share of the joint value never left the fair "
-            f"band of {pct(lo)}-{pct(hi)} for long."
-        )
-    else:
-        if ts["balance_smoothed"].iloc[onset] < lo:
-            why = (
-                "customers took most of the value created together, and the suppliers were no longer paid enough "
-                "to keep investing"
-            )
-        else:
-            why = (
-                "customers got too little value for what they paid: capability cuts took back more than the "
-                "discounts gave"
-            )
-        lines.append(f"The exchange went out of balance in {when(onset, per_year)} and stayed out: {why}.")
-    desired, spent = ts["investment_desired"].sum(), ts["investment"].sum()
-    if desired > 0 and desired - spent > 1e-6 * desired:
-        final = ts.iloc[-1]
-        cuts = ", ".join(f"{CAPABILITY_NAMES[k]} {100 * (final[k] - 1):+.0f}%" for k in CAPABILITIES)
-        lines.append(
-            f"To defend their margins the suppliers cut investment by {money(desired - spent, cur)} "
-            f"({pct((desired - spent) / desired)} of what their budgets called for). By the end: {cuts}."
-        )
-    else:
-        lines.append("Suppliers kept investing what their budgets called for; no capability was cut.")
-    cf = summary.get("counterfactual")
-    if cf:
-        lines.append(
-            f"Against the same market without discounts, suppliers earned {money(abs(cf['supplier_profit_difference']), cur)} "
-            f"{'less' if cf['supplier_profit_difference'] < 0 else 'more'} profit and customers received "
-            f"{money(abs(cf['customer_value_difference']), cur)} {'less' if cf['customer_value_difference'] < 0 else 'more'} "
-            f"value (joint value {money(cf['joint_value_difference'], cur)})."
-        )
-    if m["redesign_and_switching_cost_total"] > 0:
-        lines.append(
-            f"Customers paid {money(m['redesign_and_switching_cost_total'], cur)} for switching suppliers and "
-            "redesigning around discontinued products."
-        )
-    bev = m["break_even_volume_increase"]
-    if m["discount_final"] > 0.001:
-        gm = float(np.average(model.sp.p["gross_margin"]))
-        volume_change = ts["market_success_mean"].iloc[-1] - 1
-        lines.append(
-            f"Break-even check: at the final average discount of {pct(m['discount_final'], 1)} and a gross margin of "
-            f"{pct(gm)}, volume would have to rise by "
-            f"{pct(bev) if bev is not None else 'more than any amount'} to keep gross profit; customers' volume "
-            f"actually changed by {pct(volume_change, 1)}."
-        )
-    return lines
+def story_html(summary: dict[str, Any], ts: pd.DataFrame, scenario: Any) -> str:
+    """The plain-words story as escaped paragraphs, the verdict and outlook in bold."""
+    lines = story(summary, ts, scenario)
+    lead = 2 if summary.get("outlook_detail") else 1
+    return "".join(
+        f"<p>{'<b>' if i < lead else ''}{html.escape(line)}{'</b>' if i < lead else ''}</p>"
+        for i, line in enumerate(lines)
+    )
 
 
 KEY_METRICS = (
@@ -148,19 +79,28 @@ KEY_METRICS = (
     ("capability_index_min", "Lowest capability index", "index"),
     ("discount_final", "Average discount at the end", "pct"),
     ("supplier_margin_final", "Supplier operating margin at the end", "pct"),
-    ("supplier_profit_total", "Supplier profit over the horizon", "money"),
+    ("supplier_profit_total", "Supplier profit (cash) over the horizon", "money"),
+    ("supplier_value_total", "Value the suppliers kept (after sustaining investment)", "money"),
+    ("capability_depletion_total", "Capability capital drawn down by the suppliers", "money"),
     ("customer_value_total", "Customer value over the horizon", "money"),
     ("joint_value_total", "Joint value over the horizon", "money"),
     ("balance_final", "Balance index at the end (supplier share)", "pct"),
-    ("retention_rate", "Customer retention rate CRR", "rate"),
+    ("retention_rate", "Customer retention rate CRR (market)", "rate"),
     ("lifetime_value", "Customer lifetime value LTV (per customer)", "money"),
     ("redesign_and_switching_cost_total", "Customers' switching and redesign costs", "money"),
-    ("time_to_collapse", "Period of collapse", "period"),
-    ("spiral_onset", "Period the imbalance began", "period"),
+    ("accounts_dropped", "Accounts fired by their supplier", "count"),
+    ("time_to_collapse", "Collapse", "period"),
+    ("spiral_onset", "The imbalance began", "period"),
 )
 
 
-def _fmt(value: Any, kind: str, currency: str) -> str:
+def _fmt(value: Any, kind: str, currency: str, per_year: int = 4) -> str:
+    """A metric for an HTML table cell (escaped: the currency is user text)."""
+    return html.escape(fmt_metric(value, kind, currency, per_year))
+
+
+def fmt_metric(value: Any, kind: str, currency: str, per_year: int = 4) -> str:
+    """A metric in its unit, as plain text (the terminal)."""
     if value is None:
         return "none"
     return {
@@ -168,16 +108,82 @@ def _fmt(value: Any, kind: str, currency: str) -> str:
         "pct": pct(value, 1),
         "money": money(value, currency),
         "rate": f"{value:.0f}%",
-        "period": str(value),
+        "period": period_text(value, per_year),
+        "count": f"{value:,.0f}",
     }[kind]
 
 
-def _metrics_table(metrics: dict[str, Any], currency: str) -> str:
+def fmt_difference(value: Any, kind: str, currency: str, per_year: int = 4) -> str:
+    """A difference between two runs in the metric's own unit (period differences in years); plain text."""
+    if value is None:
+        return "n/a"
+    if kind == "money":
+        return ("+" if value >= 0 else "") + money(value, currency)
+    if kind == "pct":
+        return f"{100 * value:+.1f} pp"
+    if kind == "period":
+        return f"{value / per_year:+.1f} years"
+    if kind == "rate":
+        return f"{value:+.0f} pp"
+    return f"{value:+.3f}"
+
+
+def _metrics_table(metrics: dict[str, Any], currency: str, per_year: int = 4) -> str:
     rows = "".join(
-        f"<tr><td>{label}</td><td class='num'>{_fmt(metrics.get(key), kind, currency)}</td></tr>"
+        f"<tr><td>{label}</td><td class='num'>{_fmt(metrics.get(key), kind, currency, per_year)}</td></tr>"
         for key, label, kind in KEY_METRICS
     )
     return f"<table>{rows}</table>"
+
+
+# --------------------------------------------------------------------------- headers
+
+
+def matching_description(description: str, outcome: str | None, changed: bool) -> str:
+    """The scenario's description where it can stand above this verdict, else nothing.
+
+    A what-if (overrides or grants) is not the scenario its description was written for,
+    and a description that names another outcome ("settles into an equilibrium") must not
+    sit above a different badge.
+    """
+    if changed or not description:
+        return ""
+    words = {o: (o,) for o in OUTCOME_COLORS}
+    text = description.lower()
+    named = {o for o, ws in words.items() if any(w in text for w in ws)}
+    if outcome is not None and named and outcome not in named:
+        return ""
+    return description
+
+
+def header(scenario: Any, changes: list[str], description: str, warnings: list[str] | None = None) -> str:
+    """What this report is about: its description (if it matches), the overrides and grants, warnings."""
+    parts = [f"<p class='sub'>{html.escape(description)}</p>" if description else ""]
+    if changes:
+        items = "".join(f"<li>{html.escape(c)}</li>" for c in changes)
+        parts.append(f"<div class='changes'>Changed from <b>{html.escape(scenario.name)}</b>:<ul>{items}</ul></div>")
+    if getattr(scenario, "accounts", None):
+        parts.append(
+            f"<p class='sub'>{len(scenario.accounts)} named account(s) of your company (the first supplier); "
+            "the rest of the market is drawn at random.</p>"
+        )
+    for warning in warnings if warnings is not None else loss_warnings(scenario):
+        parts.append(f"<p class='warning'>{html.escape(warning)}</p>")
+    return "".join(parts)
+
+
+def scenario_changes(scenario: Any) -> list[str]:
+    """The --set overrides, account list and grants a scenario was loaded with, one line each."""
+    from .interventions import describe
+
+    return [override_text(k, v) for k, v in scenario.overrides.items()] + [describe(i) for i in scenario.interventions]
+
+
+def override_text(path: str, value: Any) -> str:
+    """``--set path=value``; an account list as ``--accounts accounts.csv``."""
+    if path == "accounts_file":
+        return f"--accounts {Path(str(value)).name}"
+    return f"--set {path}={value}"
 
 
 def page(title: str, body: str, footer: str) -> str:
@@ -195,7 +201,7 @@ def _footer(seed_text: str) -> str:
 
     return (
         f"procsim {__version__} &middot; {seed_text} &middot; model and assumptions: docs/model.md &middot; "
-        "sources: ../shared/seeds (value exchange and discounting)"
+        "sources: docs/sources.md"
     )
 
 
@@ -207,14 +213,16 @@ def run_report(result: RunResult, figures: dict[str, Path]) -> str:
         "".join(f"<li>{when(e['period'], s['periods_per_year'])}: {html.escape(e['event'])}</li>" for e in s["events"])
         or "<li>none</li>"
     )
+    changes = scenario_changes(result.scenario)
+    description = matching_description(s["description"], s["outcome"], bool(changes))
     body = (
-        f"<h1>{html.escape(s['scenario'])}</h1><p class='sub'>{html.escape(s['description'])}</p>"
+        f"<h1>{html.escape(s['scenario'])}</h1>{header(result.scenario, changes, description)}"
         f"<p><span class='badge' style='background:{color}'>{html.escape(s['outcome'])}</span> &nbsp; "
         f"{s['suppliers']} suppliers, {s['customers']} customers, {s['periods']} periods "
-        f"({s['periods'] / s['periods_per_year']:.0f} years), seed {s['seed']}</p>"
-        f"<h2>What happened</h2><div class='story'>{''.join(f'<p>{line}</p>' for line in story(s, result.timeseries, result.model))}</div>"
+        f"({s['periods'] / s['periods_per_year']:g} years), seed {s['seed']}</p>"
+        f"<h2>What happened</h2><div class='story'>{story_html(s, result.timeseries, result.scenario)}</div>"
         f"<h2>At a glance</h2>{_img(figures['overview'], 'overview')}"
-        f"<h2>Key figures</h2>{_metrics_table(s['metrics'], s['currency'])}"
+        f"<h2>Key figures</h2>{_metrics_table(s['metrics'], s['currency'], s['periods_per_year'])}"
         f"<h2>Events</h2><ul>{events}</ul>"
     )
     return page(f"procsim: {s['scenario']}", body, _footer(f"seed {s['seed']}"))
@@ -222,19 +230,35 @@ def run_report(result: RunResult, figures: dict[str, Path]) -> str:
 
 def replicate_report(result: ReplicateResult, figures: dict[str, Path]) -> str:
     """The HTML report of a replicated run: outcome counts, metric spreads and fan charts."""
+    from .runner import representative
+
     s = result.summary
-    cur = s["currency"]
+    cur, per_year = s["currency"], s["periods_per_year"]
     rows = "".join(
         f"<tr><td>{label}</td>"
-        + "".join(f"<td class='num'>{_fmt(s['metrics'][key][q], kind, cur)}</td>" for q in ("mean", "p10", "p90"))
+        + "".join(
+            f"<td class='num'>{_fmt(s['metrics'][key][q], kind, cur, per_year)}</td>" for q in ("mean", "p10", "p90")
+        )
         + "</tr>"
         for key, label, kind in KEY_METRICS
+        if key in s["metrics"]
     )
-    counts = ", ".join(f"{o}: {n}" for o, n in s["outcomes"].items())
+    counts = count_words(s["outcomes"])
+    ahead = ""
+    if s.get("outlooks"):
+        collapse = s.get("outlook_period")
+        median = f"; median collapse in {when(round(collapse), per_year)}" if collapse is not None else ""
+        ahead = f"<p>Past the horizon (outlook): {html.escape(count_words(s['outlooks']))}{median}.</p>"
+    changes = scenario_changes(result.scenario)
+    description = matching_description(s["description"], s["outcome"], bool(changes))
+    typical = representative(result.runs)
     body = (
-        f"<h1>{html.escape(s['scenario'])}</h1><p class='sub'>{html.escape(s['description'])}</p>"
+        f"<h1>{html.escape(s['scenario'])}</h1>{header(result.scenario, changes, description)}"
         f"<p><span class='badge' style='background:{OUTCOME_COLORS[s['outcome']]}'>{html.escape(s['outcome'])}</span> &nbsp; "
-        f"most common outcome over {s['replicates']} replicates ({counts})</p>"
+        f"most common outcome over {s['replicates']} replicates ({counts}), "
+        f"{s['periods'] / per_year:g} years each</p>{ahead}"
+        f"<h2>What happened in a typical run (seed {typical.seed})</h2>"
+        f"<div class='story'>{story_html(typical.summary, typical.timeseries, typical.scenario)}</div>"
         f"<h2>Outcomes</h2>{_img(figures['outcomes'], 'outcome counts')}"
         f"<h2>At a glance (median and 10-90% band)</h2>{_img(figures['overview'], 'overview')}"
         f"<h2>Key figures</h2><table><tr><th></th><th>mean</th><th>10%</th><th>90%</th></tr>{rows}</table>"

@@ -76,8 +76,8 @@ def duration(seconds: float) -> str:
 
 
 def simulated_periods(scenario: Scenario) -> int:
-    """Periods one run of ``scenario`` simulates (Model 2.0: add the outlook beyond the horizon here)."""
-    return scenario.periods
+    """Periods one run of ``scenario`` simulates: the horizon and, at most, the outlook beyond it (no series)."""
+    return scenario.periods + int(getattr(scenario, "outlook_periods", 0) or 0)
 
 
 def model_bytes(customers: int, recorded_periods: int = 0) -> int:
@@ -109,7 +109,7 @@ def for_run(scenario: Scenario, *, replicates: int = 1, counterfactual: bool = T
 
 
 def for_compare(a: Scenario, b: Scenario, *, replicates: int = 1) -> Estimate:
-    """``procsim compare``: both scenarios' models (no agent series) for every replicate stay in memory."""
+    """``procsim compare`` and ``whatif``: both sides' models (no agent series) for every replicate stay in memory."""
     memory = PROCESS_BYTES + OUTPUT_BYTES + replicates * (model_bytes(a.n_customers) + model_bytes(b.n_customers))
     seconds = OUTPUT_SECONDS + replicates * (
         run_seconds(a.n_customers, simulated_periods(a)) + run_seconds(b.n_customers, simulated_periods(b))

@@ -18,8 +18,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .account_totals import AccountTotals
 from .model import ProcurementModel
 from .outcomes import OUTCOMES, classify, metrics
+from .outlook import Outlook, project_copy
 from .scenario import Scenario, load_scenario
 
 Progress = Callable[[int], None]
@@ -37,6 +39,7 @@ class RunResult:
     wall_seconds: float
     counterfactual: RunResult | None = None
     out: Path | None = None
+    totals: AccountTotals | None = None
 
     @property
     def agents(self) -> pd.DataFrame:
@@ -68,17 +71,33 @@ def replicate_seeds(seed: int, n: int) -> list[int]:
 
 
 def simulate(
-    scenario: Scenario, seed: int, *, record_agents_every: int = 1, progress: Progress | None = None
+    scenario: Scenario,
+    seed: int,
+    *,
+    record_agents_every: int = 1,
+    progress: Progress | None = None,
+    outlook: bool = True,
+    track_demand: bool = False,
 ) -> RunResult:
-    """Run one seed to the horizon and summarise it (no files written)."""
+    """Run one seed to the horizon, summarise it and (``outlook``) project it past the horizon.
+
+    Per-account totals are added up as it runs (``result.totals``); ``track_demand`` also
+    keeps every period's demands and discounts (what-ifs count the peers that ask for parity).
+    The outlook continues a copy of the model for up to ``scenario.outlook_periods`` more
+    periods (none if 0) without writing series; ``summary["outlook"]`` names the regime it
+    settles into, and ``result.model`` stays at the horizon.
+    """
     start = time.perf_counter()
     model = ProcurementModel(scenario, rng=seed, record_agents_every=record_agents_every)
+    totals = AccountTotals.start(model, track=track_demand)
     while model.running:
         model.step()
+        totals.observe(model)
         if progress:
             progress(1)
     ts = model.recorder.timeseries()
     verdict = classify(ts, model.cycle)
+    found = metrics(ts, model)
     summary = {
         "scenario": scenario.name,
         "description": scenario.description,
@@ -90,10 +109,33 @@ def simulate(
         "customers": scenario.n_customers,
         "outcome": verdict.outcome,
         "outcome_detail": verdict.detail,
-        "metrics": metrics(ts, model),
+        "metrics": found,
         "events": [{"period": p, "event": e} for p, e in model.events],
+        "overrides": scenario.overrides,
+        "interventions": [i.model_dump() for i in scenario.interventions],
+        "accounts": len(scenario.accounts),
     }
-    return RunResult(scenario, seed, summary, ts, model, time.perf_counter() - start)
+    if outlook and scenario.outlook_periods > 0:
+        summary.update(outlook_of(model, verdict.outcome, found, scenario.outlook_periods).as_summary())
+    return RunResult(scenario, seed, summary, ts, model, time.perf_counter() - start, totals=totals)
+
+
+def outlook_of(model: ProcurementModel, outcome: str, found: dict[str, Any], limit: int) -> Outlook:
+    """The outlook of a model at its horizon: a collapse already seen stands; otherwise project a copy.
+
+    ``model`` itself stays at its horizon, so ``result.model`` shows the state the series end in.
+    """
+    if outcome == "collapse":
+        at = found["time_to_collapse"]
+        return Outlook(
+            "collapse",
+            at,
+            None,
+            model.period - 1,
+            found["capability_index_final"],
+            f"collapsed within the horizon, in period {at}",
+        )
+    return project_copy(model, limit)
 
 
 def no_discount(scenario: Scenario) -> Scenario:
@@ -102,6 +144,9 @@ def no_discount(scenario: Scenario) -> Scenario:
     for group in data["suppliers"]:
         group["strategy"] = "hold"
         group["acquisition_discount"] = 0.0
+    for account in data["accounts"]:
+        account["current_discount"] = 0.0
+    data["interventions"] = []
     data["name"] = f"{scenario.name} (no discounts)"
     out = Scenario.model_validate(data)
     out.source = scenario.source
@@ -110,7 +155,11 @@ def no_discount(scenario: Scenario) -> Scenario:
 
 def grants_discounts(scenario: Scenario) -> bool:
     """Whether any supplier in the scenario can give a discount (else the counterfactual is itself)."""
-    return any(g.strategy != "hold" or g.acquisition_discount != 0 for g in scenario.suppliers)
+    return (
+        any(g.strategy != "hold" or g.acquisition_discount != 0 for g in scenario.suppliers)
+        or any(a.current_discount > 0 for a in scenario.accounts)
+        or bool(scenario.interventions)
+    )
 
 
 def run_scenario(
@@ -135,7 +184,7 @@ def run_scenario(
     seed = scenario.seed if seed is None else int(seed)
     result = simulate(scenario, seed, record_agents_every=record_agents_every, progress=progress)
     if counterfactual and grants_discounts(scenario):
-        result.counterfactual = simulate(no_discount(scenario), seed, record_agents_every=0)
+        result.counterfactual = simulate(no_discount(scenario), seed, record_agents_every=0, outlook=False)
         result.summary["counterfactual"] = counterfactual_summary(result, result.counterfactual)
     if out is not None:
         from .outputs import write_run
@@ -150,6 +199,7 @@ def counterfactual_summary(run: RunResult, base: RunResult) -> dict[str, Any]:
     return {
         "outcome": base.summary["outcome"],
         "supplier_profit_difference": a["supplier_profit_total"] - b["supplier_profit_total"],
+        "supplier_value_difference": a["supplier_value_total"] - b["supplier_value_total"],
         "customer_value_difference": a["customer_value_total"] - b["customer_value_total"],
         "joint_value_difference": a["joint_value_total"] - b["joint_value_total"],
         "capability_index_final": b["capability_index_final"],
@@ -184,10 +234,22 @@ def run_replicates(
     return result
 
 
+def representative(runs: Sequence[RunResult]) -> RunResult:
+    """A typical run: of those with the most common outcome, the one with the median final capability index."""
+    counts = Counter(r.summary["outcome"] for r in runs)
+    modal = max(OUTCOMES, key=lambda o: (counts.get(o, 0), -OUTCOMES.index(o)))
+    pool = sorted(
+        (r for r in runs if r.summary["outcome"] == modal), key=lambda r: r.summary["metrics"]["capability_index_final"]
+    )
+    return pool[len(pool) // 2]
+
+
 def replicate_summary(scenario: Scenario, seed: int, runs: list[RunResult]) -> dict[str, Any]:
     """Outcome counts and mean / 10th / 90th percentile of every numeric metric."""
     counts = Counter(r.summary["outcome"] for r in runs)
-    names = list(runs[0].summary["metrics"])
+    outlooks = Counter(r.summary.get("outlook") for r in runs if r.summary.get("outlook"))
+    numeric = (int, float, type(None))
+    names = [n for n in runs[0].summary["metrics"] if all(isinstance(r.summary["metrics"][n], numeric) for r in runs)]
     spread: dict[str, dict[str, float | None]] = {}
     for name in names:
         values = [r.summary["metrics"][name] for r in runs]
@@ -212,5 +274,23 @@ def replicate_summary(scenario: Scenario, seed: int, runs: list[RunResult]) -> d
         "customers": scenario.n_customers,
         "outcome": modal,
         "outcomes": {o: counts.get(o, 0) for o in OUTCOMES},
+        **(
+            {
+                "outlook": max(OUTCOMES, key=lambda o: (outlooks.get(o, 0), -OUTCOMES.index(o))),
+                "outlooks": {o: outlooks.get(o, 0) for o in OUTCOMES},
+                "outlook_period": _median([r.summary.get("outlook_period") for r in runs]),
+            }
+            if outlooks
+            else {}
+        ),
         "metrics": spread,
+        "overrides": scenario.overrides,
+        "interventions": [i.model_dump() for i in scenario.interventions],
+        "accounts": len(scenario.accounts),
     }
+
+
+def _median(values: list[Any]) -> float | None:
+    """Median of the values that exist (None when none does), e.g. the period of a collapse."""
+    numbers = [v for v in values if v is not None]
+    return float(np.median(numbers)) if numbers else None

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import difflib
+import json
 import os
 import re
 from collections.abc import Mapping, Sequence
@@ -208,7 +209,16 @@ CapabilityLag = _capability_model(
     (4.0, 8.0, 2.0, 3.0),
     lever=False,
     pct=False,
-    doc="Periods each capability takes to adjust toward what its budget sustains.",
+    doc="Periods each capability takes to erode toward what a smaller budget sustains (people leave quickly).",
+)
+RebuildLag = _capability_model(
+    "RebuildLag",
+    1.0,
+    400.0,
+    (12.0, 24.0, 6.0, 9.0),
+    lever=False,
+    pct=False,
+    doc="Periods each capability takes to be rebuilt toward what a larger budget sustains (hiring, training).",
 )
 CutWeights = _capability_model(
     "CutWeights",
@@ -312,9 +322,10 @@ class SupplierGroup(Strict):
     engagement_cost_saving: Number(0, 1) = Field(
         0.5, description="Relative cost-to-serve saving per unit of engagement above the reference."
     )
-    engagement_value: Lever(0, 1) = Field(
-        0.1,
-        description="Non-cash value to the supplier per unit of volume at full engagement (information, referrals).",
+    engagement_value: Lever(0, 2) = Field(
+        0.35,
+        description="Non-cash value to the supplier per unit of volume at full engagement (information, access, "
+        "references, renewals).",
     )
     target_margin: Lever(-0.5, 0.9, pct=True, allow=("baseline",)) = Field(
         "baseline", description="Operating margin the supplier defends; 'baseline' = the margin it earns at list price."
@@ -324,28 +335,52 @@ class SupplierGroup(Strict):
         2.0, description="Below this cash (months of revenue) margin defense is forced to 1."
     )
     capability_lag: CapabilityLag = Field(
-        default_factory=CapabilityLag, description="Adjustment lag of each capability (periods)."
+        default_factory=CapabilityLag, description="Periods each capability takes to erode when its budget is cut."
+    )
+    rebuild_lag: RebuildLag = Field(
+        default_factory=RebuildLag, description="Periods each capability takes to be rebuilt when its budget rises."
+    )
+    initial_capability: Number(0.05, 2) = Field(
+        1.0, description="Capability stocks at the start (below 1: a supplier that has already run down)."
+    )
+    standard_lag: Number(1, 1000) = Field(
+        12.0,
+        description="Periods for the service standard (the budgets the supplier aims for) to erode toward what it spends.",
+    )
+    standard_recovery_lag: Number(1, 1000) = Field(
+        16.0,
+        description="Periods to restore the service standard toward what customers expect, while the margin allows it.",
+    )
+    budget_lag: Number(1, 100) = Field(
+        4.0, description="Periods for budgets to follow a margin shortfall (budget rounds); a cash crisis cuts at once."
+    )
+    margin_standard_lag: Number(1, 1000) = Field(
+        12.0, description="Periods for the target margin to drift toward the margin achieved (and back to the plan)."
     )
     max_cut: Lever(0, 1) = Field(
-        0.75,
-        description="Largest share of a budget that can be cut: some quality, R&D, support and sales spend is unavoidable.",
+        1.0,
+        description="Largest share of a budget that can be cut in a period (1: down to zero).",
     )
     cut_weights: CutWeights = Field(default_factory=CutWeights, description="How a cut is shared across budgets.")
     cut_order: list[Literal["quality", "innovation", "support", "sales_coverage"]] | None = Field(
         None, description="Cut budgets one after another in this order instead of sharing by weights."
     )
     walk_away_periods: Int | None = Field(
-        4,
+        8,
         ge=1,
         le=10_000,
-        description="Drop an account whose contribution stays negative this many periods (null: never).",
+        description="Drop an account whose value to the supplier stays negative this many periods (null: never).",
     )
     insolvency_periods: Int = Field(
         2, ge=1, le=10_000, description="Periods of negative cash before the supplier exits."
     )
-    acquisition_discount: Lever(0, 0.9, pct=True) = Field(0.0, description="Discount quoted to win a rival's customer.")
+    acquisition_discount: Lever(0, 0.9, pct=True) = Field(
+        0.0, description="Least discount quoted to win a rival's customer (its going price if that is lower)."
+    )
     gift_cost_ratio: Lever(0, 2) = Field(
-        0.35, description="Cost to the supplier of one unit of added service value (value_trade)."
+        0.35,
+        description="Cost of one unit of added service value (value_trade) at full support capability; "
+        "divided by the support capability, so an eroded supplier cannot give cheap gifts.",
     )
     explain_rate: Lever(0, 1) = Field(
         0.3, description="How fast holding and explaining moves the buyer's value perception to the actual value."
@@ -444,7 +479,14 @@ class CustomerGroup(Strict):
     perception_lag: Number(1, 100) = Field(
         4.0, description="Periods for procurement's perceived value to catch up with the delivered value."
     )
-    trust_lag: Number(1, 100) = Field(4.0, description="Periods for trust to follow the exchange balance.")
+    trust_lag: Number(1, 100) = Field(8.0, description="Periods for trust to be rebuilt when the exchange is fair.")
+    trust_loss_lag: Number(1, 100) = Field(
+        2.0, description="Periods for trust to be lost when the exchange is unfair (trust is lost faster than won)."
+    )
+    engagement_lag: Number(1, 100) = Field(4.0, description="Periods for engagement to follow trust.")
+    expectation_lag: Number(1, 1000) = Field(
+        12.0, description="Periods for the value the buyer expects to drift toward the value it receives."
+    )
     trust_tolerance: Number(0.01, 1) = Field(
         0.2, description="Distance outside the fair band at which trust reaches zero."
     )
@@ -456,7 +498,7 @@ class CustomerGroup(Strict):
         0.5, description="One-off cost of switching supplier, per unit of one period's volume."
     )
     choice_temperature: Lever(0.001, 1) = Field(
-        0.02, description="Noise in supplier choice (logit temperature, per unit value)."
+        0.1, description="Spread of supplier choice (logit temperature, per unit value per contract)."
     )
     development_budget: Number(0, 10) = Field(
         0.5, description="Customer's development budget per period as a share of its spend with the supplier."
@@ -468,6 +510,35 @@ class CustomerGroup(Strict):
     procurement: ProcurementSettings = Field(default_factory=ProcurementSettings)
 
 
+class Account(Strict):
+    """One named account of your company (the first supplier): it replaces a random customer of its segment."""
+
+    name: str = Field(description="Account name, unique (shown in reports; used by --grant NAME=5%).")
+    segment: str = Field(description="Customer group (segment) the account belongs to.")
+    annual_revenue: Number(1e-6, 1e15) = Field(description="Annual spend with you at list price.")
+    current_discount: Number(0, 0.9, pct=True) = Field(0.0, description="Discount off list it gets today.")
+    months_to_renewal: Number(0, 1200) = Field(0.0, description="Months until its contract next renews.")
+    peers: list[str] = Field(default_factory=list, description="Named accounts it compares prices with.")
+    origin: str | None = Field(None, exclude=True, description="File and row the account was read from.")
+
+    @field_validator("name", "segment")
+    @classmethod
+    def _text(cls, value: str) -> str:
+        from .accounts import check_name
+
+        return check_name(value)
+
+
+class Intervention(Strict):
+    """A discount you grant an account or a whole segment at its next renewal on or after a period."""
+
+    grant: Number(0, 0.9, pct=True) = Field(description="Discount level granted (off list).")
+    to: str = Field(description="Name of a named account or of a customer group (segment).")
+    from_period: Int | str = Field(
+        0, description="First period the grant may take effect (a number, or years such as 2y)."
+    )
+
+
 class Scenario(Strict):
     """A fully resolved scenario: what ``procsim run`` simulates."""
 
@@ -477,10 +548,30 @@ class Scenario(Strict):
     periods: Int = Field(40, ge=1, le=10_000, description="Horizon in periods.")
     periods_per_year: Int = Field(4, ge=1, le=365, description="Periods in a year (4: quarters).")
     currency: str = Field("EUR", description="Currency of all money figures.")
+    outlook_periods: Int = Field(
+        200,
+        ge=0,
+        le=2000,
+        description="After the horizon, continue (without series) until the run settles or this many periods; 0: no outlook.",
+    )
     market: MarketSettings = Field(default_factory=MarketSettings)
     suppliers: list[SupplierGroup] = Field(default_factory=lambda: [SupplierGroup()])
     customers: list[CustomerGroup] = Field(default_factory=lambda: [CustomerGroup()])
+    accounts: list[Account] = Field(
+        default_factory=list, description="Your named accounts (see accounts_file); the rest of the market is drawn."
+    )
+    accounts_file: str | None = Field(
+        None,
+        description="CSV or XLSX of named accounts (`procsim accounts template`), relative to the scenario file; "
+        "the resolved scenario lists them under accounts.",
+    )
+    interventions: list[Intervention] = Field(
+        default_factory=list, description="Discounts granted to an account or a segment (`--grant NAME=5%@0`)."
+    )
     source: str | None = Field(None, exclude=True, description="File the scenario was read from.")
+    overrides: dict[str, Any] = Field(
+        default_factory=dict, exclude=True, description="The --set overrides applied on load."
+    )
 
     @model_validator(mode="after")
     def _totals(self) -> Scenario:
@@ -676,6 +767,8 @@ def _load_raw(path: Path, chain: tuple[Path, ...] = (), roots: Sequence[Path] | 
     raw = _read_yaml(path)
     parent = raw.pop("extends", None)
     raw.setdefault("name", path.stem)
+    if isinstance(raw.get("accounts_file"), str) and raw["accounts_file"].strip():
+        raw["accounts_file"] = str(_accounts_path(raw["accounts_file"], path, roots))
     if parent is None:
         return raw
     if not isinstance(parent, str):
@@ -689,6 +782,25 @@ def _load_raw(path: Path, chain: tuple[Path, ...] = (), roots: Sequence[Path] | 
     base.pop("name", None)
     base.pop("description", None)
     return _deep_merge(base, raw)
+
+
+def _accounts_path(text: str, naming: Path, roots: Sequence[Path]) -> Path:
+    """An ``accounts_file:`` named in a scenario file: relative to that file, inside the allowed folders.
+
+    Account names end up in reports, so a shared scenario must not be able to pull in a
+    spreadsheet from elsewhere on the reader's disk; ``--accounts FILE`` on the command
+    line may name any file.
+    """
+    path = naming.parent / Path(text).expanduser()
+    if not _inside(Path(os.path.realpath(path)), [*roots, Path(os.path.realpath(naming.parent))]):
+        raise InputError(
+            f"{excerpt(text)} is outside the folders a scenario may refer to (this file's folder and its "
+            "subfolders, ./scenarios, the bundled scenarios and PROCSIM_SCENARIOS); copy it beside the "
+            "scenario or give it with --accounts",
+            source=str(_display_path(naming)),
+            field="accounts_file",
+        )
+    return path
 
 
 def parse_override(text: str) -> tuple[str, Any]:
@@ -705,8 +817,29 @@ def parse_override(text: str) -> tuple[str, Any]:
     return path, parsed
 
 
+def _segment_path(raw: dict[str, Any], path: str) -> str:
+    """``segments.NAME.rest`` is ``customers.groups.NAME.rest`` (or ``customers.rest`` for a single group)."""
+    parts = path.split(".")
+    if len(parts) < 3:
+        raise InputError("expected segments.NAME.field, e.g. segments.automotive.count", source="--set", field=path)
+    section = raw.get("customers")
+    groups = section.get("groups") if isinstance(section, dict) else None
+    if groups is None:
+        single = section.get("name", "customers") if isinstance(section, dict) else "customers"
+        if parts[1] == single:
+            return ".".join(["customers", *parts[2:]])
+        raise InputError(
+            f"no segment named {parts[1]!r}{_suggest(parts[1], [single])}; the scenario's one segment is {single!r}",
+            source="--set",
+            field=path,
+        )
+    return ".".join(["customers", "groups", *parts[1:]])
+
+
 def _apply_override(raw: dict[str, Any], path: str, value: Any) -> None:
     """Set a dotted path; on ``suppliers``/``customers`` it applies to every group."""
+    if path.split(".", maxsplit=1)[0] == "segments":
+        path = _segment_path(raw, path)
     parts = path.split(".")
     head = parts[0]
     if head in GROUPED and len(parts) >= 3 and parts[1] == "groups":
@@ -877,13 +1010,31 @@ def build_scenario(raw: dict[str, Any], source: str = "<scenario>") -> Scenario:
         raise InputError("extends is only allowed in files", source=source, field="extends")
     top = {k: v for k, v in raw.items() if k not in GROUPED}
     for key in top:
-        if key not in Scenario.model_fields or key == "source":
-            known = list(dict.fromkeys([k for k in Scenario.model_fields if k != "source"] + list(GROUPED)))
+        if key not in Scenario.model_fields or key in ("source", "overrides"):
+            known = list(
+                dict.fromkeys([k for k in Scenario.model_fields if k not in ("source", "overrides")] + list(GROUPED))
+            )
             hint = _suggest(key, known)
             raise InputError(
                 "unknown field" + (hint or f"; known fields: {', '.join(known)}"), source=source, field=key
             )
     groups = {kind: _resolve_groups(kind, raw.get(kind), source) for kind in GROUPED}
+    from . import accounts as accounts_module
+    from . import interventions as interventions_module
+
+    named = accounts_module.parse_accounts(top.pop("accounts", None), source)
+    accounts_file = top.pop("accounts_file", None)
+    if accounts_file is not None:
+        if not isinstance(accounts_file, str) or not accounts_file.strip():
+            raise InputError("expected the path of a .csv or .xlsx file", source=source, field="accounts_file")
+        named += accounts_module.read_accounts(accounts_file)
+    plans = top.pop("interventions", None) or []
+    if not isinstance(plans, list):
+        raise InputError(
+            "expected a list of interventions (grant, to, from_period)", source=source, field="interventions"
+        )
+    for i, plan in enumerate(plans):
+        _validate_section(Intervention, plan, source, f"interventions[{i}]")
     try:
         scenario = Scenario.model_validate({**top, **{k: [g.model_dump() for g in v] for k, v in groups.items()}})
     except ValidationError as exc:
@@ -892,27 +1043,51 @@ def build_scenario(raw: dict[str, Any], source: str = "<scenario>") -> Scenario:
             field, _, msg = msg.partition(": ")
         raise InputError(msg, source=source, field=field) from None
     scenario.source = source
+    if named:
+        accounts_module._unique(named, source)
+        scenario.accounts = named
+        accounts_module.resolve(scenario)
+    if plans:
+        scenario.interventions = [Intervention.model_validate(p) for p in plans]
+        interventions_module.resolve(scenario)
     return scenario
 
 
 def load_scenario(
     path_or_name: str | os.PathLike[str],
     overrides: Mapping[str, Any] | None = None,
+    interventions: Sequence[Mapping[str, Any]] = (),
 ) -> Scenario:
     """Read, merge, override and validate a scenario.
 
     ``overrides`` maps dotted paths to values, e.g. ``{"customers.count": 2000}``; a value on
-    ``suppliers.*`` or ``customers.*`` applies to every group. Raises :class:`InputError`
-    naming the file and the field on any invalid input.
+    ``suppliers.*`` or ``customers.*`` applies to every group, ``segments.NAME.*`` to one
+    customer group. ``interventions`` are added to the file's (``--grant``). Raises
+    :class:`InputError` naming the file and the field on any invalid input.
     """
     path = find_scenario(path_or_name)
     raw = _load_raw(path)
     for key, value in (overrides or {}).items():
         _apply_override(raw, key, value)
+    if interventions:
+        if not isinstance(raw.get("interventions") or [], list):
+            raise InputError("expected a list of interventions", source=str(path), field="interventions")
+        raw["interventions"] = [*(raw.get("interventions") or []), *map(dict, interventions)]
     source = str(_display_path(path))
     try:
-        return build_scenario(raw, source)
+        scenario = build_scenario(raw, source)
+        scenario.overrides = json.loads(json.dumps(dict(overrides or {}), default=str))  # as recorded in JSON
+        return scenario
     except InputError as exc:
+        first = len(raw.get("interventions") or []) - len(interventions)
+        index = (
+            exc.field[len("interventions[") :].split("]")[0]
+            if exc.field and exc.field.startswith("interventions[")
+            else ""
+        )
+        if index.isdigit() and int(index) >= first:
+            exc.source, exc.field = "--grant", _grant_text(interventions[int(index) - first])
+            raise
         if (
             overrides
             and exc.field
@@ -920,6 +1095,10 @@ def load_scenario(
         ):
             exc.source = f"{source} (with --set)"
         raise
+
+
+def _grant_text(item: Mapping[str, Any]) -> str:
+    return f"{item.get('to')}={item.get('grant')}@{item.get('from_period', 0)}"
 
 
 def _display_path(path: Path) -> Path:

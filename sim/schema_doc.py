@@ -19,14 +19,17 @@ from .scenario import (
     MAX_EXTENDS,
     MAX_TOTAL_CUSTOMERS,
     MAX_TOTAL_SUPPLIERS,
+    Account,
     Bounds,
     CapabilityLag,
     CapabilityShares,
     CustomerGroup,
     CutWeights,
+    Intervention,
     MarketSettings,
     NetworkSettings,
     ProcurementSettings,
+    RebuildLag,
     Scenario,
     Spend,
     SupplierGroup,
@@ -90,11 +93,15 @@ def _kind(info: FieldInfo) -> tuple[str, str]:
         return "true/false", ""
     optional = origin in (typing.Union, types.UnionType)
     members = [typing.get_args(a)[0] if typing.get_origin(a) is typing.Annotated else a for a in typing.get_args(ann)]
+    if set(members) == {int, str}:
+        return "whole number or years", "0 to the horizon; `2y` = two years"
     if ann is int or (optional and int in members):
         lo = next((m.ge for m in info.metadata if hasattr(m, "ge")), None)
         hi = next((m.le for m in info.metadata if hasattr(m, "le")), None)
         rng = f"{lo} to {hi}" if lo is not None else ""
         return ("whole number" + (" or null" if optional else "")), rng
+    if optional and str in typing.get_args(ann):
+        return "text or null", ""
     if optional and any(typing.get_origin(a) is list for a in typing.get_args(ann)):
         return "list or null", "capability names"
     if origin is typing.Literal:
@@ -109,6 +116,8 @@ def _kind(info: FieldInfo) -> tuple[str, str]:
 def _default(info: FieldInfo) -> str:
     if info.default_factory is not None:
         value = info.default_factory()
+        if value == []:
+            return "none"
         if isinstance(value, BaseModel):
             return (
                 ", ".join(f"{k}: {v:g}" if isinstance(v, float) else f"{k}: {v}" for k, v in value.model_dump().items())
@@ -117,6 +126,10 @@ def _default(info: FieldInfo) -> str:
             )
         return "see below"
     value = info.default
+    if info.is_required():
+        return "required"
+    if value == []:
+        return "[]"
     if value is None:
         return "null"
     if isinstance(value, tuple):
@@ -168,7 +181,12 @@ def render() -> str:
         table(NetworkSettings),
     ]
     parts += ["## `suppliers:` (each group)\n", (SupplierGroup.__doc__ or "").strip(), table(SupplierGroup)]
-    for name, model in (("spend", Spend), ("capability_lag", CapabilityLag), ("cut_weights", CutWeights)):
+    for name, model in (
+        ("spend", Spend),
+        ("capability_lag", CapabilityLag),
+        ("rebuild_lag", RebuildLag),
+        ("cut_weights", CutWeights),
+    ):
         parts += [f"\n### `suppliers.{name}:`", (model.__doc__ or "").strip(), table(model)]
     parts += ["\n### Supplier strategies (`suppliers.strategy`)\n", "| name | behaviour |", "|---|---|"]
     parts += [f"| `{n}` | {summary(c)} |" for n, c in SUPPLIER_STRATEGIES.items()]
@@ -183,6 +201,24 @@ def render() -> str:
         (ProcurementSettings.__doc__ or "").strip(),
         "Blank fields (`null`) take the style's preset:",
         table(ProcurementSettings),
+    ]
+    parts += [
+        "\n## `accounts:` (each named account)\n",
+        (Account.__doc__ or "").strip(),
+        (
+            "Or `accounts_file: accounts.csv` (also `.xlsx`): one row per account with these columns "
+            "(`procsim accounts template > accounts.csv` writes an example; a bad cell is reported with "
+            "its row and column). `peers` lists names separated by `;`. In a scenario file the path is "
+            "relative to the file and must stay inside its folder tree; `--accounts FILE` may name any file."
+        ),
+        table(Account),
+        "\n## `interventions:` (each grant)\n",
+        (Intervention.__doc__ or "").strip(),
+        (
+            'On the command line: `--grant NAME=LEVEL@PERIOD`, e.g. `--grant "ACME=5%@0"` or `@2y`. '
+            "`--set segments.NAME.field=value` changes one customer group (segment) by name."
+        ),
+        table(Intervention),
     ]
     keys = [k for k in ProcurementSettings.model_fields if k != "style"]
     parts += [

@@ -40,12 +40,20 @@ class MarketState:
     negative_cash_periods: np.ndarray
     exit_period: np.ndarray  # -1 while active
     margin: np.ndarray  # operating margin last period
+    margin_reported: np.ndarray  # operating margin smoothed over a year: what the published financials show
+    margin_standard: np.ndarray  # operating margin the supplier currently defends (erodes toward what it achieves)
+    standard: np.ndarray  # (S, 4) share of each planned budget the supplier aims to spend (its service standard)
+    expectation_ratio: np.ndarray  # value its customers expect, relative to baseline (volume-weighted)
+    received_ratio: np.ndarray  # value its customers receive, relative to baseline (volume-weighted)
     revenue: np.ndarray
     list_revenue: np.ndarray
     cogs: np.ndarray
     overhead: np.ndarray  # fixed overhead plus cost to serve
+    shortfall_seen: np.ndarray  # margin shortfall of the trailing year (what budget rounds react to)
+    cut: np.ndarray  # total budget cut in force (money per period), revised toward what margin defense asks
     investment: np.ndarray  # (S, 4) budgets actually spent
     desired_investment: np.ndarray  # (S, 4)
+    sustaining_investment: np.ndarray  # (S, 4) what keeps today's capability stocks where they are
     gift_cost_total: np.ndarray
     profit: np.ndarray
     customers_initial: np.ndarray  # customers served at the start (for retention)
@@ -60,9 +68,10 @@ class MarketState:
     perceived_value: np.ndarray  # value per unit procurement perceives (lags the delivered value)
     trust: np.ndarray
     engagement: np.ndarray
+    expectation: np.ndarray  # value per unit the buyer expects (erodes toward what it receives)
     cocreation: np.ndarray  # X: multiplier - 1 on innovation and support value
     balance_smoothed: np.ndarray
-    negative_contribution_periods: np.ndarray
+    negative_value_periods: np.ndarray  # periods in a row the account destroyed value for its supplier
     redesign_left: np.ndarray  # periods of redesign still to pay
     redesign_cost: np.ndarray  # per period while redesigning
     pending_cost: np.ndarray  # one-off switching costs charged next period
@@ -75,6 +84,7 @@ class MarketState:
     customer_value: np.ndarray  # V_c
     supplier_value: np.ndarray  # V_s
     contribution: np.ndarray
+    sustaining_cost: np.ndarray  # the account's share of the investment that sustains what it receives
     cost_to_serve: np.ndarray
     gift_cost: np.ndarray
     transaction_cost: np.ndarray  # switching and redesign costs borne this period
@@ -91,6 +101,8 @@ class MarketState:
         shapes: dict[str, tuple[int, ...] | tuple[tuple[int, ...], type]] = {
             "active": ((s,), bool),
             "capability": (s, 4),
+            "standard": (s, 4),
+            "sustaining_investment": (s, 4),
             "investment": (s, 4),
             "desired_investment": (s, 4),
             "negative_cash_periods": ((s,), np.int64),
@@ -99,7 +111,7 @@ class MarketState:
             "customers_acquired": ((s,), np.int64),
             "supplier": ((n,), np.int64),
             "offset": ((n,), np.int64),
-            "negative_contribution_periods": ((n,), np.int64),
+            "negative_value_periods": ((n,), np.int64),
             "redesign_left": ((n,), np.int64),
             "relationship_start": ((n,), np.int64),
         }

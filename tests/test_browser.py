@@ -226,3 +226,31 @@ def test_a_full_game_reaches_the_debrief_and_exports(page, tmp_path):
     lines = files["rounds.csv"].read_text().splitlines()
     assert lines[0].startswith("round,first_period,demand,answer") and len(lines) == 4
     shoot(page, "debrief.png")
+
+
+def test_a_whatif_report_shows_the_answer_and_the_account_table(browser, tmp_path):
+    """The report a strategy team opens: the answer first, then the accounts, the granted one on top."""
+    from playwright.sync_api import expect
+
+    from sim.accounts import template_csv
+    from sim.cli import main
+    from sim.scenario import load_scenario
+
+    accounts = tmp_path / "accounts.csv"
+    accounts.write_text(template_csv(load_scenario("baseline")), encoding="utf-8")
+    out = tmp_path / "whatif"
+    args = ["whatif", "baseline", "--accounts", str(accounts), "--grant", "ACME Industries=8%@0", "--out", str(out)]
+    assert main([*args, "--periods", "12", "--base-set", "customers.count=30", "--replicates", "2", "--quiet"]) == 0
+    answer = __import__("json").loads((out / "summary.json").read_text())["answer"]["text"]
+    context = browser.new_context(viewport={"width": 1300, "height": 900})
+    page = context.new_page()
+    page.goto((out / "report.html").as_uri())
+    expect(page.locator("#answer")).to_have_text(answer + ".")
+    expect(page.locator("#answer")).to_be_in_viewport()  # the answer comes first
+    rows = page.locator("table.accounts tr")
+    expect(rows.nth(2)).to_contain_text("ACME Industries (granted)")
+    expect(page.locator("table.accounts tr.total")).to_contain_text("market total")
+    assert rows.count() == 2 + 5 + 1 + 1  # two header rows, five accounts, the rest of the market, the total
+    assert page.locator("img[alt^='overview']").evaluate("img => img.naturalWidth") > 1000
+    shoot(page, "whatif_report.png")
+    context.close()

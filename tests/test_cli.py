@@ -29,8 +29,10 @@ def test_run_writes_every_output(run_dir):
         "scenario.yaml",
         "manifest.json",
         "report.html",
+        "report.xlsx",
         "plots/overview.png",
         "plots/capabilities.png",
+        "plots/capabilities.svg",
     ):
         assert (run_dir / name).is_file(), name
     summary = json.loads((run_dir / "summary.json").read_text())
@@ -86,7 +88,9 @@ def test_same_seed_gives_the_same_bytes(run_dir, tmp_path):
         "agents.parquet",
         "scenario.yaml",
         "report.html",
+        "report.xlsx",
         "plots/overview.png",
+        "plots/overview.svg",
     ):
         assert (run_dir / name).read_bytes() == (again / name).read_bytes(), name
 

@@ -16,3 +16,18 @@ def test_every_strategy_is_documented_in_the_model_docs():
     text = (ROOT / "docs" / "model.md").read_text()
     for name in [*SUPPLIER_STRATEGIES, *PROCUREMENT_STYLES]:
         assert f"`{name}`" in text, name
+
+
+def test_every_model_parameter_is_named_in_the_model_docs():
+    """docs/model.md explains every parameter of the scenario schema (by its name, in backticks)."""
+    from sim.scenario import CustomerGroup, MarketSettings, NetworkSettings, ProcurementSettings, SupplierGroup
+
+    text = (ROOT / "docs" / "model.md").read_text()
+    for model in (SupplierGroup, CustomerGroup, MarketSettings, ProcurementSettings, NetworkSettings):
+        missing = [name for name in model.model_fields if f"`{name}`" not in text]
+        assert not missing, (model.__name__, missing)
+
+
+def test_docs_cite_sources_in_the_repository_only():
+    for path in [ROOT / "README.md", *(ROOT / "docs").glob("*.md")]:
+        assert "../shared" not in path.read_text(), path

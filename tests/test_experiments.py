@@ -168,7 +168,8 @@ def test_runs_table_has_one_row_per_run_with_parameters_and_metrics(tiny_run):
         "joint_value_total",
     } <= set(runs.columns)
     assert runs["key"].is_unique and (runs["status"] == "ok").all()
-    assert set(runs["outcome"]) <= {"collapse", "spiral", "equilibrium", "growth"}
+    assert set(runs["outcome"]) <= {"collapse", "spiral", "equilibrium", "growth", "drifting"}
+    assert set(runs["outlook"]) <= {"collapse", "spiral", "equilibrium", "growth", "drifting"}
     # the same seeds at every design point (common random numbers)
     assert runs.groupby("point")["seed"].apply(tuple).nunique() == 1
     manifest = json.loads((tiny_run / "sweep.json").read_text())

@@ -138,7 +138,7 @@ def test_a_full_disk_stops_a_sweep_with_the_resume_command(tmp_path, monkeypatch
 
 
 def test_day_old_leftovers_of_killed_runs_are_removed_by_the_next_run(tmp_path):
-    root = tmp_path / "results"
+    root = tmp_path / "runs"
     old_dir, new_dir, old_file = root / ".x.partial-abc", root / ".y.partial-def", root / ".a.json.123.tmp"
     for path in (old_dir, new_dir):
         path.mkdir(parents=True)
@@ -255,7 +255,7 @@ def test_the_tipping_search_stops_at_its_cap_whatever_the_tolerance():
     class Threshold:
         """An executor whose runs tip above 0.3 (no simulation)."""
 
-        def submit(self, _fn, _base, _source, params, _seed):
+        def submit(self, _fn, _base, _source, params, *_rest):
             future: Future = Future()
             future.set_result("spiral" if params["x"] > 0.3 else "equilibrium")
             return future

@@ -31,10 +31,15 @@ def test_classification_follows_the_documented_order():
     exits[30] = 1
     assert classify(series(flat, joint=np.linspace(1, 1.2, 40), exits=exits), 4).outcome == "collapse"
     low_flat = np.full(40, 0.7)
-    assert classify(series(low_flat), 4).outcome == "spiral"  # spiralled down and stayed there
+    verdict = classify(series(low_flat), 4)
+    assert verdict.outcome == "spiral" and "stuck" in verdict.detail  # spiralled down and stayed there
+    recovering = np.linspace(0.5, 0.79, 40)
+    assert classify(series(recovering), 4).outcome == "drifting"  # below 0.8 but climbing back
     drifting = np.linspace(1.0, 0.9, 40)
     verdict = classify(series(drifting), 4)
-    assert verdict.outcome == "equilibrium" and "drifting" in verdict.detail
+    assert verdict.outcome == "drifting" and "falling" in verdict.detail  # not settled: MODEL-SPEC's drifting
+    settled = np.r_[np.linspace(1.0, 0.9, 30), np.full(10, 0.9)]
+    assert classify(series(settled), 4).outcome == "equilibrium"
 
 
 def test_spiral_onset_is_the_start_of_the_first_sustained_imbalance():

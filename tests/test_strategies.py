@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from sim.negotiation import NegotiationContext, buyer_asks, settle_offers
+from sim.negotiation import NegotiationContext, settle_offers
 from sim.strategies import PROCUREMENT_STYLES, SUPPLIER_STRATEGIES
 from sim.strategies.base import summary
 
@@ -32,10 +32,7 @@ def context(n=3, **changes) -> NegotiationContext:
 
 
 def negotiate(name: str, ctx: NegotiationContext):
-    strategy = SUPPLIER_STRATEGIES[name]()
-    offers = strategy.offers(ctx)
-    settled = settle_offers(offers, buyer_asks(ctx) if offers.ndim == 2 else offers)
-    return strategy.settle(ctx, settled)
+    return SUPPLIER_STRATEGIES[name]().negotiate(ctx)
 
 
 def test_registry_has_the_six_supplier_strategies_the_game_and_four_styles():
@@ -97,6 +94,12 @@ class TestTimeCurves:
         np.testing.assert_allclose(SUPPLIER_STRATEGIES["boulware"]().offers(ctx)[0], 0.10 * t**5)
         np.testing.assert_allclose(SUPPLIER_STRATEGIES["conceder"]().offers(ctx)[0], 0.10 * t**0.2)
 
+    def test_they_settle_near_a_quarter_and_three_quarters_of_the_gap_as_documented(self):
+        """Against a buyer conceding linearly from its demand to the current level, where the curves cross."""
+        ctx = context(n=1, demand=np.array([0.2]), reservation=np.zeros(1))
+        assert negotiate("boulware", ctx).discount[0] / 0.2 == pytest.approx(0.25, abs=0.02)
+        assert negotiate("conceder", ctx).discount[0] / 0.2 == pytest.approx(0.75, abs=0.02)
+
     def test_conceder_gives_more_than_boulware_against_the_same_buyer(self):
         ctx = context()
         assert (negotiate("conceder", ctx).discount > negotiate("boulware", ctx).discount + 0.02).all()
@@ -107,11 +110,15 @@ class TestTimeCurves:
         assert (linear > default).all()
 
 
-def test_settlement_is_the_first_offer_that_meets_the_ask():
+def test_settlement_is_where_the_offers_meet_the_asks_never_beyond_the_ask():
     offers = np.array([[0.0, 0.02, 0.05, 0.08]])
     asks = np.array([[0.10, 0.07, 0.04, 0.01]])
-    assert settle_offers(offers, asks)[0] == pytest.approx(0.05)
+    # they cross between the second and third round: 0.02 + 5/6 * 0.03 on the offer line
+    assert settle_offers(offers, asks)[0] == pytest.approx(0.045)
     assert settle_offers(np.array([[0.0, 0.0]]), np.array([[0.1, 0.1]]))[0] == 0.0  # no deal: last offer stands
+    assert settle_offers(np.array([[0.2, 0.3]]), np.array([[0.1, 0.05]]))[0] == pytest.approx(0.1)  # opening ask
+    held = np.array([0.05, 0.3])
+    np.testing.assert_allclose(settle_offers(held, np.array([[0.1, 0.0], [0.2, 0.1]])), [0.05, 0.2])
 
 
 class TestProcurementStyles:
@@ -146,13 +153,13 @@ def test_played_answers_as_the_team_decides():
     played = SUPPLIER_STRATEGIES["played"]()
     ctx = context(1, level=np.array([0.05]), discount=np.array([0.05]), demand=np.array([0.2]))
     played.decide("discount", 0.03)
-    deal = played.settle(ctx, settle_offers(played.offers(ctx), ctx.demand))
+    deal = played.negotiate(ctx)
     assert deal.discount == pytest.approx([0.08]) and deal.gift == pytest.approx([0.0])
     played.decide("value_trade", 0.03)
-    deal = played.settle(ctx, settle_offers(played.offers(ctx), ctx.demand))
+    deal = played.negotiate(ctx)
     assert deal.discount == pytest.approx([0.05]) and deal.gift == pytest.approx([0.03])
     played.decide("hold", 0.5)
-    deal = played.settle(ctx, settle_offers(played.offers(ctx), ctx.demand))
+    deal = played.negotiate(ctx)
     assert deal.discount == pytest.approx([0.05]) and deal.visibility[0] > ctx.visibility[0]
     with pytest.raises(ValueError, match="answer"):
         played.decide("bribe", 0.1)

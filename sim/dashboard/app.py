@@ -17,7 +17,7 @@ from typing import Any
 import solara
 import solara.lab
 
-from ..report import money
+from ..fmt import money
 from ..scenario import list_scenarios
 from ..strategies import PROCUREMENT_STYLES, SUPPLIER_STRATEGIES
 from .charts import Line, line_chart
@@ -130,7 +130,7 @@ def readouts(frame: Frame, currency: str) -> list[tuple[str, str]]:
         ("Discount", f"{last['discount_mean']:.1%}"),
         ("Supplier margin", f"{last['supplier_margin']:.1%}"),
         ("Capability", f"{last['capability_index']:.2f}"),
-        ("Customer value / period", money(float(last["customer_value"]), currency, escape=False)),
+        ("Customer value / period", money(float(last["customer_value"]), currency)),
     ]
 
 

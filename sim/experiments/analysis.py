@@ -140,7 +140,7 @@ def _phase(
     if metric not in result.runs:
         raise InputError(f"unknown metric {metric!r}", source=sweep.source, field="analysis.phase.metric")
     say(f"phase diagram: {x} x {y}")
-    result.phase = phase_diagram(result.runs, columns[x], columns[y], metric)
+    result.phase = phase_diagram(result.runs, columns[x], columns[y], metric, spec.regime if spec else "outlook")
     result.phase.table.to_csv(staging / "phase.csv", index=False, lineterminator="\n")
     labels = {columns[x]: x, columns[y]: y}
     save_figure(phase_figure(result.phase, labels), staging / "phase.png")

@@ -21,6 +21,13 @@ BAD = ("spiral", "collapse")
 MAX_LEVELS = 20  # more distinct values than this (sampled designs) are binned
 
 
+def verdicts(runs: pd.DataFrame, regime: str) -> pd.Series:
+    """Each run's outcome at the horizon, or its outlook (the horizon's verdict where a run has none)."""
+    if regime == "outlook" and "outlook" in runs:
+        return runs["outlook"].where(runs["outlook"].notna(), runs["outcome"])
+    return runs["outcome"]
+
+
 @dataclass
 class PhaseDiagram:
     """Per cell of (x, y): runs, share of each outcome, share that tipped, mean of the metric."""
@@ -36,9 +43,14 @@ class PhaseDiagram:
         return wide.columns.to_numpy(float), wide.index.to_numpy(float), wide.to_numpy(float)
 
 
-def phase_diagram(runs: pd.DataFrame, x: str, y: str, metric: str) -> PhaseDiagram:
-    """Aggregate the runs of a sweep into a phase diagram over columns ``x`` and ``y``."""
+def phase_diagram(runs: pd.DataFrame, x: str, y: str, metric: str, regime: str = "horizon") -> PhaseDiagram:
+    """Aggregate the runs of a sweep into a phase diagram over columns ``x`` and ``y``.
+
+    ``regime`` ``outlook`` reads each run's outlook (where it settles past the horizon)
+    instead of its verdict at the horizon.
+    """
     ok = runs[runs["status"] == "ok"].copy()
+    ok["outcome"] = verdicts(ok, regime)
     for column in (x, y):
         ok[column] = _levels(pd.to_numeric(ok[column], errors="raise"))
     grouped = ok.groupby([x, y])
@@ -61,11 +73,11 @@ def _levels(values: pd.Series) -> pd.Series:
 def phase_figure(diagram: PhaseDiagram, labels: dict[str, str] | None = None) -> Figure:
     """Four outcome-share maps and the metric heat map, each with the 50%-tipped boundary."""
     labels = labels or {}
-    fig = Figure(figsize=(15, 3.4), layout="constrained")
-    axes = fig.subplots(1, 5, sharey=True)
     xs, ys, tipped = diagram.grid("share_tipped")
     panels = [(f"share_{o}", f"share {o}", _ramp(OUTCOME_COLORS[o]), (0, 1)) for o in OUTCOME_NAMES]
     panels.append((diagram.metric, diagram.metric.replace("_", " "), "viridis", None))
+    fig = Figure(figsize=(3 * len(panels), 3.4), layout="constrained")
+    axes = fig.subplots(1, len(panels), sharey=True)
     for ax, (column, title, cmap, limits) in zip(axes, panels, strict=True):
         _, _, values = diagram.grid(column)
         mesh = ax.pcolormesh(

@@ -31,7 +31,7 @@ from ..errors import InputError
 from ..outputs import atomic_write_text, clean_stale, disk_problem, environment, to_json
 from ..signals import EXIT_INTERRUPTED, die_with_parent, exit_code
 from . import store
-from .spec import Sweep, resolved_yaml
+from .spec import OUTCOME_NAMES, Sweep, resolved_yaml
 from .worker import ChunkReport, ChunkTask, run_chunk
 
 RESERVED = {"key", "point", "replicate", "seed", "label", "status", "error", "outcome", "period"}
@@ -356,7 +356,7 @@ def sweep_summary(sweep: Sweep, runs: Any, wall_seconds: float, resumed_chunks: 
         "runs": len(runs),
         "ok": int(len(runs) - len(failed)),
         "failed": len(failed),
-        "outcomes": {k: int(outcomes.get(k, 0)) for k in ("collapse", "spiral", "equilibrium", "growth")},
+        "outcomes": {k: int(outcomes.get(k, 0)) for k in OUTCOME_NAMES},
         "failures": [
             {"key": r.key, "point": int(r.point), "seed": int(r.seed), "error": r.error}
             for r in failed.head(20).itertuples()

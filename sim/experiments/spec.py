@@ -39,7 +39,10 @@ from ..scenario import (
 from ..yamlio import load_mapping
 
 SWEEP_FOLDER = Path(__file__).resolve().parent.parent.parent / "scenarios" / "sweeps"
-OUTCOME_NAMES = ("collapse", "spiral", "equilibrium", "growth")
+OUTCOME_NAMES = ("collapse", "spiral", "equilibrium", "growth", "drifting")
+Outcome = Literal["collapse", "spiral", "equilibrium", "growth", "drifting"]
+# Which verdict a phase diagram or tipping point reads: at the horizon, or the outlook past it.
+Regime = Literal["horizon", "outlook"]
 MINIMAL_SWEEP = "'base: baseline' and 'design: {grid: {suppliers.margin_defense: [0.0, 0.5, 1.0]}}'"
 # Validation caps (documented in docs/experiments.md): checked from the design's size before
 # any point is built, so a huge grid is refused at once instead of exhausting memory.
@@ -138,6 +141,7 @@ class PhaseSpec(Strict):
     x: str
     y: str
     metric: str = "capability_index_final"
+    regime: Regime = Field("outlook", description="Outcomes at the horizon or in the outlook (the long run).")
 
 
 class TippingSpec(Strict):
@@ -146,7 +150,8 @@ class TippingSpec(Strict):
     high: float
     replicates: Int = Field(20, ge=2, le=10_000)
     tolerance: float = Field(0.005, gt=0, description="Bisection stops when the bracket is this narrow.")
-    outcomes: list[Literal["collapse", "spiral", "equilibrium", "growth"]] = Field(
+    regime: Regime = Field("outlook", description="Outcomes at the horizon or in the outlook (the long run).")
+    outcomes: list[Outcome] = Field(
         default_factory=lambda: ["spiral", "collapse"], description="Outcomes that count as tipped."
     )
     set: dict[str, Any] = Field(default_factory=dict, description="Fixed overrides for the search.")
@@ -165,7 +170,7 @@ class TippingSpec(Strict):
 
 
 class DiscoverySpec(Strict):
-    outcome: Literal["collapse", "spiral", "equilibrium", "growth"] = "spiral"
+    outcome: Outcome = "spiral"
     threshold: float = Field(0.8, gt=0, le=1, description="Minimum density of the PRIM box.")
 
 

@@ -29,14 +29,17 @@ from .spec import MAX_BISECTIONS, Sweep, TippingSpec
 BOOTSTRAP = 400
 
 
-def outcome_of(base: dict[str, Any], source: str, params: dict[str, Any], seed: int) -> str:
-    """The outcome of one run (a module-level function, so any executor can ship it)."""
+def outcome_of(base: dict[str, Any], source: str, params: dict[str, Any], seed: int, regime: str = "horizon") -> str:
+    """The outcome of one run, at the horizon or in its outlook (module-level, so any executor can ship it)."""
     from ..runner import simulate
 
     raw = copy.deepcopy(base)
     for path, value in params.items():
         _apply_override(raw, path, value)
-    return simulate(build_scenario(raw, source=source), seed, record_agents_every=0).summary["outcome"]
+    summary = simulate(
+        build_scenario(raw, source=source), seed, record_agents_every=0, outlook=regime == "outlook"
+    ).summary
+    return summary.get("outlook") or summary["outcome"] if regime == "outlook" else summary["outcome"]
 
 
 @dataclass
@@ -73,7 +76,7 @@ def find_tipping(
 
     def share_at(value: float) -> float:
         params = {**spec.set, spec.parameter: float(value)}
-        futures = [executor.submit(outcome_of, sweep.base, sweep.source, params, s) for s in seeds]
+        futures = [executor.submit(outcome_of, sweep.base, sweep.source, params, s, spec.regime) for s in seeds]
         outcomes = [f.result() for f in futures]
         for r, (seed, outcome) in enumerate(zip(seeds, outcomes, strict=True)):
             rows.append(

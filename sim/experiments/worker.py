@@ -84,7 +84,9 @@ def run_chunk(task: ChunkTask) -> ChunkReport:
                 raise RuntimeError(setup_error)
             result = simulate(scenario, seed, record_agents_every=0)
         except Exception as exc:  # noqa: BLE001 - a failing run is data, not the end of the sweep
-            rows.append({**row, "status": "failed", "error": setup_error or _describe(exc), "outcome": None})
+            rows.append(
+                {**row, "status": "failed", "error": setup_error or _describe(exc), "outcome": None, "outlook": None}
+            )
             continue
         summary = result.summary
         rows.append(
@@ -93,7 +95,9 @@ def run_chunk(task: ChunkTask) -> ChunkReport:
                 "status": "ok",
                 "error": None,
                 "outcome": summary["outcome"],
-                **{name: _number(v) for name, v in summary["metrics"].items()},
+                "outlook": summary.get("outlook"),
+                "outlook_period": _number(summary.get("outlook_period")),
+                **{name: _number(v) for name, v in summary["metrics"].items() if not isinstance(v, list)},
             }
         )
         kept = keep_series(result.timeseries, task.series, task.every)

@@ -6,7 +6,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from ..negotiation import NegotiationContext, Settlement
+from ..negotiation import NegotiationContext, Settlement, buyer_asks, settle_offers
 
 SUPPLIER_STRATEGIES: dict[str, type[SupplierStrategy]] = {}
 PROCUREMENT_STYLES: dict[str, type[ProcurementStyle]] = {}
@@ -31,6 +31,17 @@ class SupplierStrategy:
         """Offered concession level per relationship: shape (n,) for one offer held through
         every round, or (n, rounds) for an offer that moves with time."""
         raise NotImplementedError
+
+    def negotiate(self, ctx: NegotiationContext) -> Settlement:
+        """One renewal: this strategy's offers against the buyer's asks, settled and turned into terms."""
+        return self.settle(ctx, settle_offers(self.offers(ctx), buyer_asks(ctx)))
+
+    def quote(
+        self, going_discount: np.ndarray, going_gift: np.ndarray, acquisition_discount: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Terms quoted to a rival's customer: by default the going price (the average terms of
+        the supplier's own customers), or ``acquisition_discount`` off list if that is deeper."""
+        return np.maximum(going_discount, acquisition_discount), going_gift
 
     def settle(self, ctx: NegotiationContext, level: np.ndarray) -> Settlement:
         """Turn the settled level into price terms; by default all of it is discount."""

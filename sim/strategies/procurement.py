@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from .base import ProcurementStyle
 
-_COMMON = {"surplus_target": 0.3, "max_discount": 0.35, "margin_norm": 0.05}
+_COMMON = {"surplus_target": 0.3, "max_discount": 0.35, "margin_norm": 0.0}
 
 
 class CostDown(ProcurementStyle):

@@ -30,6 +30,10 @@ class Hold(SupplierStrategy):
     def offers(self, ctx: NegotiationContext) -> np.ndarray:
         return self.constant(ctx, ctx.level)
 
+    def quote(self, going_discount, going_gift, acquisition_discount):
+        """Quotes list price to new customers (less an explicit acquisition discount, if any)."""
+        return acquisition_discount.copy(), np.zeros_like(going_gift)
+
     def settle(self, ctx: NegotiationContext, level: np.ndarray) -> Settlement:
         out = super().settle(ctx, level)
         out.visibility = ctx.visibility + ctx.explain_rate * (1.0 - ctx.visibility)
@@ -44,6 +48,10 @@ class ValueTrade(SupplierStrategy):
 
     def offers(self, ctx: NegotiationContext) -> np.ndarray:
         return self.constant(ctx, ctx.level + ctx.concession_rate * (ctx.demand - ctx.level))
+
+    def quote(self, going_discount, going_gift, acquisition_discount):
+        """Quotes list price with the added service its customers get (gifts, not discounts)."""
+        return acquisition_discount.copy(), going_gift
 
     def settle(self, ctx: NegotiationContext, level: np.ndarray) -> Settlement:
         out = super().settle(ctx, level)

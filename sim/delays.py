@@ -1,0 +1,24 @@
+"""First-order delays, symmetric and asymmetric: how the model's stocks follow their targets.
+
+A stock that adjusts toward a target with lag ``tau`` closes ``1 / tau`` of the gap each
+period. Capabilities and trust move with two lags: one when they fall, another when they
+rise (erosion is fast, rebuilding slow; trust is lost faster than it is won), which is
+what makes a temporary shock leave a lasting mark.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def toward(stock: np.ndarray, target: np.ndarray, rate: np.ndarray | float) -> np.ndarray:
+    """The change that moves ``stock`` a share ``rate`` (= 1 / lag) of the way to ``target``."""
+    return (target - stock) * rate
+
+
+def toward_asymmetric(
+    stock: np.ndarray, target: np.ndarray, rise_rate: np.ndarray, fall_rate: np.ndarray
+) -> np.ndarray:
+    """Like :func:`toward`, at ``rise_rate`` when the target is above the stock and ``fall_rate`` below it."""
+    gap = target - stock
+    return gap * np.where(gap > 0, rise_rate, fall_rate)
