@@ -1079,7 +1079,8 @@ def load_scenario(
         scenario.overrides = json.loads(json.dumps(dict(overrides or {}), default=str))  # as recorded in JSON
         return scenario
     except InputError as exc:
-        first = len(raw.get("interventions") or []) - len(interventions)
+        listed = raw.get("interventions")
+        first = (len(listed) if isinstance(listed, list) else 0) - len(interventions)
         index = (
             exc.field[len("interventions[") :].split("]")[0]
             if exc.field and exc.field.startswith("interventions[")

@@ -114,9 +114,10 @@ def account_rows_html(table: pd.DataFrame, currency: str, runs: int) -> str:
             for side in ("base", "whatif"):
                 value = r[f"{key}_{side}"]
                 shown = pct(value, 1) if kind == "pct" else money(value, currency).replace(f"{currency} ", "")
-                cells.append(f"<td class='num'>{shown}</td>")
+                cells.append(f"<td class='num'>{html.escape(shown)}</td>")
         cells.append(
-            f"<td class='num'>{signed_money(r['contribution_change'], currency).replace(f'{currency} ', '')}</td>"
+            f"<td class='num'>"
+            f"{html.escape(signed_money(r['contribution_change'], currency).replace(f'{currency} ', ''))}</td>"
         )
         cells.append(f"<td>{html.escape(r['status_base'])} / {html.escape(r['status_whatif'])}</td>")
         reached = r["reached"]
@@ -136,7 +137,7 @@ def whatif_report(result: WhatIf, figures: dict[str, Path]) -> str:
     runs = len(result.seeds)
     badges = " &nbsp; ".join(
         f"{SIDE_NAMES[side]}: <span class='badge' style='background:{OUTCOME_COLORS[s['outcome'][side]]}'>"
-        f"{s['outcome'][side]}</span> ({count_words(s['outcomes'][side])})"
+        f"{html.escape(s['outcome'][side])}</span> ({count_words(s['outcomes'][side])})"
         for side in ("base", "whatif")
     )
     from .runner import representative
@@ -152,7 +153,7 @@ def whatif_report(result: WhatIf, figures: dict[str, Path]) -> str:
         rows += (
             f"<tr><td>{label}</td><td class='num'>{_fmt(m['base'], kind, cur, per_year)}</td>"
             f"<td class='num'>{_fmt(m['whatif'], kind, cur, per_year)}</td>"
-            f"<td class='num'>{fmt_difference(m['difference'], kind, cur, per_year)}</td></tr>"
+            f"<td class='num'>{html.escape(fmt_difference(m['difference'], kind, cur, per_year))}</td></tr>"
         )
     body = (
         f"<h1>What-if: {html.escape(result.label)}</h1>"

@@ -62,6 +62,9 @@ PATHS = (
     "customers.procurement.max_discount",
     "customers.groups",
     "suppliers.groups",
+    "outlook_periods",
+    "interventions",
+    "accounts",
     "extends",
     "peroids",
     "suppliers.stratgy",
@@ -104,7 +107,9 @@ def nest(flat: dict[str, object]) -> dict[str, object]:
 
 
 documents = st.dictionaries(st.sampled_from(PATHS), values, max_size=6).map(nest)
-small = st.fixed_dictionaries({"customers.count": st.integers(1, 40), "periods": st.integers(1, 10)})
+small = st.fixed_dictionaries(
+    {"customers.count": st.integers(1, 40), "periods": st.integers(1, 10), "outlook_periods": st.integers(0, 20)}
+)
 
 
 def check(args: list[str], out: Path) -> None:

@@ -3,8 +3,9 @@
 Reports are meant to be shared, and a workshop dashboard shows scenarios other people
 wrote. Every string a scenario or sweep file can hold (names, descriptions, currency,
 group names, what-if names, the base scenario's file name) carries a script payload
-(tests/xss.py); the pages are opened in Debian's chromium and must show the payloads as
-text without running any. The game has its own test (it is rewritten separately).
+(tests/xss.py), and the what-if report gets account names with payloads too; the pages are
+opened in Debian's chromium and must show the payloads as text without running any. The
+game has its own test (it is rewritten separately).
 """
 
 from __future__ import annotations
@@ -71,12 +72,13 @@ def open_clean(chromium, path: Path, visible: list[str]) -> None:
 
 
 def test_run_reports_show_payloads_as_text(browser, folder, tmp_path):  # noqa: F811
-    single, replicates = tmp_path / "single", tmp_path / "replicates"
+    single, replicates = tmp_path / "results" / "single", tmp_path / "results" / "replicates"
     assert main(["run", str(folder / "xss_a.yaml"), "--out", str(single), "--quiet"]) == 0
     assert main(["run", str(folder / "xss_a.yaml"), "--replicates", "2", "--out", str(replicates), "--quiet"]) == 0
     fields = [payload("a-name", 0), payload("a-description", 1), payload("a-currency", 2)]
     open_clean(browser, single / "report.html", [*fields, payload("a-supplier-group", 0)])  # the events name it
     open_clean(browser, replicates / "report.html", fields)
+    open_clean(browser, tmp_path / "results" / "index.html", [payload("a-name", 0)])  # the list of runs
 
 
 def test_comparison_report_shows_payloads_as_text(browser, folder, tmp_path):  # noqa: F811
@@ -113,6 +115,31 @@ def test_analysis_page_shows_payloads_as_text(browser, folder, tmp_path):  # noq
         browser,
         out / "analysis.html",
         [payload("sweep-description", 1), payload("whatif-one", 0), payload("whatif-two", 3), f"{base_name}.yaml"],
+    )
+
+
+def test_whatif_report_shows_payloads_as_text(browser, folder, tmp_path):  # noqa: F811
+    import csv
+    import io
+
+    from sim.accounts import template_csv
+    from sim.scenario import load_scenario
+
+    rows = list(csv.reader(io.StringIO(template_csv(load_scenario(str(folder / "xss_a.yaml"))))))
+    names = {"Globex": payload("account", 0), "Umbrella": payload("peer-account", 1)}
+    for row in rows:  # names and peers carry payloads; the segment is the payload group name already
+        row[0] = names.get(row[0], row[0])
+        row[5] = "; ".join(names.get(p.strip(), p.strip()) for p in row[5].split(";") if p.strip())
+    accounts = tmp_path / "accounts.csv"
+    with accounts.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows(rows)
+    out = tmp_path / "whatif"
+    args = ["whatif", str(folder / "xss_a.yaml"), "--accounts", str(accounts), "--grant", "ACME Industries=8%@0"]
+    assert main([*args, "--periods", "12", "--replicates", "2", "--out", str(out), "--quiet"]) == 0
+    open_clean(
+        browser,
+        out / "report.html",
+        [payload("account", 0), payload("peer-account", 1), payload("a-customer-group", 2), payload("a-name", 0)],
     )
 
 
