@@ -223,7 +223,7 @@ def test_damaged_chunks_and_files_are_found_and_rebuilt_by_resume(sweep_file, re
 
 def test_a_dask_cluster_gives_the_same_results_as_local_processes(sweep_file, reference, tmp_path):
     distributed = pytest.importorskip("distributed")
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster:
         out = tmp_path / "dask"
         assert (
             main(["sweep", str(sweep_file), "--out", str(out), "--scheduler", cluster.scheduler_address, "--quiet"])
