@@ -6,7 +6,7 @@ BIN     := $(VENV)/bin
 PY      := $(BIN)/python
 EXTRAS  ?= test
 
-.PHONY: demo test lint setup clean-venv benchmark benchmark-sweep docs
+.PHONY: demo test lint setup clean-venv benchmark benchmark-sweep benchmark-game docs
 
 $(PY):
 	"$$(scripts/find-python)" -m venv $(VENV)
@@ -35,6 +35,10 @@ benchmark: setup
 
 benchmark-sweep: setup
 	$(PY) benchmarks/bench_sweep.py
+
+# A 40-person room game (20 team devices at 10 tables) against `procsim game`.
+benchmark-game: setup
+	$(PY) benchmarks/bench_game.py
 
 docs: setup
 	$(PY) -m sim.schema_doc > docs/scenarios.md

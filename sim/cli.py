@@ -174,7 +174,7 @@ def build_parser() -> Parser:
 
     for name, text in (
         ("dashboard", "the live workshop dashboard in a browser (levers, play, side by side)"),
-        ("game", "the negotiation game for workshops (the dashboard's game tab)"),
+        ("game", "the negotiation game for a room: teams on their own devices, a facilitator console, a debrief"),
     ):
         web = sub.add_parser(name, help=text)
         web.add_argument("scenario", nargs="?", default="procurement_squeeze", help="scenario to start with")
@@ -182,10 +182,18 @@ def build_parser() -> Parser:
         web.add_argument(
             "--host",
             default="127.0.0.1",
-            help="address to serve on (default 127.0.0.1: this machine only; 0.0.0.0 lets the room's laptops connect)",
+            help="address to serve on (default 127.0.0.1: this machine only; 0.0.0.0 lets the room's devices connect)",
         )
         if name == "game":
             web.add_argument("--rounds", type=game_rounds, default=6, help="contract cycles per game, 1-40 (default 6)")
+            web.add_argument("--tables", type=game_tables, default=2, help="tables of two teams, 1-20 (default 2)")
+            web.add_argument(
+                "--timer", type=game_timer, default=180, help="seconds per round, 0 for none (default 180)"
+            )
+            web.add_argument("--seed", type=seed_int, help="seed of every table's market (default: the scenario's)")
+            web.add_argument(
+                "--out", type=Path, default=Path("results") / "game", help="folder for exports (default results/game)"
+            )
     return parser
 
 
@@ -193,6 +201,23 @@ def game_rounds(text: str) -> int:
     value = positive_int(text)
     if value > 40:
         raise argparse.ArgumentTypeError(f"must be between 1 and 40, got {value}")
+    return value
+
+
+def game_tables(text: str) -> int:
+    value = positive_int(text)
+    if value > 20:
+        raise argparse.ArgumentTypeError(f"must be between 1 and 20, got {value}")
+    return value
+
+
+def game_timer(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number of seconds, got {text!r}") from None
+    if not 0 <= value <= 3600:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 3600 seconds, got {value}")
     return value
 
 
@@ -572,41 +597,131 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_dashboard(args: argparse.Namespace) -> int:
-    """Serve the dashboard (or the game tab) with solara on host:port until Ctrl-C."""
-    import subprocess
+def check_port(host: str, port: int) -> None:
+    """Refuse a port that is taken (suggesting another) or a host that is not this machine's, before serving."""
+    import errno
+    import socket
 
-    from .scenario import load_scenario
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the servers do: TIME_WAIT is no conflict
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise InputError(
+                    f"port {port} is already in use (another procsim or program); choose another, e.g. --port {port + 1}",
+                    field="--port",
+                ) from None
+            if exc.errno in (errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT) or isinstance(exc, socket.gaierror):
+                raise InputError(
+                    f"cannot serve on {host!r}: not an address of this machine (use 127.0.0.1 or 0.0.0.0)",
+                    field="--host",
+                ) from None
+            if exc.errno == errno.EACCES:
+                raise InputError(
+                    f"port {port} needs administrator rights; use a port above 1023", field="--port"
+                ) from None
+            raise InputError(f"cannot serve on {host}:{port}: {exc.strerror}", field="--port") from None
 
-    load_scenario(args.scenario)  # a bad name fails here, with exit code 2
-    env = {
-        **os.environ,
-        "PROCSIM_SCENARIO": args.scenario,
-        "PROCSIM_VIEW": args.command,
-        "PROCSIM_ROUNDS": str(getattr(args, "rounds", 6)),
-    }
-    shown = "127.0.0.1" if args.host == "0.0.0.0" else args.host  # noqa: S104 - naming the address, not binding
-    url = f"http://{shown}:{args.port}/"
-    print(f"procsim {args.command}: open {url} (Ctrl-C to stop)", flush=True)
-    command = [
+
+SOLARA_OFFLINE = {
+    # no telemetry, no banner over the charts; the version check is off by --no-check-version
+    "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False",
+    "SOLARA_THEME_SHOW_BANNER": "False",
+}
+
+
+def solara_command(host: str, port: int) -> list[str]:
+    """The solara server command for the dashboard: production mode, no browser, no version check."""
+    return [
         sys.executable,
         "-m",
         "solara",
         "run",
         "sim.dashboard.app",
         "--host",
-        args.host,
+        host,
         "--port",
-        str(args.port),
+        str(port),
         "--production",
         "--no-open",
+        "--no-check-version",
         "--log-level",
         "warning",
     ]
+
+
+class _Terminated(Exception):
+    """SIGTERM arrived while the dashboard's server was running."""
+
+
+def cmd_dashboard(args: argparse.Namespace) -> int:
+    """Serve the dashboard with solara on host:port until Ctrl-C or SIGTERM (which stop solara too)."""
+    import signal
+    import subprocess
+
+    from .scenario import load_scenario
+
+    load_scenario(args.scenario)  # a bad name fails here, with exit code 2
+    check_port(args.host, args.port)
+    env = {**os.environ, **SOLARA_OFFLINE, "PROCSIM_SCENARIO": args.scenario}
+    shown = "127.0.0.1" if args.host == "0.0.0.0" else args.host  # noqa: S104 - naming the address, not binding
+    url = f"http://{shown}:{args.port}/"
+    print(f"procsim dashboard: open {url} (Ctrl-C to stop)", flush=True)
+    # solara runs in its own process group, so stopping it stops every process it started
+    child = subprocess.Popen(solara_command(args.host, args.port), env=env, start_new_session=True)
+
+    def stop() -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(child.pid, signal.SIGTERM)
+        try:
+            child.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(child.pid, signal.SIGKILL)
+            child.wait()
+
+    def terminated(_signum, _frame) -> None:
+        raise _Terminated  # unwinds child.wait() below; stopping happens outside the handler
+
+    previous = signal.signal(signal.SIGTERM, terminated)
     try:
-        return subprocess.call(command, env=env)
-    except KeyboardInterrupt:
+        code = child.wait()
+    except (KeyboardInterrupt, _Terminated):
+        stop()
         return EXIT_OK
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    return code
+
+
+def cmd_game(args: argparse.Namespace) -> int:
+    """Serve the room game until Ctrl-C or SIGTERM: a session with the given settings, its code and QR printed."""
+    from .game.server import serve
+    from .game.session import Settings
+    from .game.table import GameError
+    from .scenario import load_scenario
+
+    load_scenario(args.scenario)  # a bad name fails here, with exit code 2
+    check_port(args.host, args.port)
+    try:
+        settings = Settings.parse(
+            {
+                "scenario": args.scenario,
+                "rounds": args.rounds,
+                "seed": args.seed,
+                "tables": args.tables,
+                "timer": args.timer,
+            },
+            also=(args.scenario,),
+        )
+    except GameError as exc:
+        raise InputError(exc.message, field=f"--{exc.field}" if exc.field else None) from None
+    with contextlib.suppress(KeyboardInterrupt):
+        serve(settings, args.host, args.port, args.out)
+    print("procsim game: stopped", file=sys.stderr)
+    return EXIT_OK
 
 
 COMMANDS = {
@@ -620,7 +735,7 @@ COMMANDS = {
     "query": cmd_query,
     "analyze": cmd_analyze,
     "dashboard": cmd_dashboard,
-    "game": cmd_dashboard,
+    "game": cmd_game,
 }
 
 

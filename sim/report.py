@@ -205,6 +205,21 @@ def _footer(seed_text: str) -> str:
     )
 
 
+def outlook_badge(summary: dict[str, Any]) -> str:
+    """A second badge for the long run: 'in the long run: collapse (year 12)'."""
+    outlook = summary.get("outlook")
+    if not outlook or not summary.get("outlook_detail"):
+        return ""
+    at = summary.get("outlook_period")
+    when_text = (
+        f" ({period_text(at, summary['periods_per_year']).split('(')[-1].rstrip(')')})" if at is not None else ""
+    )
+    return (
+        f"<span class='badge' style='background:{OUTCOME_COLORS[outlook]};opacity:.8' title='the outlook past the "
+        f"horizon'>in the long run: {outlook}{when_text}</span> &nbsp; "
+    )
+
+
 def run_report(result: RunResult, figures: dict[str, Path]) -> str:
     """The HTML report of one run."""
     s = result.summary
@@ -217,7 +232,7 @@ def run_report(result: RunResult, figures: dict[str, Path]) -> str:
     description = matching_description(s["description"], s["outcome"], bool(changes))
     body = (
         f"<h1>{html.escape(s['scenario'])}</h1>{header(result.scenario, changes, description)}"
-        f"<p><span class='badge' style='background:{color}'>{html.escape(s['outcome'])}</span> &nbsp; "
+        f"<p><span class='badge' style='background:{color}'>{html.escape(s['outcome'])}</span> &nbsp; {outlook_badge(s)}"
         f"{s['suppliers']} suppliers, {s['customers']} customers, {s['periods']} periods "
         f"({s['periods'] / s['periods_per_year']:g} years), seed {s['seed']}</p>"
         f"<h2>What happened</h2><div class='story'>{story_html(s, result.timeseries, result.scenario)}</div>"

@@ -138,6 +138,24 @@ def outlook_of(model: ProcurementModel, outcome: str, found: dict[str, Any], lim
     return project_copy(model, limit)
 
 
+def outlook_words(model: ProcurementModel) -> str | None:
+    """The verdict at the horizon read with its outlook, in one sentence (for a model that reached it)."""
+    from .story import outlook_sentence
+
+    if model.config.outlook_periods <= 0 or model.period < model.periods:
+        return None
+    ts = model.recorder.timeseries()
+    verdict = classify(ts, model.cycle)
+    outlook = outlook_of(model, verdict.outcome, metrics(ts, model), model.config.outlook_periods)
+    summary = {
+        "outcome": verdict.outcome,
+        "periods": model.periods,
+        "periods_per_year": model.config.periods_per_year,
+        **outlook.as_summary(),
+    }
+    return outlook_sentence(summary)
+
+
 def no_discount(scenario: Scenario) -> Scenario:
     """The counterfactual of a scenario: same market and seed, but no supplier grants a discount."""
     data = scenario.model_dump()

@@ -184,12 +184,12 @@ def test_dashboard_shows_payloads_as_text(browser, folder, tmp_path):  # noqa: F
         with watching(page) as seen:
             page.goto(url)
             page.get_by_role("button", name="Setup (apply levers)").wait_for(timeout=60_000)
-            page.get_by_role("button", name="Run 10").click()
+            page.get_by_role("button", name="Run 10 periods").click()
             expect(page.locator(".period-counter")).to_have_text("period 10 of 24")
             page.locator(".v-input", has_text="Side by side").locator(".v-input--selection-controls__ripple").click()
             page.get_by_role("button", name="Setup (apply levers)").click()
             expect(page.locator(".status-line")).to_have_count(2)
-            page.get_by_role("button", name="Run 10").click()
+            page.get_by_role("button", name="Run 10 periods").click()
             expect(page.locator(".period-counter")).to_have_text("period 10 of 24")
             # the currency is in the big numbers and in every money chart's title
             assert_no_payload_ran(page, seen, [payload("a-currency", 2)])

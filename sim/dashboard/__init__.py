@@ -1,4 +1,4 @@
-"""The workshop dashboard and negotiation game (``procsim dashboard``, ``procsim game``).
+"""The live workshop dashboard (``procsim dashboard``); the room game is :mod:`sim.game`.
 
 Built on solara (the stack under Mesa's SolaraViz) with one Mesa model per browser
 session; see docs/workshop.md for why we do not use SolaraViz's own controller.

@@ -1,9 +1,12 @@
-"""The dashboard page: levers, Setup / Step / Run N / Play, big numbers, phase, charts.
+"""The dashboard page: levers, Setup / Reset / Step / Run / Play, big numbers, phase, charts, export.
 
 Each browser session gets its own :class:`Simulation` (``solara.use_memo`` inside the
-``Page`` component), so two workshop tables never step each other's model. Levers act
-when you press Setup, and the page says so while a changed lever is waiting. Every text
-that comes from a scenario (names, currency, labels) is HTML-escaped where it is shown.
+``Dashboard`` component), so two workshop tables never step each other's model. Levers
+act when you press Setup, and the page says so while a changed lever is waiting. The page
+fits a 1024x768 projector: the levers scroll in their own column with Setup and Reset
+always in view, and the charts sit above the fold. The room game is ``procsim game``
+(:mod:`sim.game`), not a tab of this page. Every text that comes from a scenario (names,
+currency, labels) is HTML-escaped where it is shown.
 """
 
 from __future__ import annotations
@@ -15,21 +18,36 @@ import time
 from typing import Any
 
 import solara
-import solara.lab
 
 from ..fmt import money
-from ..scenario import list_scenarios
+from ..scenario import list_scenarios, load_scenario
 from ..strategies import PROCUREMENT_STYLES, SUPPLIER_STRATEGIES
-from .charts import Line, line_chart
-from .game import Game
+from . import figures, labels
 from .session import LEVERS, Frame, Simulation
 
 DEFAULT_SCENARIO = os.environ.get("PROCSIM_SCENARIO", "procurement_squeeze")
-START_VIEW = os.environ.get("PROCSIM_VIEW", "dashboard")
-GAME_ROUNDS = int(os.environ.get("PROCSIM_ROUNDS", "6"))
 PLAYABLE = sorted(s for s in SUPPLIER_STRATEGIES if s != "played")
-DASHES = ("", "5 3")
-CAPABILITY_COLORS = {"quality": "#1f77b4", "innovation": "#9467bd", "support": "#2ca02c", "sales_coverage": "#ff7f0e"}
+MAX_RUN = 1000
+MAX_SEED = 2**32 - 1
+
+CSS = """
+.v-btn { text-transform: none !important; letter-spacing: normal !important; }
+.procsim-page { display: grid; grid-template-columns: 250px minmax(0, 1fr); gap: 12px; padding: 4px 8px;
+  height: 100vh; box-sizing: border-box; }
+.procsim-levers { display: flex; flex-direction: column; height: calc(100vh - 8px); min-height: 0; }
+.procsim-levers .lever-scroll { flex: 1 1 auto; overflow-y: auto; min-height: 0; padding: 12px 6px 0 0; }
+.procsim-levers .lever-scroll .v-input { margin-top: 2px !important; }
+.procsim-levers .lever-scroll .v-input--selection-controls { padding-top: 2px !important; }
+.procsim-levers .lever-scroll .v-input__slot { margin-bottom: 0 !important; }
+.procsim-levers .lever-buttons { flex: 0 0 auto; padding-top: 6px; }
+.procsim-main { overflow-y: auto; height: calc(100vh - 8px); min-width: 0; padding-top: 12px; box-sizing: border-box; }
+.procsim-main .toolbar .v-input { margin-top: 0 !important; }
+.big-numbers { display: grid; grid-template-columns: repeat(4, minmax(0, 1fr)); gap: 8px; margin: 4px 0; }
+.big-numbers .card { border: 1px solid #e5e7eb; border-radius: 6px; padding: 2px 10px; background: #fff; }
+.big-numbers .label { color: #6b7280; font-size: 12px; }
+.big-numbers .big-number { font-size: 22px; font-weight: 700; }
+.charts { display: grid; grid-template-columns: repeat(3, minmax(0, 1fr)); gap: 6px; }
+"""
 
 NOTICE = {
     "balanced": [
@@ -53,76 +71,13 @@ NOTICE = {
     ],
     "collapse": [
         "Customers now pay for switching and redesign on top of the lost value.",
-        "Run the same seed with 'hold' in side-by-side mode to see the road not taken.",
+        "Run the same seed while holding the price, side by side, to see the road not taken.",
     ],
 }
 
 
-def series_of(frame: Frame, column: str) -> list[float]:
-    """A column of a frame's series as a list (empty before the first step or if not recorded)."""
-    return frame.series[column].tolist() if column in frame.series else []
-
-
-def charts(frames: tuple[Frame, ...], periods: int, band: tuple[float, float], currency: str) -> list[str]:
-    """The six charts; with two frames each series is drawn solid (first) and dashed (second)."""
-
-    def lines(column: str, label: str, color: str, extra_dash: str = "") -> list[Line]:
-        return [
-            Line(
-                series_of(f, column),
-                label if len(frames) == 1 else f"{label} ({f.label})",
-                color,
-                DASHES[i] or extra_dash,
-            )
-            for i, f in enumerate(frames)
-        ]
-
-    discount = lines("discount_mean", "granted", "#d62728") + (
-        [Line(series_of(frames[0], "demand_mean"), "demanded", "#ff9896", "2 2")] if len(frames) == 1 else []
-    )
-    capabilities = lines("capability_index", "index", "#111111")
-    if len(frames) == 1:
-        capabilities += [
-            Line(series_of(frames[0], c), c.replace("_", " "), col) for c, col in CAPABILITY_COLORS.items()
-        ]
-    return [
-        line_chart("Discount", discount, periods=periods, unit="share", floor=0.0, chart_id="discount"),
-        line_chart("Capabilities (1 = start)", capabilities, periods=periods, floor=0.0, chart_id="capabilities"),
-        line_chart(
-            "Supplier margin",
-            lines("supplier_margin", "margin", "#8c564b"),
-            periods=periods,
-            unit="share",
-            chart_id="margin",
-        ),
-        line_chart(
-            f"Supplier cash ({currency})",
-            lines("supplier_cash", "cash", "#17becf"),
-            periods=periods,
-            unit="money",
-            chart_id="cash",
-        ),
-        line_chart(
-            f"Value per period ({currency})",
-            lines("customer_value", "customer", "#2ca02c") + lines("joint_value", "joint", "#111111"),
-            periods=periods,
-            unit="money",
-            floor=0.0,
-            chart_id="value",
-        ),
-        line_chart(
-            "Balance (supplier's share; green: fair band)",
-            lines("balance_smoothed", "balance", "#7f7f7f"),
-            periods=periods,
-            unit="share",
-            band=band,
-            chart_id="balance",
-        ),
-    ]
-
-
 def readouts(frame: Frame, currency: str) -> list[tuple[str, str]]:
-    """The four big numbers of a frame as plain text: discount, margin, capability, customer value."""
+    """The four big numbers of a frame: discount, margin, capability, customer value."""
     if frame.series.empty:
         return [("Discount", "-"), ("Supplier margin", "-"), ("Capability", "-"), ("Customer value / period", "-")]
     last = frame.series.iloc[-1]
@@ -134,18 +89,31 @@ def readouts(frame: Frame, currency: str) -> list[tuple[str, str]]:
     ]
 
 
+def parse_whole(text: str, what: str, low: int, high: int) -> int:
+    """A whole number typed into the page, or ValueError with a message for the page."""
+    try:
+        value = int(str(text).strip())
+    except ValueError:
+        raise ValueError(f"{what} must be a whole number between {low} and {high}, got {text!r}") from None
+    if not low <= value <= high:
+        raise ValueError(f"{what} must be between {low} and {high}, got {value}")
+    return value
+
+
 @solara.component
-def BigNumbers(frame: Frame, currency: str):
-    """The four big-number cards of one model, labelled with its strategy in side-by-side mode."""
-    with solara.Row(gap="12px", style={"flex-wrap": "wrap"}):
+def BigNumbers(frame: Frame, currency: str, side_by_side: bool):
+    """The four big numbers of one model, labelled with its strategy in side-by-side mode."""
+    suffix = f" · {labels.strategy(frame.label)}" if side_by_side else ""
+    with solara.Div(classes=["big-numbers"]):
         for label, value in readouts(frame, currency):
-            with solara.Card(style={"min-width": "150px", "padding": "6px 12px", "margin": "0"}):
-                solara.HTML(
-                    "div",
-                    unsafe_innerHTML=f"<div style='color:#6b7280;font-size:12px'>{html.escape(label)}"
-                    f"{' &middot; ' + html.escape(frame.label) if frame.label else ''}</div>"
-                    f"<div class='big-number' style='font-size:26px;font-weight:700'>{html.escape(value)}</div>",
-                )
+            solara.HTML(
+                "div",
+                unsafe_innerHTML=(
+                    f"<div class='label'>{html.escape(label + suffix)}</div>"
+                    f"<div class='big-number'>{html.escape(value)}</div>"
+                ),
+                classes=["card"],
+            )
 
 
 @solara.component
@@ -157,9 +125,16 @@ def StatusLine(frame: Frame, per_year: int):
         "div",
         unsafe_innerHTML=(
             f"<div class='status-line' data-phase='{html.escape(phase.key)}' style='border-left:6px solid "
-            f"{html.escape(phase.color)};padding:6px 12px;background:#f9fafb;margin:4px 0'><b style='color:"
-            f"{html.escape(phase.color)}'>{html.escape(phase.label)}</b> &middot; {html.escape(frame.label)} &middot; "
-            f"{when}<br><span style='color:#374151'>{html.escape(phase.explanation)}</span></div>"
+            f"{html.escape(phase.color)};padding:3px 10px;background:#f9fafb;margin:2px 0'><b style='color:"
+            f"{html.escape(phase.color)}'>{html.escape(phase.label)}</b>"
+            f" &middot; {html.escape(labels.strategy(frame.label))} &middot; {when}<br>"
+            f"<span style='color:#374151;font-size:14px'>{html.escape(phase.explanation)}</span>"
+            + (
+                f"<br><span class='outlook' style='font-size:14px'><b>Outlook:</b> {html.escape(frame.outlook)}</span>"
+                if frame.outlook
+                else ""
+            )
+            + "</div>"
         ),
     )
 
@@ -174,12 +149,17 @@ def LeverControls(pending: solara.Reactive[dict[str, Any]], applied: dict[str, A
             pending.set({**pending.value, path: v})
 
         changed = " (changed: press Setup)" if value != applied.get(lever.path) else ""
-        if lever.path == "customers.procurement.style":
+        if lever.path in ("customers.procurement.style", "suppliers.strategy"):
+            names = sorted(PROCUREMENT_STYLES) if lever.path == "customers.procurement.style" else PLAYABLE
+            plain = labels.style if lever.path == "customers.procurement.style" else labels.strategy
+            by_label = {plain(n): n for n in names}
             solara.Select(
-                label=f"{lever.label}{changed}", values=sorted(PROCUREMENT_STYLES), value=value, on_value=set_value
+                label=f"{lever.label}{changed}",
+                values=list(by_label),
+                value=plain(value),
+                on_value=lambda text, set_value=set_value, by_label=by_label: set_value(by_label[text]),
+                dense=True,
             )
-        elif lever.path == "suppliers.strategy":
-            solara.Select(label=f"{lever.label}{changed}", values=PLAYABLE, value=value, on_value=set_value)
         elif lever.path == "suppliers.count":
             solara.SliderInt(
                 f"{lever.label}: {value}{changed}",
@@ -202,38 +182,62 @@ def LeverControls(pending: solara.Reactive[dict[str, Any]], applied: dict[str, A
 
 @solara.component
 def Dashboard():
-    """The dashboard tab: one Simulation per browser session, levers, controls, phase, numbers and charts."""
+    """One Simulation per browser session: levers, controls, phase, numbers, charts and export."""
     scenario_name = solara.use_reactive(DEFAULT_SCENARIO)
     compare_with = solara.use_reactive("hold")
     side_by_side = solara.use_reactive(False)
-    seed = solara.use_reactive(1)
-    current = solara.use_reactive(solara.use_memo(lambda: Simulation.create(DEFAULT_SCENARIO, seed=1), []))
+    first = solara.use_memo(lambda: Simulation.create(DEFAULT_SCENARIO), [])
+    seed_text = solara.use_reactive(str(first.seed))  # the scenario's seed, as on the command line
+    current = solara.use_reactive(first)
     sim = current.value
     pending = solara.use_reactive(dict(sim.levers))
     version = solara.use_reactive(0)  # bumped after every step: re-renders the page
     playing = solara.use_reactive(False)
     speed = solara.use_reactive(12)  # periods per second while playing
-    run_n = solara.use_reactive(10)
+    run_text = solara.use_reactive("10")
     measured = solara.use_reactive("")
+    error = solara.use_reactive("")
 
-    def setup(levers: dict[str, Any] | None = None) -> None:
+    def setup(levers: dict[str, Any] | None = None, seed: int | None = None) -> None:
         playing.set(False)
-        with sim.lock:  # wait for a step in flight
-            new = Simulation.create(
-                scenario_name.value,
-                levers if levers is not None else pending.value,
-                seed.value,
-                compare_with.value if side_by_side.value else None,
-            )
+        try:
+            seed = parse_whole(seed_text.value, "The seed", 0, MAX_SEED) if seed is None else seed
+            with sim.lock:  # wait for a step in flight
+                new = Simulation.create(
+                    scenario_name.value,
+                    levers if levers is not None else pending.value,
+                    seed,
+                    compare_with.value if side_by_side.value else None,
+                )
+        except ValueError as exc:
+            error.set(str(exc))
+            return
+        error.set("")
         current.set(new)
         pending.set(dict(new.levers))
+        measured.set("")
         version.set(version.value + 1)
+
+    def reset() -> None:
+        """The same market from period 0: the levers and seed it was set up with."""
+        scenario_name.set(sim.scenario_name)
+        seed_text.set(str(sim.seed))
+        setup(levers=dict(sim.levers), seed=sim.seed)
 
     def choose_scenario(name: str) -> None:
         scenario_name.set(name)
-        setup(levers={})
+        seed = load_scenario(name).seed
+        seed_text.set(str(seed))
+        setup(levers={}, seed=seed)
 
-    def step(n: int = 1) -> None:
+    def step(n: int | None = 1) -> None:
+        if n is None:
+            try:
+                n = parse_whole(run_text.value, "Periods to run", 1, MAX_RUN)
+            except ValueError as exc:
+                error.set(str(exc))
+                return
+        error.set("")
         sim.step(n)
         version.set(version.value + 1)
 
@@ -257,32 +261,64 @@ def Dashboard():
     version.value  # noqa: B018 - reading it subscribes this component to every step
     frames = sim.frames
     scenario = sim.scenario
-    with solara.Columns([1, 3]):
-        with solara.Column():
-            solara.Select(
-                label="Scenario",
-                values=[n for n, _, _ in list_scenarios()],
-                value=scenario_name.value,
-                on_value=choose_scenario,
-            )
-            LeverControls(pending, sim.levers)
-            solara.InputInt("Seed", value=seed, continuous_update=True)
-            solara.Checkbox(label="Side by side: same seed, second strategy", value=side_by_side)
-            # always shown (disabled when off), so nothing moves under the pointer when it is ticked
-            solara.Select(label="Second strategy", values=PLAYABLE, value=compare_with, disabled=not side_by_side.value)
-            solara.Button("Setup (apply levers)", color="primary", on_click=setup, block=True, classes=["setup-button"])
-        with solara.Column():
-            with solara.Row(gap="8px", style={"align-items": "center", "flex-wrap": "wrap"}):
+    per_year = scenario.periods_per_year
+    items = figures.panels(frames, figures.ranges_from(sim.first), scenario.market.fair_band, scenario.currency)
+    title = f"{sim.scenario_name}, seed {sim.seed}, period {frames[0].period} of {sim.periods}"
+    stem = f"procsim-{sim.scenario_name}-seed{sim.seed}-period{frames[0].period}"
+    run_label = run_text.value.strip() if run_text.value.strip().isdigit() else "N"
+    solara.Style(CSS)
+    with solara.Div(classes=["procsim-page"]):
+        with solara.Div(classes=["procsim-levers"]):
+            with solara.Div(classes=["lever-scroll"]):
+                solara.Select(
+                    label="Scenario",
+                    values=[n for n, _, _ in list_scenarios()],
+                    value=scenario_name.value,
+                    on_value=choose_scenario,
+                    dense=True,
+                )
+                LeverControls(pending, sim.levers)
+                solara.InputText("Seed", value=seed_text, continuous_update=True, dense=True, classes=["seed-input"])
+                solara.Checkbox(label="Side by side: same seed, second strategy", value=side_by_side)
+                # always shown (disabled when off), so nothing moves under the pointer when it is ticked
+                by_label = {labels.strategy(n): n for n in PLAYABLE}
+                solara.Select(
+                    label="Second strategy",
+                    values=list(by_label),
+                    value=labels.strategy(compare_with.value),
+                    on_value=lambda text: compare_with.set(by_label[text]),
+                    disabled=not side_by_side.value,
+                    dense=True,
+                )
+            with solara.Div(classes=["lever-buttons"]):
+                solara.Button(
+                    "Setup (apply levers)",
+                    color="primary",
+                    on_click=lambda: setup(),  # noqa: PLW0108 - setup(levers=None): no callback arguments
+                    block=True,
+                    classes=["setup-button"],
+                )
+                solara.Button(
+                    "Reset (back to period 0)",
+                    on_click=reset,
+                    block=True,
+                    classes=["reset-button"],
+                    style="margin-top:6px",
+                )
+        with solara.Div(classes=["procsim-main"]):
+            with solara.Row(gap="8px", style={"align-items": "center", "flex-wrap": "wrap"}, classes=["toolbar"]):
                 solara.Button(
                     "Step", on_click=lambda: step(1), disabled=playing.value or not sim.running, classes=["step-button"]
                 )
                 solara.Button(
-                    f"Run {run_n.value}",
-                    on_click=lambda: step(run_n.value),
+                    f"Run {run_label} periods",
+                    on_click=lambda: step(None),
                     disabled=playing.value or not sim.running,
                     classes=["run-button"],
                 )
-                solara.InputInt("N", value=run_n, continuous_update=True, style={"max-width": "70px"})
+                solara.InputText(
+                    "Periods to run", value=run_text, continuous_update=True, dense=True, style={"max-width": "110px"}
+                )
                 solara.Button(
                     "Pause" if playing.value else "Play",
                     color="primary",
@@ -294,16 +330,29 @@ def Dashboard():
                 solara.Text(f"period {frames[0].period} of {sim.periods}", classes=["period-counter"])
                 if measured.value:
                     solara.Text(measured.value, classes=["play-rate"])
+            if error.value:
+                solara.Error(error.value, classes=["input-error"], dense=True)
             for frame in frames:
-                StatusLine(frame, scenario.periods_per_year)
-                BigNumbers(frame, scenario.currency)
-            svgs = charts(frames, sim.periods, scenario.market.fair_band, scenario.currency)
+                StatusLine(frame, per_year)
+                BigNumbers(frame, scenario.currency, len(frames) > 1)
             solara.HTML(
                 "div",
-                unsafe_innerHTML="".join(f"<div>{svg}</div>" for svg in svgs),
-                style="display:grid;grid-template-columns:repeat(3,minmax(0,1fr));gap:8px",
+                unsafe_innerHTML="".join(f"<div>{svg}</div>" for svg in figures.svgs(items, sim.periods, per_year)),
                 classes=["charts"],
             )
+            with solara.Row(gap="8px", style={"flex-wrap": "wrap"}, classes=["exports"]):
+                solara.FileDownload(
+                    lambda: figures.png(items, sim.periods, per_year, scenario.currency, title),
+                    filename=f"{stem}.png",
+                    label="Export charts (PNG)",
+                    mime_type="image/png",
+                )
+                solara.FileDownload(
+                    lambda: figures.csv(frames, per_year),
+                    filename=f"{stem}.csv",
+                    label="Export series (CSV)",
+                    mime_type="text/csv",
+                )
             with solara.Card("Things to notice", classes=["notice"]):
                 solara.HTML(
                     "ul",
@@ -313,10 +362,6 @@ def Dashboard():
 
 @solara.component
 def Page():
-    """The served page: the dashboard and the game as two tabs (solara looks for ``Page``)."""
+    """The served page (solara looks for ``Page``)."""
     solara.Title("procsim: value exchange live")
-    with solara.lab.Tabs(value=1 if START_VIEW == "game" else 0):
-        with solara.lab.Tab("Dashboard"):
-            Dashboard()
-        with solara.lab.Tab("Negotiation game"):
-            Game(DEFAULT_SCENARIO, GAME_ROUNDS)
+    Dashboard()

@@ -66,6 +66,7 @@ class Frame:
     phase: Phase
     period: int
     running: bool
+    outlook: str | None = None  # the verdict read with its outlook, once the horizon is reached
 
 
 @dataclass(eq=False)
@@ -78,7 +79,9 @@ class Simulation:
     strategies: tuple[str, ...]
     models: list[ProcurementModel] = field(default_factory=list)
     frames: tuple[Frame, ...] = ()
+    first: pd.Series | None = None  # the market's first period (sets the charts' fixed ranges)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    _outlooks: dict[tuple[int, int], str | None] = field(default_factory=dict)
 
     @classmethod
     def create(
@@ -96,6 +99,9 @@ class Simulation:
         for strategy in strategies:
             scenario = load_scenario(scenario_name, {**values, "suppliers.strategy": strategy})
             sim.models.append(ProcurementModel(scenario, rng=sim.seed, record_agents_every=0))
+        probe = ProcurementModel(sim.models[0].config, rng=sim.seed, record_agents_every=0)
+        probe.step()  # a copy's first period, to fix the charts' axes before the first step
+        sim.first = probe.recorder.timeseries().iloc[0]
         sim._publish()
         return sim
 
@@ -124,9 +130,29 @@ class Simulation:
             self._publish()
         return self.running
 
+    def _outlook(self, model: ProcurementModel) -> str | None:
+        """The outlook sentence of a model at its horizon, worked out once (on a copy of the model)."""
+        if model.running:
+            return None
+        key = (id(model), model.period)
+        if key not in self._outlooks:
+            from ..runner import outlook_words
+
+            self._outlooks[key] = outlook_words(model)
+        return self._outlooks[key]
+
     def _publish(self) -> None:
         frames = []
         for strategy, model in zip(self.strategies, self.models, strict=True):
             ts = model.recorder.timeseries() if model.period else pd.DataFrame()
-            frames.append(Frame(strategy, ts, phase_of(ts, model.cycle, model.fair_band), model.period, model.running))
+            frames.append(
+                Frame(
+                    strategy,
+                    ts,
+                    phase_of(ts, model.cycle, model.fair_band),
+                    model.period,
+                    model.running,
+                    self._outlook(model),
+                )
+            )
         self.frames = tuple(frames)
