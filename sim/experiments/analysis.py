@@ -16,21 +16,24 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from ..errors import InputError
-from ..outputs import atomic_write_text, save_figure, to_json
-from ..report import OUTCOME_COLORS, STYLE, _img
+from ..outputs import atomic_write_text, clean_stale, save_figure, to_json
+from ..report import OUTCOME_COLORS, _img, page
 from . import store
 from .discovery import Box, DiscoveryUnavailable, discover
 from .phase import PhaseDiagram, phase_diagram, phase_figure
 from .ranking import marginal_means, ranking
 from .runner import make_executor
 from .sensitivity import SensitivityUnavailable, sensitivity, sensitivity_figure
-from .spec import OUTCOME_NAMES, Sweep, sweep_from_manifest
+from .spec import MAX_BISECTIONS, OUTCOME_NAMES, Sweep, sweep_from_manifest
 from .tipping import TippingPoint, find_tipping, tipping_figure
+
+if TYPE_CHECKING:
+    from ..resources import Estimate
 
 Log = Callable[[str], None]
 
@@ -57,8 +60,10 @@ def analyze(
     """Analyse a finished sweep folder and write ``analysis.html`` (and ``analysis/``) into it."""
     folder = Path(folder)
     manifest = store.read_manifest(folder)
-    runs = store.read_runs(folder)
+    runs = store.read_runs(folder, manifest)
     sweep = sweep_from_manifest(manifest)
+    store.clean_partials(folder)
+    clean_stale(folder)
     columns: dict[str, str] = manifest["parameters"]
     spec = sweep.spec.analysis
     say = log or (lambda _msg: None)
@@ -92,6 +97,25 @@ def analyze(
     figures = {k: final / v.name for k, v in figures.items()}
     atomic_write_text(result.html, render(result, sweep, manifest, figures))
     return result
+
+
+def tipping_estimate(folder: str | Path, workers: int | None) -> Estimate | None:
+    """How big the tipping-point search of a sweep folder is (None when the sweep has none)."""
+    import copy
+    import math
+
+    from .. import resources
+    from ..scenario import build_scenario
+
+    manifest = store.read_manifest(Path(folder))
+    sweep = sweep_from_manifest(manifest)
+    spec = sweep.spec.analysis.tipping
+    if spec is None:
+        return None
+    steps = min(MAX_BISECTIONS, max(math.ceil(math.log2((spec.high - spec.low) / spec.tolerance)), 0))
+    scenario = build_scenario(copy.deepcopy(sweep.base), source=sweep.source)
+    runs = spec.replicates * (2 + steps)
+    return resources.for_evaluations(scenario, runs, workers or os.cpu_count() or 1, "tipping-point search")
 
 
 def _phase(
@@ -171,7 +195,7 @@ def _summary(result: Analysis) -> dict[str, Any]:
     """analysis.json: the headline numbers, for scripts."""
     tip = result.tipping
     return {
-        "runs": int(len(result.runs)),
+        "runs": len(result.runs),
         "tipping": None
         if tip is None
         else {
@@ -230,9 +254,11 @@ def render(result: Analysis, sweep: Sweep, manifest: dict[str, Any], figures: di
     )
     parts = [
         f"<h1>Sweep {html.escape(sweep.name)}</h1><p class='sub'>{html.escape(sweep.spec.description)}</p>",
-        f"<p>{len(runs)} runs over {len(sweep.points)} design points ({html.escape(sweep.spec.design.kind)}), "
-        f"{len(sweep.seeds)} seed(s) each; {failed} failed. Base scenario: "
-        f"{html.escape(str(sweep.spec.base))}. Swept: {html.escape(', '.join(sweep.parameters))}.</p>",
+        (
+            f"<p>{len(runs)} runs over {len(sweep.points)} design points ({html.escape(sweep.spec.design.kind)}), "
+            f"{len(sweep.seeds)} seed(s) each; {failed} failed. Base scenario: "
+            f"{html.escape(str(sweep.spec.base))}. Swept: {html.escape(', '.join(sweep.parameters))}.</p>"
+        ),
         badges,
     ]
     parts.append("<h2>Phase diagram</h2>")
@@ -286,11 +312,9 @@ def render(result: Analysis, sweep: Sweep, manifest: dict[str, Any], figures: di
             "(<code>ema_workbench.load_results</code>).</p>" + _table(box.limits, 4)
         )
     parts.append(_note(result, "discovery"))
+    environment = manifest.get("environment") if isinstance(manifest.get("environment"), dict) else {}
     footer = (
-        f"procsim {html.escape(str(manifest['environment'].get('procsim')))} &middot; sweep fingerprint "
-        f"{manifest['fingerprint'][:12]} &middot; tables as CSV in analysis/"
+        f"procsim {html.escape(str(environment.get('procsim')))} &middot; sweep fingerprint "
+        f"{html.escape(str(manifest['fingerprint'])[:12])} &middot; tables as CSV in analysis/"
     )
-    return (
-        f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(sweep.name)} analysis"
-        f"</title><style>{STYLE}</style></head><body>{''.join(parts)}<footer>{footer}</footer></body></html>\n"
-    )
+    return page(f"{sweep.name} analysis", "".join(parts), footer)

@@ -13,6 +13,7 @@ import pandas as pd
 from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 
+from ..plots import plain
 from ..report import OUTCOME_COLORS
 from .spec import OUTCOME_NAMES
 
@@ -91,10 +92,10 @@ def phase_figure(diagram: PhaseDiagram, labels: dict[str, str] | None = None) ->
         if len(xs) > 1 and len(ys) > 1 and np.nanmin(tipped) < 0.5 < np.nanmax(tipped):
             ax.contour(xs, ys, tipped, levels=[0.5], colors="white", linewidths=2.5)
             ax.contour(xs, ys, tipped, levels=[0.5], colors="black", linewidths=1.0, linestyles="--")
-        ax.set_title(title, fontsize=10)
-        ax.set_xlabel(labels.get(diagram.x, diagram.x), fontsize=9)
+        ax.set_title(plain(title), fontsize=10)
+        ax.set_xlabel(plain(labels.get(diagram.x, diagram.x)), fontsize=9)
         fig.colorbar(mesh, ax=ax, shrink=0.85)
-    axes[0].set_ylabel(labels.get(diagram.y, diagram.y), fontsize=9)
+    axes[0].set_ylabel(plain(labels.get(diagram.y, diagram.y)), fontsize=9)
     fig.suptitle("Phase diagram (dashed: half the runs spiral or collapse)", fontsize=11)
     return fig
 

@@ -2,9 +2,10 @@
 
 Bisection on the share of replicates that tip (spiral or collapse by default), with the
 same seeds at every value (common random numbers), until the bracket is narrower than
-the tolerance. A logistic curve fitted to every evaluation gives the 50% point, and a
-bootstrap over replicates its 95% interval, widened to the final bracket when the
-outcomes are perfectly separated (then the bootstrap alone would have no width).
+the tolerance (and never more than ``MAX_BISECTIONS`` steps). A logistic curve fitted to
+every evaluation gives the 50% point, and a bootstrap over replicates its 95% interval,
+widened to the final bracket when the outcomes are perfectly separated (then the
+bootstrap alone would have no width).
 """
 
 from __future__ import annotations
@@ -20,9 +21,10 @@ import pandas as pd
 from matplotlib.figure import Figure
 from scipy.optimize import minimize
 
+from ..plots import plain
 from ..runner import replicate_seeds
 from ..scenario import _apply_override, build_scenario
-from .spec import Sweep, TippingSpec
+from .spec import MAX_BISECTIONS, Sweep, TippingSpec
 
 BOOTSTRAP = 400
 
@@ -106,7 +108,9 @@ def find_tipping(
             f"no flip between {lo:g} ({at_lo:.0%} tipped) and {hi:g} ({at_hi:.0%} tipped)",
             increasing,
         )
-    while hi - lo > spec.tolerance:
+    for _step in range(MAX_BISECTIONS):  # the tolerance floor ends it sooner; this is the hard cap
+        if hi - lo <= spec.tolerance:
+            break
         mid = 0.5 * (lo + hi)
         tipped_mid = share_at(mid) >= 0.5
         if tipped_mid == increasing:
@@ -151,7 +155,7 @@ def _fit(x: np.ndarray, y: np.ndarray, limits: tuple[float, float]) -> float:
         return float(np.sum(y * np.logaddexp(0, -z) + (1 - y) * np.logaddexp(0, z)))
 
     start = np.array([_crossing(x, y), np.log(span / 10)])
-    best = minimize(nll, start, method="Nelder-Mead", options={"xatol": floor / 10, "fatol": 1e-9})
+    best = minimize(nll, start, method="Nelder-Mead", options={"xatol": floor / 10, "fatol": 1e-9, "maxiter": 2000})
     m = float(best.x[0])
     return float(np.clip(m, limits[0], limits[1]))
 
@@ -185,9 +189,9 @@ def tipping_figure(point: TippingPoint, label: str) -> Figure:
         ax.axvline(point.estimate, color="black", lw=1.2, label=f"tipping point {point.estimate:.4g}")
         ax.axvspan(*point.ci, color="#9ca3af", alpha=0.35, label=f"95% CI [{point.ci[0]:.4g}, {point.ci[1]:.4g}]")
     ax.axhline(0.5, color="#6b7280", lw=0.8, ls=":")
-    ax.set_xlabel(label)
+    ax.set_xlabel(plain(label))
     ax.set_ylabel("share of replicates tipped")
     ax.set_ylim(-0.05, 1.05)
     ax.legend(fontsize=8, loc="best")
-    ax.set_title(f"Tipping point of {label}: {point.message}", fontsize=10)
+    ax.set_title(plain(f"Tipping point of {label}: {point.message}"), fontsize=10)
     return fig

@@ -3,7 +3,7 @@
 A chunk is self-contained and picklable: the base scenario, the point's overrides, the
 seeds and the output folder. The worker runs every seed, records a failing run with its
 error instead of stopping, and publishes the chunk's Parquet files by atomic rename, so
-the files exist completely or not at all. Nothing here depends on which executor
+the files exist completely or not at all, then seals the chunk with their SHA-256. Nothing here depends on which executor
 (in-process, process pool, Dask) called it.
 """
 
@@ -40,6 +40,7 @@ class ChunkTask:
     source: str
     series: str  # every | every_k | final | none
     every: int
+    fingerprint: str = ""  # the sweep's, recorded in the chunk's seal
 
 
 @dataclass(frozen=True)
@@ -105,10 +106,13 @@ def run_chunk(task: ChunkTask) -> ChunkReport:
             kept.insert(0, "point", task.point)
             frames.append(kept)
     runs = pd.DataFrame(rows)
-    runs_path, series_path = store.chunk_paths(Path(task.out), task.point, task.block)
+    out = Path(task.out)
+    runs_path, series_path = store.chunk_paths(out, task.point, task.block)
+    files = {}
     if frames:
-        store.write_parquet_atomic(pd.concat(frames, ignore_index=True), series_path)
-    store.write_parquet_atomic(runs, runs_path)  # last: its presence marks the chunk complete
+        files[series_path.name] = store.write_parquet_atomic(pd.concat(frames, ignore_index=True), series_path)
+    files[runs_path.name] = store.write_parquet_atomic(runs, runs_path)
+    store.seal(out, task.point, task.block, task.fingerprint, files)  # last: the seal marks the chunk complete
     failed = int((runs["status"] == "failed").sum())
     outcomes = runs["outcome"].dropna().value_counts().to_dict()
     return ChunkReport(
