@@ -6,7 +6,7 @@ BIN     := $(VENV)/bin
 PY      := $(BIN)/python
 EXTRAS  ?= test
 
-.PHONY: demo test setup clean-venv benchmark benchmark-sweep benchmark-game docs lab notebooks
+.PHONY: demo test lint setup clean-venv benchmark benchmark-sweep benchmark-game docs lab notebooks
 
 $(PY):
 	"$$(scripts/find-python)" -m venv $(VENV)
@@ -24,6 +24,11 @@ demo: setup
 
 test: setup
 	$(PY) -m pytest
+
+# ruff's rule set and formatter (configured in pyproject.toml); CI runs this before the tests.
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 benchmark: setup
 	$(PY) benchmarks/bench_model.py

@@ -1,8 +1,10 @@
 """The ``procsim`` command line.
 
 Exit codes: 0 success, 2 invalid input (a bad file, value, key or option; one readable
-message naming the file and the field, nothing written), 1 an internal error, 3 a sweep
-that finished but some of its runs failed (they are recorded in runs.parquet).
+message naming the file and the field, nothing written; also work too big for this
+machine, and a disk that is full or not writable), 1 an internal error (or a sweep
+worker that died), 3 a sweep that finished but some of its runs failed (they are
+recorded in runs.parquet), 130 interrupted (Ctrl-C), 143 terminated (SIGTERM).
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .errors import InputError
+from .errors import InputError, clean, excerpt
+from .signals import exit_code, sigterm_as_interrupt
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT, EXIT_FAILED_RUNS = 0, 1, 2, 3
 
@@ -56,6 +59,13 @@ def build_parser() -> Parser:
     parser.add_argument("--version", action="store_true", help="print the version and exit")
     sub = parser.add_subparsers(dest="command", parser_class=Parser)
 
+    def force_option(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--force",
+            action="store_true",
+            help="start even if the estimated memory or disk needed exceeds what this machine has",
+        )
+
     def scenario_options(p: argparse.ArgumentParser) -> None:
         p.add_argument("--seed", type=seed_int, help="random seed (default: the scenario's)")
         p.add_argument("--periods", type=positive_int, help="horizon in periods (default: the scenario's)")
@@ -93,6 +103,7 @@ def build_parser() -> Parser:
     run.add_argument("--quiet", action="store_true", help="no progress bar or summary")
     run.add_argument("--label", help="label of the run folder (default: derived from --set and --grant)")
     scenario_options(run)
+    force_option(run)
 
     what = sub.add_parser(
         "whatif", help="answer a what-if in money and years: base vs changed scenario on the same seeds"
@@ -111,6 +122,7 @@ def build_parser() -> Parser:
         help="change the base too (both sides), e.g. customers.count=500; --set changes only the what-if",
     )
     scenario_options(what)
+    force_option(what)
 
     accounts = sub.add_parser("accounts", help="your account list: `procsim accounts template > accounts.csv`")
     accounts_sub = accounts.add_subparsers(dest="accounts_command", parser_class=Parser, required=True)
@@ -135,6 +147,7 @@ def build_parser() -> Parser:
     cmp.add_argument("--replicates", type=positive_int, default=1)
     cmp.add_argument("--quiet", action="store_true")
     scenario_options(cmp)
+    force_option(cmp)
     sweep = sub.add_parser("sweep", help="run a parameter sweep (resumable; local processes or a Dask cluster)")
     sweep.add_argument("sweep", help="bundled sweep name (scenarios/sweeps) or a sweep YAML file")
     sweep.add_argument("--out", type=Path, help="output folder (default: results/sweeps/<sweep>)")
@@ -144,10 +157,11 @@ def build_parser() -> Parser:
     sweep.add_argument("--scheduler", metavar="ADDRESS", help="run on a Dask cluster, e.g. tcp://10.0.0.5:8786")
     sweep.add_argument("--resume", action="store_true", help="finish an interrupted sweep in --out")
     sweep.add_argument("--quiet", action="store_true", help="no progress bar")
+    force_option(sweep)
 
     query = sub.add_parser("query", help="SQL over a sweep's runs and series tables (DuckDB)")
     query.add_argument("folder", type=Path)
-    query.add_argument("sql", help='e.g. "SELECT outcome, count(*) FROM runs GROUP BY outcome"')
+    query.add_argument("sql", help='one SELECT, e.g. "SELECT outcome, count(*) FROM runs GROUP BY outcome" (read-only)')
     query.add_argument("--csv", action="store_true", help="print CSV instead of a table")
 
     analyze = sub.add_parser("analyze", help="phase diagram, tipping point, sensitivity and ranking of a sweep")
@@ -157,6 +171,7 @@ def build_parser() -> Parser:
         "--no-tipping", action="store_true", help="skip the tipping-point search (it runs new simulations)"
     )
     analyze.add_argument("--quiet", action="store_true", help="no progress bar or log lines")
+    force_option(analyze)
 
     for name, text in (
         ("dashboard", "the live workshop dashboard in a browser (levers, play, side by side)"),
@@ -282,11 +297,25 @@ def _progress(total: int, label: str, quiet: bool, minimum: int = 200):
     return Bar()
 
 
+def _guard(estimate, out: Path | None, args: argparse.Namespace, source: str | None = None) -> None:
+    """Refuse work too big for this machine (exit 2 with the estimate); say how long long work will take."""
+    from .resources import check
+
+    try:
+        check(estimate, out, force=args.force)
+    except InputError as exc:
+        exc.source = exc.source or source
+        raise
+    if estimate.seconds > 300 and not getattr(args, "quiet", False):
+        print(f"procsim: {estimate.describe()} (estimated; Ctrl-C stops it)", file=sys.stderr)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
+    from . import resources
     from .fmt import count_words, money
-    from .outputs import default_out
-    from .story import outlook_sentence
+    from .outputs import check_out, default_out
     from .runner import run_replicates, run_scenario
+    from .story import outlook_sentence
     from .whatif import derive_label, safe_label
 
     scenario = _load(args, args.scenario)
@@ -298,7 +327,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         if args.label
         else (derive_label(changed, scenario.interventions) if changed or scenario.interventions else None)
     )
-    out = args.out or default_out(scenario.name, seed, suffix, label=label)
+    out = check_out(args.out or default_out(scenario.name, seed, suffix, label=label))
+    estimate = resources.for_run(
+        scenario, replicates=args.replicates, counterfactual=not args.no_counterfactual and args.replicates == 1
+    )
+    _guard(estimate, out, args, scenario.source)
     command = ["procsim", *sys.argv[1:]]
     work = scenario.periods * (args.replicates + (0 if args.no_counterfactual or args.replicates > 1 else 1))
     with _progress(work if scenario.n_customers * work > 200_000 else 0, f"{scenario.name}", args.quiet) as tick:
@@ -318,7 +351,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         counts = f" ({count_words(s['outcomes'])} of {s['replicates']} runs)" if "outcomes" in s else ""
         print(
             f"{scenario.name}: {s['outcome']}{counts} | capability index {cap:.2f} | "
-            f"supplier profit {money(profit, scenario.currency)} over {scenario.periods / scenario.periods_per_year:g} years"
+            f"supplier profit {money(profit, clean(scenario.currency, 20))} over "
+            f"{scenario.periods / scenario.periods_per_year:g} years"
         )
         ahead = outlook_sentence(s) if "outlook_detail" in s else None
         if ahead:
@@ -331,7 +365,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_whatif(args: argparse.Namespace) -> int:
-    from .outputs import default_out
+    from . import resources
+    from .outputs import check_out, default_out
     from .scenario import load_scenario
     from .whatif import changed_overrides, derive_label, safe_label, whatif
 
@@ -345,7 +380,8 @@ def cmd_whatif(args: argparse.Namespace) -> int:
     label = (
         safe_label(args.label) if args.label else derive_label(changed_overrides(variant, base), variant.interventions)
     )
-    out = args.out or default_out(base.name, base.seed, "", root=Path("results") / "whatif", label=label)
+    out = check_out(args.out or default_out(base.name, base.seed, "", root=Path("results") / "whatif", label=label))
+    _guard(resources.for_compare(base, variant, replicates=args.replicates), out, args, base.source)
     work = 2 * args.replicates * base.periods
     with _progress(work if base.n_customers * work > 200_000 else 0, f"what-if {label}", args.quiet) as tick:
         result = whatif(
@@ -401,18 +437,20 @@ def cmd_list(_args: argparse.Namespace) -> int:
     rows = list_scenarios()
     width = max((len(name) for name, _, _ in rows), default=0)
     for name, desc, _path in rows:
-        print(f"{name:<{width}}  {desc}")
+        print(f"{clean(name):<{width}}  {desc}")
     return EXIT_OK
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
+    from . import resources
     from .compare import compare
-    from .outputs import default_out
+    from .outputs import check_out, default_out
 
     a = _load(args, args.a, with_seed=False)
     b = _load(args, args.b, with_seed=False)
     seed = args.seed if args.seed is not None else a.seed
-    out = args.out or default_out(f"{a.name}-vs-{b.name}", seed, root=Path("results") / "compare")
+    out = check_out(args.out or default_out(f"{a.name}-vs-{b.name}", seed, root=Path("results") / "compare"))
+    _guard(resources.for_compare(a, b, replicates=args.replicates), out, args, f"{a.source} and {b.source}")
     work = 2 * args.replicates * a.periods
     with _progress(work if a.n_customers * work > 200_000 else 0, "compare", args.quiet) as tick:
         result = compare(
@@ -420,36 +458,53 @@ def cmd_compare(args: argparse.Namespace) -> int:
         )
     if not args.quiet:
         from .fmt import count_words
-        from .report import KEY_METRICS, _fmt, fmt_difference
+        from .report import KEY_METRICS, fmt_difference, fmt_metric
 
-        per_year, cur = a.periods_per_year, a.currency
+        per_year, cur = a.periods_per_year, clean(a.currency, 20)
         labels = {key: (label, kind) for key, label, kind in KEY_METRICS}
         m = result.summary["metrics"]
-        width = max(len(a.name), len(b.name), 12)
-        print(f"{'':<40} {a.name:>{width}}  {b.name:>{width}}  {'difference':>14}")
+        name_a, name_b = clean(a.name, 40), clean(b.name, 40)
+        width = max(len(name_a), len(name_b), 12)
+        print(f"{'':<40} {name_a:>{width}}  {name_b:>{width}}  {'difference':>14}")
         for key in ("capability_index_final", "supplier_profit_total", "customer_value_total", "joint_value_total"):
             label, kind = labels[key]
             print(
-                f"{label:<40} {_fmt(m[key][a.name], kind, cur, per_year):>{width}}  "
-                f"{_fmt(m[key][b.name], kind, cur, per_year):>{width}}  "
+                f"{label:<40} {fmt_metric(m[key][a.name], kind, cur, per_year):>{width}}  "
+                f"{fmt_metric(m[key][b.name], kind, cur, per_year):>{width}}  "
                 f"{fmt_difference(m[key]['difference'], kind, cur, per_year):>14}"
             )
         for name, counts in result.summary["outcomes"].items():
-            print(f"outcomes {name}: {count_words(counts)}")
+            print(f"outcomes {clean(name, 40)}: {count_words(counts)}")
         print(f"report: {result.out / 'report.html'}  (spreadsheet: report.xlsx)")
     _index(result.out)
     return EXIT_OK
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
+    import copy
+
+    from . import resources
     from .experiments import SweepAborted, load_sweep, make_executor, run_sweep
+    from .scenario import build_scenario
 
     if args.scheduler and args.workers:
         raise InputError(
             "give --workers or --scheduler, not both (a Dask cluster has its own workers)", field="--workers"
         )
     sweep = load_sweep(args.sweep)
-    out = args.out or Path("results") / "sweeps" / sweep.name
+    root = Path("results") / "sweeps"
+    out = args.out or root / sweep.name
+    if args.out is None and not Path(os.path.abspath(out)).is_relative_to(os.path.abspath(root)):
+        raise InputError(
+            f"the sweep name {excerpt(sweep.name)} leads outside {root}", source=sweep.source, field="name"
+        )
+    if not args.scheduler:
+        workers = args.workers or os.cpu_count() or 1
+        # the largest market among the points that change its size (the base if none does)
+        sizing = [p for p in sweep.points if any(k.endswith(("count", "periods")) for k in p.params)][:1000]
+        scenarios = [sweep.scenario(p) for p in sizing] or [build_scenario(copy.deepcopy(sweep.base), sweep.source)]
+        base = max(scenarios, key=lambda s: s.n_customers * s.periods)
+        _guard(resources.for_sweep(sweep, base, workers), out, args, sweep.source)
     command = ["procsim", *sys.argv[1:]]
     with (
         make_executor(args.workers, args.scheduler) as (executor, slots),
@@ -464,15 +519,16 @@ def cmd_sweep(args: argparse.Namespace) -> int:
                 progress=tick,
                 command=command,
                 max_in_flight=2 * slots,
+                log=lambda msg: print(f"procsim: {msg}", file=sys.stderr),
             )
         except SweepAborted as exc:
             print(f"procsim: {exc}", file=sys.stderr)
-            return EXIT_INTERNAL if "died" in str(exc) else 130
+            return exc.code
     s = result.summary
     counts = ", ".join(f"{k} {v}" for k, v in s["outcomes"].items() if v)
     print(f"{sweep.name}: {s['runs']} runs ({counts}); {s['failed']} failed; {s['wall_seconds']:.1f} s")
     for failure in s["failures"][:3]:
-        print(f"  failed {failure['key']} (seed {failure['seed']}): {failure['error']}", file=sys.stderr)
+        print(f"  failed {failure['key']} (seed {failure['seed']}): {clean(failure['error'], 300)}", file=sys.stderr)
     print(f"results: {result.out / 'runs.parquet'}  (next: procsim analyze {result.out})")
     return EXIT_FAILED_RUNS if s["failed"] else EXIT_OK
 
@@ -530,12 +586,17 @@ def cmd_query(args: argparse.Namespace) -> int:
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:
-    from .experiments.analysis import analyze
+    from .experiments.analysis import analyze, tipping_estimate
 
+    tipping = not args.no_tipping
+    if tipping:
+        estimate = tipping_estimate(args.folder, args.workers)
+        if estimate is not None:
+            _guard(estimate, args.folder, args)
     result = analyze(
         args.folder,
         workers=args.workers,
-        tipping=not args.no_tipping,
+        tipping=tipping,
         log=None if args.quiet else print,
         progress=lambda total, label: _progress(total, label, args.quiet, minimum=1),
     )
@@ -612,7 +673,8 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
     load_scenario(args.scenario)  # a bad name fails here, with exit code 2
     check_port(args.host, args.port)
     env = {**os.environ, **SOLARA_OFFLINE, "PROCSIM_SCENARIO": args.scenario}
-    url = f"http://{'127.0.0.1' if args.host == '0.0.0.0' else args.host}:{args.port}/"
+    shown = "127.0.0.1" if args.host == "0.0.0.0" else args.host  # noqa: S104 - naming the address, not binding
+    url = f"http://{shown}:{args.port}/"
     print(f"procsim dashboard: open {url} (Ctrl-C to stop)", flush=True)
     # solara runs in its own process group, so stopping it stops every process it started
     child = subprocess.Popen(solara_command(args.host, args.port), env=env, start_new_session=True)
@@ -663,10 +725,8 @@ def cmd_game(args: argparse.Namespace) -> int:
         )
     except GameError as exc:
         raise InputError(exc.message, field=f"--{exc.field}" if exc.field else None) from None
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         serve(settings, args.host, args.port, args.out)
-    except KeyboardInterrupt:
-        pass
     print("procsim game: stopped", file=sys.stderr)
     return EXIT_OK
 
@@ -699,22 +759,46 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_INPUT
     try:
-        return COMMANDS[args.command](args)
+        with sigterm_as_interrupt():
+            return COMMANDS[args.command](args)
     except InputError as exc:
         print(f"procsim: error: {exc}", file=sys.stderr)
         return EXIT_INPUT
-    except KeyboardInterrupt:
-        print("procsim: interrupted; nothing was written", file=sys.stderr)
-        return 130
-    except Exception as exc:  # noqa: BLE001 - the last line of defence
-        if os.environ.get("PROCSIM_DEBUG"):
-            traceback.print_exc()
+    except KeyboardInterrupt as exc:
+        code = exit_code(exc)
+        print(f"procsim: {'interrupted' if code == 130 else 'terminated'}; nothing was written", file=sys.stderr)
+        return code
+    except MemoryError:
         print(
-            f"procsim: internal error: {type(exc).__name__}: {exc} (set PROCSIM_DEBUG=1 for the traceback; "
-            "please report it)",
+            "procsim: error: ran out of memory; make the run smaller (fewer customers, periods, replicates or "
+            "--workers); nothing was written",
             file=sys.stderr,
         )
-        return EXIT_INTERNAL
+        return EXIT_INPUT
+    except OSError as exc:
+        from .outputs import disk_problem
+
+        problem = disk_problem(exc)
+        if problem is None:
+            return _internal(exc)
+        print(
+            f"procsim: error: cannot write: {problem}; free some space or choose another --out (nothing was written)",
+            file=sys.stderr,
+        )
+        return EXIT_INPUT
+    except Exception as exc:  # noqa: BLE001 - the last line of defence
+        return _internal(exc)
+
+
+def _internal(exc: BaseException) -> int:
+    if os.environ.get("PROCSIM_DEBUG"):
+        traceback.print_exception(exc)
+    print(
+        f"procsim: internal error: {type(exc).__name__}: {clean(str(exc), 300)} (set PROCSIM_DEBUG=1 for the "
+        "traceback; please report it)",
+        file=sys.stderr,
+    )
+    return EXIT_INTERNAL
 
 
 def run() -> None:

@@ -19,10 +19,10 @@ from .report import (
     _fmt,
     _footer,
     _img,
-    _page,
     fmt_difference,
     header,
     matching_description,
+    page,
     scenario_changes,
     story_html,
 )
@@ -172,7 +172,7 @@ def comparison_report(result: Comparison, figures: dict[str, Path]) -> str:
     rows = ""
     for key, label, kind in KEY_METRICS:
         m = s["metrics"][key]
-        shown = fmt_difference(m["difference"], kind, cur, per_year)
+        shown = html.escape(fmt_difference(m["difference"], kind, cur, per_year))
         rows += (
             f"<tr><td>{label}</td><td class='num'>{_fmt(m[a.name], kind, cur, per_year)}</td>"
             f"<td class='num'>{_fmt(m[b.name], kind, cur, per_year)}</td><td class='num'>{shown}</td></tr>"
@@ -209,7 +209,7 @@ def comparison_report(result: Comparison, figures: dict[str, Path]) -> str:
         f"<table><tr><th></th><th>{html.escape(a.name)}</th><th>{html.escape(b.name)}</th><th>difference</th></tr>"
         f"{rows}</table>"
     )
-    return _page(
+    return page(
         f"procsim: {a.name} vs {b.name}",
         body,
         _footer(f"seeds {result.seeds[:3]}{'...' if len(result.seeds) > 3 else ''}"),

@@ -37,7 +37,7 @@ def parse_grant(text: str) -> dict[str, Any]:
 def start_period(value: int | str, periods_per_year: int) -> int:
     """A period number, or years written ``2y`` (= 2 x periods per year)."""
     if isinstance(value, bool):
-        raise ValueError("expected a period number or years such as 2y")  # noqa: TRY004 - reported as input
+        raise ValueError("expected a period number or years such as 2y")
     if isinstance(value, int):
         return value
     text = str(value).strip()

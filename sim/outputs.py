@@ -2,7 +2,9 @@
 
 Every file of a run is written into a temporary folder beside the destination, which is
 renamed into place when everything is there, so an interrupted or failed run never
-leaves a half-written result. Same seed, same scenario and same package versions give
+leaves a half-written result (and the temporary leftovers of a killed one are removed by
+the next run into the same folder, once they are a day old). The output folder is checked
+before any work starts. Same seed, same scenario and same package versions give
 byte-identical files, except ``manifest.json`` (wall time, date, command line).
 """
 
@@ -10,14 +12,15 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import hashlib
 import json
 import os
 import platform
 import shutil
 import subprocess
-import sys
 import tempfile
+import time
 from collections.abc import Iterator, Sequence
 from importlib import metadata
 from pathlib import Path
@@ -33,6 +36,14 @@ if TYPE_CHECKING:
     from .scenario import Scenario
 
 PACKAGES = ("mesa", "numpy", "pandas", "matplotlib", "pydantic", "pyarrow", "pyyaml", "networkx", "openpyxl")
+STALE_SECONDS = 24 * 3600  # hidden temporary files and folders older than this are leftovers of killed runs
+DISK_ERRORS = {
+    errno.ENOSPC: "no space left on the disk",
+    errno.EDQUOT: "the disk quota is exhausted",
+    errno.EROFS: "the file system is read-only",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "operation not permitted",
+}
 
 
 def default_out(
@@ -40,8 +51,8 @@ def default_out(
 ) -> Path:
     """``results/<scenario>/<UTC time>-seed<seed><suffix>[-<label>]``, unique within the folder."""
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
-    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in scenario_name) or "scenario"
-    tail = "-" + "".join(c if c.isalnum() or c in "-_." else "_" for c in label)[:60] if label else ""
+    safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in scenario_name[:100]) or "scenario"
+    tail = "-" + "".join(c if c.isalnum() or c in "-_" else "_" for c in label)[:60] if label else ""
     base = (root or Path("results")) / safe / f"{stamp}-seed{seed}{suffix}{tail}"
     path, n = base, 2
     while path.exists():
@@ -50,11 +61,69 @@ def default_out(
     return path
 
 
+def check_out(final: Path) -> Path:
+    """Check an output folder before any work: the folder a run will be published at (symbolic links followed).
+
+    Refuses a folder that exists and is not empty, a broken symbolic link, and a place that
+    cannot be written; removes day-old leftovers of killed runs beside it.
+    """
+    if final.is_symlink():
+        target = Path(os.path.realpath(final))
+        if not target.exists():
+            raise InputError("is a broken symbolic link; remove it or choose another --out", source=str(final))
+        final = target
+    if final.exists() and (not final.is_dir() or any(final.iterdir())):
+        raise InputError("exists and is not an empty folder; choose another --out or remove it", source=str(final))
+    ancestor = Path(os.path.abspath(final.parent))
+    while not ancestor.exists() and ancestor != ancestor.parent:
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise InputError(f"{ancestor} is not a folder; choose another --out", source=str(final))
+    if not os.access(ancestor, os.W_OK | os.X_OK):
+        raise InputError(f"cannot write in {ancestor} (permission denied); choose another --out", source=str(final))
+    clean_stale(final.parent)
+    return final
+
+
+def clean_stale(folder: Path, max_age: float = STALE_SECONDS) -> int:
+    """Remove hidden temporary folders and files (``.*.partial-*``, ``.*.tmp``) older than ``max_age`` seconds."""
+    if not folder.is_dir():
+        return 0
+    removed, cutoff = 0, time.time() - max_age
+    for path in folder.glob(".*"):
+        if ".partial-" not in path.name and not path.name.endswith(".tmp"):
+            continue
+        try:
+            if path.lstat().st_mtime > cutoff:
+                continue
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path)
+            else:
+                path.unlink()
+            removed += 1
+        except OSError:
+            continue
+    return removed
+
+
+def disk_problem(exc: BaseException) -> str | None:
+    """A plain description of a write that failed for lack of space or permission (None for other errors)."""
+    if not isinstance(exc, OSError):
+        return None
+    where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
+    if exc.errno in DISK_ERRORS:
+        return DISK_ERRORS[exc.errno] + where
+    text = str(exc)
+    for code, words in DISK_ERRORS.items():
+        if os.strerror(code) in text:
+            return words + where
+    return None
+
+
 @contextlib.contextmanager
 def staged_directory(final: Path) -> Iterator[Path]:
     """Yield a temporary folder that becomes ``final`` (atomically renamed) when the block succeeds."""
-    if final.exists() and (not final.is_dir() or any(final.iterdir())):
-        raise InputError("exists and is not an empty folder; choose another --out or remove it", source=str(final))
+    final = check_out(final)
     try:
         final.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.partial-", dir=final.parent))
@@ -119,12 +188,20 @@ def git_revision() -> tuple[str | None, bool | None]:
     """The source tree's commit and whether it has uncommitted changes (None outside git)."""
     here = Path(__file__).resolve().parent
     try:
-        rev = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True, timeout=5)
+        rev = subprocess.run(
+            ["git", "rev-parse", "HEAD"],  # noqa: S607 - the user's git, from PATH
+            cwd=here,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
+        )
         if rev.returncode != 0:
             return None, None
         dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
+            ["git", "status", "--porcelain", "--untracked-files=no"],  # noqa: S607 - as above
             cwd=here,
+            check=False,
             capture_output=True,
             text=True,
             timeout=5,

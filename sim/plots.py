@@ -98,6 +98,14 @@ PANELS: tuple[Panel, ...] = (
 )
 
 
+def plain(text: str, limit: int = 80) -> str:
+    """User text for a figure, shown as written: ``$`` escaped so matplotlib never parses it as maths, and
+    cut at ``limit`` characters so a long name cannot squeeze the charts to nothing."""
+    text = str(text)
+    text = text if len(text) <= limit else text[: limit - 3] + "..."
+    return text.replace("$", r"\$")
+
+
 def _money(currency: str) -> FuncFormatter:
     def fmt(x: float, _pos: int) -> str:
         for div, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k")):
@@ -139,7 +147,7 @@ def _style(
         ax.yaxis.set_major_formatter(_percent(ax))
     elif panel.unit == "money":
         ax.yaxis.set_major_formatter(_money(currency))
-        ax.set_ylabel(currency, fontsize=9)
+        ax.set_ylabel(plain(currency, 20), fontsize=9)
     if panel.band:
         ax.axhspan(band[0], band[1], color="#2ca02c", alpha=0.08, label="fair band")
         ax.set_ylim(0, 1)
@@ -219,7 +227,7 @@ def draw(
             for (name, ts), base in zip(pair, COMPARE_COLORS, strict=False):
                 style = "-" if i == 0 else "--"
                 x = x_values(ts["period"], per_year)
-                ax.plot(x, ts[column], color=base, ls=style, lw=1.8, label=f"{name}: {label}")
+                ax.plot(x, ts[column], color=base, ls=style, lw=1.8, label=f"{plain(name, 30)}: {label}")
     _style(ax, panel, currency, band, per_year, legend_below)
     _markers(ax, marks, per_year)
 
@@ -242,7 +250,7 @@ def overview_figure(title: str, **kwargs) -> Figure:
     for ax, panel in zip(axes.flat, PANELS, strict=False):
         draw(panel, ax, legend_below=False, **kwargs)
     axes.flat[-1].axis("off")
-    fig.suptitle(title, fontsize=15, x=0.01, ha="left")
+    fig.suptitle(plain(title), fontsize=15, x=0.01, ha="left")
     return fig
 
 

@@ -3,6 +3,10 @@
 A trainer should be able to put the report on screen: what happened, when the exchange
 went out of balance, what the supplier cut, and what it cost each side compared with
 the same market without discounts. Images are embedded, so the file travels alone.
+
+Reports are shared, so user text (names, descriptions, the currency) is always escaped,
+and every page carries a Content-Security-Policy that allows no script at all: even a
+value that slipped through could not run.
 """
 
 from __future__ import annotations
@@ -46,6 +50,10 @@ footer{margin-top:3rem;color:#6b7280;font-size:.85rem}
 """
 
 
+# No scripts, no external resources: only the embedded images and the page's own styles.
+CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
+
+
 def when(period: int | None, per_year: int) -> str:
     """'period 26 (year 7)' for a 0-based period."""
     return period_text(period, per_year)
@@ -87,6 +95,12 @@ KEY_METRICS = (
 
 
 def _fmt(value: Any, kind: str, currency: str, per_year: int = 4) -> str:
+    """A metric for an HTML table cell (escaped: the currency is user text)."""
+    return html.escape(fmt_metric(value, kind, currency, per_year))
+
+
+def fmt_metric(value: Any, kind: str, currency: str, per_year: int = 4) -> str:
+    """A metric in its unit, as plain text (the terminal)."""
     if value is None:
         return "none"
     return {
@@ -100,7 +114,7 @@ def _fmt(value: Any, kind: str, currency: str, per_year: int = 4) -> str:
 
 
 def fmt_difference(value: Any, kind: str, currency: str, per_year: int = 4) -> str:
-    """A difference between two runs in the metric's own unit (period differences in years)."""
+    """A difference between two runs in the metric's own unit (period differences in years); plain text."""
     if value is None:
         return "n/a"
     if kind == "money":
@@ -172,9 +186,11 @@ def override_text(path: str, value: Any) -> str:
     return f"--set {path}={value}"
 
 
-def _page(title: str, body: str, footer: str) -> str:
+def page(title: str, body: str, footer: str) -> str:
+    """A self-contained HTML page; ``title`` is plain text, ``body`` and ``footer`` are HTML already escaped."""
     return (
-        f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+        f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+        f"<meta http-equiv='Content-Security-Policy' content=\"{CSP}\"><title>{html.escape(title)}</title>"
         f"<meta name='viewport' content='width=device-width, initial-scale=1'><style>{STYLE}</style></head>"
         f"<body>{body}<footer>{footer}</footer></body></html>\n"
     )
@@ -186,6 +202,21 @@ def _footer(seed_text: str) -> str:
     return (
         f"procsim {__version__} &middot; {seed_text} &middot; model and assumptions: docs/model.md &middot; "
         "sources: docs/sources.md"
+    )
+
+
+def outlook_badge(summary: dict[str, Any]) -> str:
+    """A second badge for the long run: 'in the long run: collapse (year 12)'."""
+    outlook = summary.get("outlook")
+    if not outlook or not summary.get("outlook_detail"):
+        return ""
+    at = summary.get("outlook_period")
+    when_text = (
+        f" ({period_text(at, summary['periods_per_year']).split('(')[-1].rstrip(')')})" if at is not None else ""
+    )
+    return (
+        f"<span class='badge' style='background:{OUTCOME_COLORS[outlook]};opacity:.8' title='the outlook past the "
+        f"horizon'>in the long run: {outlook}{when_text}</span> &nbsp; "
     )
 
 
@@ -201,7 +232,7 @@ def run_report(result: RunResult, figures: dict[str, Path]) -> str:
     description = matching_description(s["description"], s["outcome"], bool(changes))
     body = (
         f"<h1>{html.escape(s['scenario'])}</h1>{header(result.scenario, changes, description)}"
-        f"<p><span class='badge' style='background:{color}'>{s['outcome']}</span> &nbsp; "
+        f"<p><span class='badge' style='background:{color}'>{html.escape(s['outcome'])}</span> &nbsp; {outlook_badge(s)}"
         f"{s['suppliers']} suppliers, {s['customers']} customers, {s['periods']} periods "
         f"({s['periods'] / s['periods_per_year']:g} years), seed {s['seed']}</p>"
         f"<h2>What happened</h2><div class='story'>{story_html(s, result.timeseries, result.scenario)}</div>"
@@ -209,7 +240,7 @@ def run_report(result: RunResult, figures: dict[str, Path]) -> str:
         f"<h2>Key figures</h2>{_metrics_table(s['metrics'], s['currency'], s['periods_per_year'])}"
         f"<h2>Events</h2><ul>{events}</ul>"
     )
-    return _page(f"procsim: {s['scenario']}", body, _footer(f"seed {s['seed']}"))
+    return page(f"procsim: {s['scenario']}", body, _footer(f"seed {s['seed']}"))
 
 
 def replicate_report(result: ReplicateResult, figures: dict[str, Path]) -> str:
@@ -238,7 +269,7 @@ def replicate_report(result: ReplicateResult, figures: dict[str, Path]) -> str:
     typical = representative(result.runs)
     body = (
         f"<h1>{html.escape(s['scenario'])}</h1>{header(result.scenario, changes, description)}"
-        f"<p><span class='badge' style='background:{OUTCOME_COLORS[s['outcome']]}'>{s['outcome']}</span> &nbsp; "
+        f"<p><span class='badge' style='background:{OUTCOME_COLORS[s['outcome']]}'>{html.escape(s['outcome'])}</span> &nbsp; "
         f"most common outcome over {s['replicates']} replicates ({counts}), "
         f"{s['periods'] / per_year:g} years each</p>{ahead}"
         f"<h2>What happened in a typical run (seed {typical.seed})</h2>"
@@ -247,7 +278,7 @@ def replicate_report(result: ReplicateResult, figures: dict[str, Path]) -> str:
         f"<h2>At a glance (median and 10-90% band)</h2>{_img(figures['overview'], 'overview')}"
         f"<h2>Key figures</h2><table><tr><th></th><th>mean</th><th>10%</th><th>90%</th></tr>{rows}</table>"
     )
-    return _page(
+    return page(
         f"procsim: {s['scenario']} x{s['replicates']}",
         body,
         _footer(f"base seed {s['seed']}, {s['replicates']} derived seeds"),

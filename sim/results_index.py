@@ -14,6 +14,7 @@ from typing import Any
 
 from .fmt import count_words, money
 from .outputs import atomic_write_text
+from .report import CSP
 
 MAX_DEPTH = 4
 MAX_RUNS = 5000
@@ -118,7 +119,8 @@ def rebuild_index(root: Path) -> Path:
             "</tr>"
         )
     page = (
-        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>procsim runs</title>"
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+        f"<meta http-equiv='Content-Security-Policy' content=\"{CSP}\"><title>procsim runs</title>"
         "<meta name='viewport' content='width=device-width, initial-scale=1'><style>"
         "body{font-family:system-ui,sans-serif;margin:2rem;color:#1f2937}table{border-collapse:collapse}"
         "td,th{padding:.3rem .7rem;border-bottom:1px solid #e5e7eb;text-align:left;vertical-align:top}"

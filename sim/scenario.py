@@ -12,9 +12,10 @@ from __future__ import annotations
 import copy
 import difflib
 import json
-from dataclasses import dataclass
 import os
+import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -32,10 +33,17 @@ from pydantic import (
 )
 
 from .capabilities import CAPABILITIES
-from .errors import InputError
+from .errors import InputError, clean, excerpt
 from .schedule import Schedule
+from .yamlio import load_mapping, parse_value
 
 REPO_SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
+MINIMAL_SCENARIO = "'extends: baseline' and then only what differs, e.g. 'customers: {count: 200}'"
+# Validation caps on a scenario's size (documented in docs/scenarios.md); what fits on this
+# machine is checked separately, from an estimate, before a run starts (sim/resources.py).
+MAX_TOTAL_CUSTOMERS = 1_000_000
+MAX_TOTAL_SUPPLIERS = 10_000
+MAX_EXTENDS = 16  # files in one extends: chain
 
 
 # --------------------------------------------------------------------------- value types
@@ -50,10 +58,28 @@ def _number(value: Any) -> float:
         try:
             return float(text[:-1]) / 100.0 if text.endswith("%") else float(text)
         except ValueError:
-            raise ValueError(f"expected a number or a percentage such as 8%, got {value!r}") from None
+            raise ValueError(f"expected a number or a percentage such as 8%, got {excerpt(value)}") from None
     if isinstance(value, int | float):
         return float(value)
-    raise ValueError(f"expected a number, got {value!r}")
+    raise ValueError(f"expected a number, got {excerpt(value)}")
+
+
+def _whole(value: Any) -> Any:
+    """A whole number: true/false are refused (YAML would make them 1/0), 12.0 and "1_000" accepted."""
+    if isinstance(value, bool):
+        raise ValueError("expected a whole number (integer), got true/false")
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str):
+        try:
+            return int(value.strip().replace("_", ""))
+        except ValueError:
+            raise ValueError(f"expected a whole number (integer), got {excerpt(value)}") from None
+    return value
+
+
+# An integer field that refuses booleans (pydantic's lax mode would read true as 1).
+Int = Annotated[int, BeforeValidator(_whole)]
 
 
 def _bounded(value: float, lo: float, hi: float, pct: bool) -> float:
@@ -79,9 +105,11 @@ def _parse_lever(value: Any, lo: float, hi: float, pct: bool, allow: tuple[Any, 
     parsed: dict[int, float] = {}
     for period, v in points.items():
         try:
+            if isinstance(period, bool | float):
+                raise TypeError
             start = int(period)
         except (TypeError, ValueError):
-            raise ValueError(f"schedule keys are periods (whole numbers), got {period!r}") from None
+            raise ValueError(f"schedule keys are periods (whole numbers), got {excerpt(period)}") from None
         if start < 0:
             raise ValueError(f"schedule periods start at 0, got {start}")
         try:
@@ -219,18 +247,18 @@ class NetworkSettings(Strict):
     """The customers' peer network over which net prices become known."""
 
     kind: Literal["small_world", "none"] = Field("small_world", description="Graph family.")
-    degree: int = Field(6, ge=2, le=100, description="Peers per customer (even).")
+    degree: Int = Field(6, ge=2, le=100, description="Peers per customer (even).")
     rewire: Number(0, 1) = Field(0.1, description="Small-world rewiring probability.")
 
 
 class MarketSettings(Strict):
     """Rules of the market shared by every relationship."""
 
-    contract_cycle: int = Field(4, ge=1, le=100, description="Periods between renewals (negotiations).")
+    contract_cycle: Int = Field(4, ge=1, le=100, description="Periods between renewals (negotiations).")
     stagger_contracts: bool = Field(
         True, description="Spread renewals over the cycle (random offsets) instead of all at once."
     )
-    negotiation_rounds: int = Field(
+    negotiation_rounds: Int = Field(
         6, ge=1, le=100, description="Alternating-offer rounds before the deadline of each renewal."
     )
     ratchet: Lever(0, 1) = Field(
@@ -242,7 +270,7 @@ class MarketSettings(Strict):
     balance_smoothing: Number(0.01, 1) = Field(
         0.3, description="Weight of the newest period in the exponentially weighted balance."
     )
-    imbalance_periods: int = Field(
+    imbalance_periods: Int = Field(
         4, ge=1, le=1000, description="Periods outside the fair band that make an imbalance persistent."
     )
     engagement_reference: Number(0, 1) = Field(
@@ -266,7 +294,7 @@ class SupplierGroup(Strict):
     """Suppliers that share a cost structure and a negotiation strategy."""
 
     name: str = Field("suppliers", description="Group name (used by --set suppliers.groups.NAME.field).")
-    count: int = Field(1, ge=0, le=10_000, description="Number of suppliers in the group.")
+    count: Int = Field(1, ge=0, le=10_000, description="Number of suppliers in the group.")
     share: Number(0.001, 1000) = Field(1.0, description="Relative initial market share of each supplier.")
     strategy: str = Field("concede", description="Negotiation strategy (see the table below).")
     concession_rate: Lever(0, 1) = Field(
@@ -337,13 +365,13 @@ class SupplierGroup(Strict):
     cut_order: list[Literal["quality", "innovation", "support", "sales_coverage"]] | None = Field(
         None, description="Cut budgets one after another in this order instead of sharing by weights."
     )
-    walk_away_periods: int | None = Field(
+    walk_away_periods: Int | None = Field(
         8,
         ge=1,
         le=10_000,
         description="Drop an account whose value to the supplier stays negative this many periods (null: never).",
     )
-    insolvency_periods: int = Field(
+    insolvency_periods: Int = Field(
         2, ge=1, le=10_000, description="Periods of negative cash before the supplier exits."
     )
     acquisition_discount: Lever(0, 0.9, pct=True) = Field(
@@ -431,7 +459,7 @@ class CustomerGroup(Strict):
     """Customers that share a segment: size, what they value, how they buy."""
 
     name: str = Field("customers", description="Group (segment) name.")
-    count: int = Field(100, ge=0, le=10_000_000, description="Number of customers in the group.")
+    count: Int = Field(100, ge=0, le=10_000_000, description="Number of customers in the group.")
     annual_revenue: Number(1e-6, 1e15) = Field(
         1_000_000.0,
         description="Annual spend of one customer with its supplier at list price, in the scenario currency.",
@@ -478,7 +506,7 @@ class CustomerGroup(Strict):
     redesign_share: Number(0, 1) = Field(
         0.30, description="Share of the development budget a forced redesign consumes."
     )
-    redesign_periods: int = Field(6, ge=1, le=1000, description="Periods over which a redesign is paid.")
+    redesign_periods: Int = Field(6, ge=1, le=1000, description="Periods over which a redesign is paid.")
     procurement: ProcurementSettings = Field(default_factory=ProcurementSettings)
 
 
@@ -506,7 +534,7 @@ class Intervention(Strict):
 
     grant: Number(0, 0.9, pct=True) = Field(description="Discount level granted (off list).")
     to: str = Field(description="Name of a named account or of a customer group (segment).")
-    from_period: int | str = Field(
+    from_period: Int | str = Field(
         0, description="First period the grant may take effect (a number, or years such as 2y)."
     )
 
@@ -516,11 +544,11 @@ class Scenario(Strict):
 
     name: str = Field("scenario", description="Scenario name (defaults to the file name).")
     description: str = Field("", description="One line shown by `procsim list`.")
-    seed: int = Field(1, ge=0, le=2**32 - 1, description="Seed of the model's random number generator.")
-    periods: int = Field(40, ge=1, le=10_000, description="Horizon in periods.")
-    periods_per_year: int = Field(4, ge=1, le=365, description="Periods in a year (4: quarters).")
+    seed: Int = Field(1, ge=0, le=2**32 - 1, description="Seed of the model's random number generator.")
+    periods: Int = Field(40, ge=1, le=10_000, description="Horizon in periods.")
+    periods_per_year: Int = Field(4, ge=1, le=365, description="Periods in a year (4: quarters).")
     currency: str = Field("EUR", description="Currency of all money figures.")
-    outlook_periods: int = Field(
+    outlook_periods: Int = Field(
         200,
         ge=0,
         le=2000,
@@ -551,10 +579,20 @@ class Scenario(Strict):
             raise ValueError("suppliers.count: the market needs at least one supplier")
         if sum(g.count for g in self.customers) < 1:
             raise ValueError("customers.count: the market needs at least one customer")
+        if sum(g.count for g in self.customers) > MAX_TOTAL_CUSTOMERS:
+            raise ValueError(
+                f"customers.count: at most {MAX_TOTAL_CUSTOMERS:,} customers in all groups together, "
+                f"got {sum(g.count for g in self.customers):,}"
+            )
+        if sum(g.count for g in self.suppliers) > MAX_TOTAL_SUPPLIERS:
+            raise ValueError(
+                f"suppliers.count: at most {MAX_TOTAL_SUPPLIERS:,} suppliers in all groups together, "
+                f"got {sum(g.count for g in self.suppliers):,}"
+            )
         for kind, groups in (("suppliers", self.suppliers), ("customers", self.customers)):
             names = [g.name for g in groups]
             if len(set(names)) != len(names):
-                raise ValueError(f"{kind}.groups: group names must be unique, got {names}")
+                raise ValueError(f"{kind}.groups: group names must be unique, got {excerpt(names, 120)}")
         return self
 
     @property
@@ -580,11 +618,13 @@ class Scenario(Strict):
 def _registered(name: str, registry: Mapping[str, Any], what: str) -> str:
     if name in registry:
         return name
-    raise ValueError(f"unknown {what} {name!r}{_suggest(name, registry)}; choose from {', '.join(sorted(registry))}")
+    raise ValueError(
+        f"unknown {what} {excerpt(name)}{_suggest(name, registry)}; choose from {', '.join(sorted(registry))}"
+    )
 
 
 def _suggest(word: str, choices: Any) -> str:
-    close = difflib.get_close_matches(str(word), list(choices), n=1, cutoff=0.6)
+    close = difflib.get_close_matches(str(word)[:100], list(choices), n=1, cutoff=0.6)
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
@@ -600,28 +640,86 @@ def scenario_search_path() -> list[Path]:
     return [*extra, Path.cwd() / "scenarios", REPO_SCENARIOS]
 
 
-def find_scenario(name_or_path: str | os.PathLike[str], relative_to: Path | None = None) -> Path:
-    """Resolve a scenario name (``baseline``) or path to an existing file."""
-    text = str(name_or_path)
-    candidates = [Path(text)]
-    folders = ([relative_to] if relative_to else []) + scenario_search_path()
-    if not text.endswith((".yaml", ".yml")):
-        candidates += [d / f"{text}.yaml" for d in folders]
-    else:
-        candidates += [d / text for d in folders]
-    for path in candidates:
-        if path.is_file():
-            return path.resolve()
-    known = sorted({p.stem for d in scenario_search_path() if d.is_dir() for p in d.glob("*.yaml")})
-    raise InputError(
-        f"no scenario file or bundled scenario named {text!r}{_suggest(Path(text).stem, known)}"
+def _known_names() -> list[str]:
+    return sorted({p.stem for d in scenario_search_path() if d.is_dir() for p in d.glob("*.yaml")})
+
+
+def _not_found(text: str, source: str | None = None, field: str | None = None) -> InputError:
+    known = _known_names()
+    return InputError(
+        f"no scenario file or bundled scenario named {excerpt(text)}{_suggest(Path(text).stem, known)}"
         + (f"; bundled: {', '.join(known)}" if known else ""),
-        source=text,
+        source=source if source is not None else text,
+        field=field,
     )
 
 
+def find_scenario(name_or_path: str | os.PathLike[str]) -> Path:
+    """Resolve a scenario name (``baseline``) or a path given on the command line to an existing file.
+
+    A path is taken as written (relative to the current folder); a name is looked up in
+    PROCSIM_SCENARIOS, ./scenarios and the bundled scenarios, in that order.
+    """
+    text = str(name_or_path)
+    candidates = [Path(text)]
+    suffix = "" if text.endswith((".yaml", ".yml")) else ".yaml"
+    candidates += [d / f"{text}{suffix}" for d in scenario_search_path()]
+    for path in candidates:
+        if path.is_file():
+            return path.resolve()
+    raise _not_found(text)
+
+
+def allowed_roots(*files: Path) -> list[Path]:
+    """Folders a file may refer into (``extends:``, ``base:``): the folders of ``files`` and their
+    subfolders, PROCSIM_SCENARIOS, ./scenarios and the bundled scenarios."""
+    return list(dict.fromkeys(Path(os.path.realpath(p)) for p in [*(f.parent for f in files), *scenario_search_path()]))
+
+
+def _inside(path: Path, roots: Sequence[Path]) -> bool:
+    return any(path == root or path.is_relative_to(root) for root in roots)
+
+
+def resolve_reference(text: str, naming: Path, roots: Sequence[Path], *, field: str) -> Path:
+    """The scenario file that ``naming`` refers to in ``field`` (``extends:`` or a sweep's ``base:``).
+
+    A relative path is relative to ``naming``'s folder (never the current folder, so the
+    result does not depend on where procsim runs); a bare name is looked up beside
+    ``naming`` and then as a bundled name. A target outside ``roots`` is refused without
+    being opened, and its content never appears in a message.
+    """
+    source = str(_display_path(naming))
+    if not text.strip():
+        raise InputError("names no scenario", source=source, field=field)
+    ref = Path(text)
+    folders = [naming.parent, *scenario_search_path()]
+    if ref.is_absolute():
+        candidates = [ref]
+    elif len(ref.parts) > 1:
+        candidates = [naming.parent / ref]
+    else:
+        suffix = "" if text.endswith((".yaml", ".yml")) else ".yaml"
+        candidates = [d / f"{text}{suffix}" for d in folders]
+    for candidate in candidates:
+        real = Path(os.path.realpath(candidate))
+        if not _inside(real, roots):
+            raise InputError(
+                f"{excerpt(text)} is outside the folders a scenario may refer to (this file's folder and its "
+                "subfolders, ./scenarios, the bundled scenarios and PROCSIM_SCENARIOS); copy it into one of them",
+                source=source,
+                field=field,
+            )
+        if real.is_file():
+            return real
+    raise _not_found(text, source, field)
+
+
 def list_scenarios() -> list[tuple[str, str, Path]]:
-    """Bundled scenarios as (name, one-line description, path), sorted by name."""
+    """Scenarios found by name as (name, one-line description, path), sorted by name.
+
+    A file that cannot be read is listed with the reason instead of its description, and
+    the listing goes on.
+    """
     seen: dict[str, tuple[str, str, Path]] = {}
     for folder in scenario_search_path():
         for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else []:
@@ -629,30 +727,17 @@ def list_scenarios() -> list[tuple[str, str, Path]]:
                 continue
             try:
                 raw = _read_yaml(path)
-                desc = str(raw.get("description", "")).strip().splitlines()[0] if raw.get("description") else ""
+                text = raw.get("description", "")
+                desc = text.strip().splitlines()[0] if isinstance(text, str) and text.strip() else ""
+                desc = clean(desc, 120)
             except InputError as exc:
-                desc = f"(invalid: {exc.message})"
+                desc = f"(invalid: {clean(exc.message, 160)})"
             seen[path.stem] = (path.stem, desc, path)
     return sorted(seen.values())
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"cannot read file: {exc.strerror}", source=str(path)) from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise InputError(f"not valid YAML{where}: {problem}", source=str(path)) from None
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        raise InputError("a scenario file must be a mapping of fields (key: value)", source=str(path))
-    return data
+    return load_mapping(path, what="scenario", minimal=MINIMAL_SCENARIO, source=str(_display_path(path)))
 
 
 def _deep_merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
@@ -665,42 +750,70 @@ def _deep_merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]
     return out
 
 
-def _load_raw(path: Path, chain: tuple[Path, ...] = ()) -> dict[str, Any]:
-    """Read a file and everything it extends, merged (child wins)."""
+def _load_raw(path: Path, chain: tuple[Path, ...] = (), roots: Sequence[Path] | None = None) -> dict[str, Any]:
+    """Read a file and everything it extends, merged (child wins).
+
+    ``roots`` are the folders ``extends:`` may point into (default: see :func:`allowed_roots`
+    for this file); every file in the chain may also refer into its own folder.
+    """
     if path in chain:
         cycle = " -> ".join(p.name for p in (*chain, path))
-        raise InputError(f"extends forms a cycle: {cycle}", source=str(chain[0]), field="extends")
+        raise InputError(f"extends forms a cycle: {cycle}", source=str(_display_path(chain[0])), field="extends")
+    if len(chain) >= MAX_EXTENDS:
+        raise InputError(
+            f"extends goes more than {MAX_EXTENDS} files deep", source=str(_display_path(chain[0])), field="extends"
+        )
+    roots = list(roots) if roots is not None else allowed_roots(path)
     raw = _read_yaml(path)
     parent = raw.pop("extends", None)
     raw.setdefault("name", path.stem)
-    if isinstance(raw.get("accounts_file"), str):
-        raw["accounts_file"] = str(path.parent / raw["accounts_file"])
+    if isinstance(raw.get("accounts_file"), str) and raw["accounts_file"].strip():
+        raw["accounts_file"] = str(_accounts_path(raw["accounts_file"], path, roots))
     if parent is None:
         return raw
     if not isinstance(parent, str):
-        raise InputError("extends names one scenario (a name or a path)", source=str(path), field="extends")
-    try:
-        parent_path = find_scenario(parent, relative_to=path.parent)
-    except InputError as exc:
-        raise InputError(exc.message, source=str(path), field="extends") from None
-    base = _load_raw(parent_path, (*chain, path))
+        raise InputError(
+            f"extends names one scenario (a name or a path), got {excerpt(parent)}",
+            source=str(_display_path(path)),
+            field="extends",
+        )
+    parent_path = resolve_reference(parent, path, [*roots, Path(os.path.realpath(path.parent))], field="extends")
+    base = _load_raw(parent_path, (*chain, path), roots)
     base.pop("name", None)
     base.pop("description", None)
     return _deep_merge(base, raw)
 
 
+def _accounts_path(text: str, naming: Path, roots: Sequence[Path]) -> Path:
+    """An ``accounts_file:`` named in a scenario file: relative to that file, inside the allowed folders.
+
+    Account names end up in reports, so a shared scenario must not be able to pull in a
+    spreadsheet from elsewhere on the reader's disk; ``--accounts FILE`` on the command
+    line may name any file.
+    """
+    path = naming.parent / Path(text).expanduser()
+    if not _inside(Path(os.path.realpath(path)), [*roots, Path(os.path.realpath(naming.parent))]):
+        raise InputError(
+            f"{excerpt(text)} is outside the folders a scenario may refer to (this file's folder and its "
+            "subfolders, ./scenarios, the bundled scenarios and PROCSIM_SCENARIOS); copy it beside the "
+            "scenario or give it with --accounts",
+            source=str(_display_path(naming)),
+            field="accounts_file",
+        )
+    return path
+
+
 def parse_override(text: str) -> tuple[str, Any]:
     """Split a ``path=value`` override; the value is read as YAML (numbers, 8%, {0: 0.1, 12: 0})."""
     if "=" not in text:
-        raise InputError(f"expected path=value, got {text!r}", source="--set")
+        raise InputError(f"expected path=value, got {excerpt(text)}", source="--set")
     path, _, value = text.partition("=")
     path = path.strip()
     if not path or any(not part for part in path.split(".")):
-        raise InputError(f"expected a dotted path such as customers.count, got {path!r}", source="--set")
-    try:
-        parsed = yaml.safe_load(value) if value.strip() else None
-    except yaml.YAMLError:
-        raise InputError(f"cannot read the value {value!r}", source="--set", field=path) from None
+        raise InputError(f"expected a dotted path such as customers.count, got {excerpt(path)}", source="--set")
+    if len(path) > 200 or len(path.split(".")) > 8:
+        raise InputError(f"expected a dotted path such as customers.count, got {excerpt(path)}", source="--set")
+    parsed = parse_value(value, source="--set", field=path) if value.strip() else None
     return path, parsed
 
 
@@ -725,24 +838,26 @@ def _segment_path(raw: dict[str, Any], path: str) -> str:
 
 def _apply_override(raw: dict[str, Any], path: str, value: Any) -> None:
     """Set a dotted path; on ``suppliers``/``customers`` it applies to every group."""
-    if path.split(".")[0] == "segments":
+    if path.split(".", maxsplit=1)[0] == "segments":
         path = _segment_path(raw, path)
     parts = path.split(".")
     head = parts[0]
     if head in GROUPED and len(parts) >= 3 and parts[1] == "groups":
         section = raw.setdefault(head, {})
         groups = section.get("groups") if isinstance(section, dict) else None
-        match = [g for g in groups or [] if isinstance(g, dict) and g.get("name") == parts[2]]
+        groups = groups if isinstance(groups, list) else []
+        match = [g for g in groups if isinstance(g, dict) and g.get("name") == parts[2]]
         if not match:
-            names = [g.get("name") for g in groups or [] if isinstance(g, dict)]
+            names = [str(g.get("name")) for g in groups if isinstance(g, dict)]
             raise InputError(
-                f"no group named {parts[2]!r} in {head}{_suggest(parts[2], names)}", source="--set", field=path
+                f"no group named {excerpt(parts[2])} in {head}{_suggest(parts[2], names)}", source="--set", field=path
             )
         _set_path(match[0], parts[3:], value, path)
         return
     _set_path(raw, parts, value, path)
     if head in GROUPED and len(parts) >= 2 and isinstance(raw.get(head), dict):
-        for group in raw[head].get("groups") or []:
+        groups = raw[head].get("groups")
+        for group in groups if isinstance(groups, list) else []:
             if isinstance(group, dict):
                 _delete_path(group, parts[1:])
 
@@ -755,7 +870,7 @@ def _set_path(node: dict[str, Any], parts: list[str], value: Any, full: str) -> 
         if child is None:
             child = node[part] = {}
         if not isinstance(child, dict):
-            raise InputError(f"{part!r} is a value, not a section", source="--set", field=full)
+            raise InputError(f"{excerpt(part)} is a value, not a section", source="--set", field=full)
         node = child
     node[parts[-1]] = value
 
@@ -796,11 +911,10 @@ def _translate(exc: ValidationError, model: type[BaseModel], prefix: str) -> lis
             p
             for p in loc
             if not (
-                p.startswith("function-")
+                p.startswith(("function-", "literal[", "tuple[", "list[", "dict["))
                 or p in {"float", "int", "str", "bool", "list", "dict"}
-                or p.startswith("literal[")
-                or p.startswith("tuple[")
                 or p in {"constrained-float", "constrained-int", "none"}
+                or (p[:1].isupper() and p.isidentifier())  # a model's name inside a union (Range, ...)
             )
         ]
         path = ".".join([prefix, *loc]) if prefix else ".".join(loc)
@@ -816,16 +930,21 @@ def _translate(exc: ValidationError, model: type[BaseModel], prefix: str) -> lis
             )
         elif kind == "value_error":
             msg = str(err["ctx"]["error"]) if "ctx" in err else err["msg"]
+        elif kind == "missing" and err["loc"] and isinstance(err["loc"][-1], int):
+            msg = "too few values in the list"
         elif kind == "missing":
             msg = "required field is missing"
         elif kind == "literal_error":
-            msg = f"{err['msg'].replace('Input should be', 'must be')}, got {err['input']!r}"
+            msg = f"{err['msg'].replace('Input should be', 'must be')}, got {excerpt(err['input'])}"
         else:
-            msg = err["msg"].replace("Input should be", "must be")
+            msg = re.sub(r" or instance of \w+", "", err["msg"].replace("Input should be", "must be"))
             if "input" in err and not isinstance(err["input"], dict | list):
-                msg += f", got {err['input']!r}"
+                msg += f", got {excerpt(err['input'])}"
         out.append((path, msg))
-    return out
+    # In a union (a list or a range) every branch reports; the type mismatch of the branch
+    # the value did not mean is noise next to what is wrong inside the branch it did mean.
+    specific = [p for p in out if not p[1].startswith("must be a valid")]
+    return specific + [p for p in out if p not in specific] if specific else out
 
 
 def _validate_section(model: type[Strict], data: Any, source: str, prefix: str) -> Strict:
@@ -892,13 +1011,16 @@ def build_scenario(raw: dict[str, Any], source: str = "<scenario>") -> Scenario:
     top = {k: v for k, v in raw.items() if k not in GROUPED}
     for key in top:
         if key not in Scenario.model_fields or key in ("source", "overrides"):
-            known = [k for k in Scenario.model_fields if k not in ("source", "overrides")] + list(GROUPED)
+            known = list(
+                dict.fromkeys([k for k in Scenario.model_fields if k not in ("source", "overrides")] + list(GROUPED))
+            )
             hint = _suggest(key, known)
             raise InputError(
                 "unknown field" + (hint or f"; known fields: {', '.join(known)}"), source=source, field=key
             )
     groups = {kind: _resolve_groups(kind, raw.get(kind), source) for kind in GROUPED}
-    from . import accounts as accounts_module, interventions as interventions_module
+    from . import accounts as accounts_module
+    from . import interventions as interventions_module
 
     named = accounts_module.parse_accounts(top.pop("accounts", None), source)
     accounts_file = top.pop("accounts_file", None)
@@ -957,7 +1079,8 @@ def load_scenario(
         scenario.overrides = json.loads(json.dumps(dict(overrides or {}), default=str))  # as recorded in JSON
         return scenario
     except InputError as exc:
-        first = len(raw.get("interventions") or []) - len(interventions)
+        listed = raw.get("interventions")
+        first = (len(listed) if isinstance(listed, list) else 0) - len(interventions)
         index = (
             exc.field[len("interventions[") :].split("]")[0]
             if exc.field and exc.field.startswith("interventions[")

@@ -16,24 +16,28 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 from .scenario import (
+    MAX_EXTENDS,
+    MAX_TOTAL_CUSTOMERS,
+    MAX_TOTAL_SUPPLIERS,
     Account,
     Bounds,
-    Intervention,
     CapabilityLag,
-    RebuildLag,
+    CapabilityShares,
     CustomerGroup,
     CutWeights,
+    Intervention,
     MarketSettings,
     NetworkSettings,
     ProcurementSettings,
+    RebuildLag,
     Scenario,
     Spend,
     SupplierGroup,
     ValueWeights,
 )
-from .scenario import CapabilityShares
 from .strategies import PROCUREMENT_STYLES, SUPPLIER_STRATEGIES
 from .strategies.base import summary
+from .yamlio import MAX_BYTES, MAX_DEPTH, MAX_NODES
 
 CAPABILITY_MEANING = {
     "quality": "product quality",
@@ -52,10 +56,13 @@ strategy, customers in groups (segments) with a size, what they value and how th
 procurement buys. Every field has a default, so a scenario only says what differs.
 
 * **extends:** `extends: baseline` starts from another scenario (a name or a path relative
-  to the file) and overrides what this file sets; sections merge key by key.
+  to the file) and overrides what this file sets; sections merge key by key. A name is
+  looked up beside the file, then in `PROCSIM_SCENARIOS`, `./scenarios` and the bundled
+  scenarios; a path may only point into those folders or the file's own folder tree (so
+  `extends: /etc/shadow` is refused without being opened). At most {max_extends} files deep.
 * **Percentages:** shares may be written `45%` or `0.45`.
 * **Levers and schedules:** a field marked *lever* may also be a schedule
-  `{period: value}`, e.g. `savings_target: {0: 8%, 12: 0}` (pressure for three years, then
+  `{{period: value}}`, e.g. `savings_target: {{0: 8%, 12: 0}}` (pressure for three years, then
   none). Schedules start at period 0; each value holds from its period on.
 * **Groups:** `suppliers:` and `customers:` take the fields below directly (one group) or
   a `groups:` list; fields set beside `groups:` apply to every group unless the group sets
@@ -63,6 +70,12 @@ procurement buys. Every field has a default, so a scenario only says what differ
   each group gets that many); `--set customers.groups.NAME.X=v` changes one group.
 * **Validation:** unknown fields are rejected with a suggestion, values outside the
   ranges below are rejected with the field's path; `procsim validate FILE` checks a file.
+  Whole numbers refuse `true`/`false`. A scenario holds at most {max_customers:,} customers
+  and {max_suppliers:,} suppliers in all groups together; whether a run of that size fits
+  on this machine is estimated before it starts (see the README).
+* **The file itself** is UTF-8 text of at most {max_bytes:,} bytes, one YAML document,
+  nested at most {max_depth} levels, with no key twice in one mapping; aliases (`*name`)
+  may not expand to more than {max_nodes:,} values. An empty file is refused.
 * **Money** is in the scenario `currency`; a customer's size is its annual spend at list
   price (`annual_revenue`), and internally one unit of volume is one currency unit of
   list-price spend, so the list price is 1.0 (MODEL-SPEC section 2).
@@ -79,9 +92,10 @@ def _kind(info: FieldInfo) -> tuple[str, str]:
     if ann is bool:
         return "true/false", ""
     optional = origin in (typing.Union, types.UnionType)
-    if set(typing.get_args(ann)) == {int, str}:
+    members = [typing.get_args(a)[0] if typing.get_origin(a) is typing.Annotated else a for a in typing.get_args(ann)]
+    if set(members) == {int, str}:
         return "whole number or years", "0 to the horizon; `2y` = two years"
-    if ann is int or (optional and int in typing.get_args(ann)):
+    if ann is int or (optional and int in members):
         lo = next((m.ge for m in info.metadata if hasattr(m, "ge")), None)
         hi = next((m.le for m in info.metadata if hasattr(m, "le")), None)
         rng = f"{lo} to {hi}" if lo is not None else ""
@@ -145,7 +159,15 @@ def table(model: type[BaseModel], skip: tuple[str, ...] = ()) -> str:
 
 
 def render() -> str:
-    parts: list[Any] = [INTRO]
+    limits = {
+        "max_extends": MAX_EXTENDS,
+        "max_customers": MAX_TOTAL_CUSTOMERS,
+        "max_suppliers": MAX_TOTAL_SUPPLIERS,
+        "max_bytes": MAX_BYTES,
+        "max_depth": MAX_DEPTH,
+        "max_nodes": MAX_NODES,
+    }
+    parts: list[Any] = [INTRO.format(**limits)]
     parts += [
         "## Top level\n",
         table(Scenario, skip=("market", "suppliers", "customers")),
@@ -183,14 +205,19 @@ def render() -> str:
     parts += [
         "\n## `accounts:` (each named account)\n",
         (Account.__doc__ or "").strip(),
-        "Or `accounts_file: accounts.csv` (also `.xlsx`): one row per account with these columns "
-        "(`procsim accounts template > accounts.csv` writes an example; a bad cell is reported with "
-        "its row and column). `peers` lists names separated by `;`.",
+        (
+            "Or `accounts_file: accounts.csv` (also `.xlsx`): one row per account with these columns "
+            "(`procsim accounts template > accounts.csv` writes an example; a bad cell is reported with "
+            "its row and column). `peers` lists names separated by `;`. In a scenario file the path is "
+            "relative to the file and must stay inside its folder tree; `--accounts FILE` may name any file."
+        ),
         table(Account),
         "\n## `interventions:` (each grant)\n",
         (Intervention.__doc__ or "").strip(),
-        'On the command line: `--grant NAME=LEVEL@PERIOD`, e.g. `--grant "ACME=5%@0"` or `@2y`. '
-        "`--set segments.NAME.field=value` changes one customer group (segment) by name.",
+        (
+            'On the command line: `--grant NAME=LEVEL@PERIOD`, e.g. `--grant "ACME=5%@0"` or `@2y`. '
+            "`--set segments.NAME.field=value` changes one customer group (segment) by name."
+        ),
         table(Intervention),
     ]
     keys = [k for k in ProcurementSettings.model_fields if k != "style"]

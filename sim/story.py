@@ -149,7 +149,7 @@ def investment_sentence(ts: pd.DataFrame, currency: str) -> str:
     unit = unit_for([planned - spent, drawn])
     drawn_words = (
         f", and drew down {money(drawn, currency, unit)} of capability capital (spending below what "
-        "keeps their capabilities where they were)"
+        "keeps their capabilities where they were; as capabilities fall, so does what sustaining them costs)"
         if drawn > 0
         else ""
     )

@@ -365,7 +365,8 @@ def whatif_description(base: Scenario, variant: Scenario) -> str:
 
 
 def _mean(values: list[Any]) -> float | None:
-    numbers = [v for v in values if v is not None]
+    """The mean of a metric's numbers over seeds (None for a metric that is not a number, such as a side)."""
+    numbers = [v for v in values if isinstance(v, int | float) and not isinstance(v, bool)]
     return float(np.mean(numbers)) if numbers else None
 
 

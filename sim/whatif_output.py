@@ -16,7 +16,7 @@ import pandas as pd
 from . import plots
 from .fmt import count_words, money, pct, signed_money
 from .outputs import atomic_write_text, manifest, save_figure, staged_directory, to_json, write_frame_csv
-from .report import KEY_METRICS, OUTCOME_COLORS, _fmt, _footer, _img, _page, fmt_difference, header, story_html
+from .report import KEY_METRICS, OUTCOME_COLORS, _fmt, _footer, _img, fmt_difference, header, page, story_html
 from .workbook import ACCOUNT_HEADERS, ACCOUNT_KINDS, Sheet, _key_sheet, series_sheet, write_workbook
 
 if TYPE_CHECKING:
@@ -114,9 +114,10 @@ def account_rows_html(table: pd.DataFrame, currency: str, runs: int) -> str:
             for side in ("base", "whatif"):
                 value = r[f"{key}_{side}"]
                 shown = pct(value, 1) if kind == "pct" else money(value, currency).replace(f"{currency} ", "")
-                cells.append(f"<td class='num'>{shown}</td>")
+                cells.append(f"<td class='num'>{html.escape(shown)}</td>")
         cells.append(
-            f"<td class='num'>{signed_money(r['contribution_change'], currency).replace(f'{currency} ', '')}</td>"
+            f"<td class='num'>"
+            f"{html.escape(signed_money(r['contribution_change'], currency).replace(f'{currency} ', ''))}</td>"
         )
         cells.append(f"<td>{html.escape(r['status_base'])} / {html.escape(r['status_whatif'])}</td>")
         reached = r["reached"]
@@ -136,7 +137,7 @@ def whatif_report(result: WhatIf, figures: dict[str, Path]) -> str:
     runs = len(result.seeds)
     badges = " &nbsp; ".join(
         f"{SIDE_NAMES[side]}: <span class='badge' style='background:{OUTCOME_COLORS[s['outcome'][side]]}'>"
-        f"{s['outcome'][side]}</span> ({count_words(s['outcomes'][side])})"
+        f"{html.escape(s['outcome'][side])}</span> ({count_words(s['outcomes'][side])})"
         for side in ("base", "whatif")
     )
     from .runner import representative
@@ -152,7 +153,7 @@ def whatif_report(result: WhatIf, figures: dict[str, Path]) -> str:
         rows += (
             f"<tr><td>{label}</td><td class='num'>{_fmt(m['base'], kind, cur, per_year)}</td>"
             f"<td class='num'>{_fmt(m['whatif'], kind, cur, per_year)}</td>"
-            f"<td class='num'>{fmt_difference(m['difference'], kind, cur, per_year)}</td></tr>"
+            f"<td class='num'>{html.escape(fmt_difference(m['difference'], kind, cur, per_year))}</td></tr>"
         )
     body = (
         f"<h1>What-if: {html.escape(result.label)}</h1>"
@@ -168,7 +169,7 @@ def whatif_report(result: WhatIf, figures: dict[str, Path]) -> str:
         f"<h2>Key figures (means)</h2><table><tr><th></th><th>base</th><th>what-if</th><th>difference</th></tr>"
         f"{rows}</table>"
     )
-    return _page(f"procsim what-if: {result.label}", body, _footer(f"{runs} seeds from {result.seeds[0]}"))
+    return page(f"procsim what-if: {result.label}", body, _footer(f"{runs} seeds from {result.seeds[0]}"))
 
 
 # --------------------------------------------------------------------------- the workbook

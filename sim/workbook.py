@@ -21,7 +21,7 @@ from typing import Any
 
 import pandas as pd
 
-FIXED_TIME = dt.datetime(2000, 1, 1)
+FIXED_TIME = dt.datetime(2000, 1, 1)  # noqa: DTZ001 - openpyxl stores naive times; fixed for byte-identical files
 MONEY_SERIES = {
     "supplier_cash",
     "supplier_profit",

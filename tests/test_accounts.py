@@ -151,10 +151,10 @@ def test_a_huge_or_binary_or_missing_file_is_refused(tmp_path, monkeypatch):
     with pytest.raises(InputError, match="is not a file"):
         read_accounts(tmp_path / "folder.csv")
     (tmp_path / "notes.txt.pdf").write_text("x")
-    with pytest.raises(InputError, match="must be .csv or .xlsx"):
+    with pytest.raises(InputError, match=r"must be \.csv or \.xlsx"):
         read_accounts(tmp_path / "notes.txt.pdf")
     (tmp_path / "broken.xlsx").write_text("not a zip")
-    with pytest.raises(InputError, match="not a readable .xlsx workbook"):
+    with pytest.raises(InputError, match=r"not a readable \.xlsx workbook"):
         read_accounts(tmp_path / "broken.xlsx")
 
     path = tmp_path / "accounts.csv"

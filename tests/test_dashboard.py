@@ -11,8 +11,7 @@ import pytest
 
 solara = pytest.importorskip("solara")
 v = pytest.importorskip("ipyvuetify")
-
-import solara.widgets  # noqa: E402
+pytest.importorskip("solara.widgets")  # loads the submodule (solara.widgets.* below)
 
 from sim.dashboard import figures  # noqa: E402
 from sim.dashboard.app import Dashboard, Page  # noqa: E402

@@ -5,16 +5,16 @@ from sim.customers import balance_index, procurement_demand, trust_target
 
 
 def levers(n=1, **changes):
-    base = dict(
-        savings_target=0.0,
-        value_pressure=0.0,
-        budget_pressure=0.0,
-        financials_pressure=0.0,
-        parity_pressure=0.0,
-        surplus_target=0.3,
-        max_discount=0.35,
-        margin_norm=0.05,
-    )
+    base = {
+        "savings_target": 0.0,
+        "value_pressure": 0.0,
+        "budget_pressure": 0.0,
+        "financials_pressure": 0.0,
+        "parity_pressure": 0.0,
+        "surplus_target": 0.3,
+        "max_discount": 0.35,
+        "margin_norm": 0.05,
+    }
     base.update(changes)
     return {k: np.full(n, float(v)) for k, v in base.items()}
 

@@ -6,7 +6,6 @@ port, bounded requests with a timeout); the browser tests are in test_browser.py
 
 from __future__ import annotations
 
-import io
 import json
 import re
 import signal
@@ -146,7 +145,7 @@ def debrief_view_bytes(session: Session) -> bytes:
 
 
 def test_the_balanced_policy_is_the_same_market_holding_its_price():
-    session, players = seated(Settings(rounds=2, tables=1, timer=0))
+    session, _players = seated(Settings(rounds=2, tables=1, timer=0))
     session.start()
     session.end_round()
     session.end_round()  # nobody moved: procurement asks nothing more, the supplier holds
@@ -208,7 +207,7 @@ def test_the_supplier_answers_only_after_the_demand_and_within_it():
     with pytest.raises(GameError, match="has not made its demand"):
         session.submit(players[1], {"answer": "discount", "points": 0.02})
     session.submit(players[0], {"demand": 0.03})
-    with pytest.raises(GameError, match="between 0 and 3.0%"):
+    with pytest.raises(GameError, match=r"between 0 and 3\.0%"):
         session.submit(players[1], {"answer": "discount", "points": 0.05})
     with pytest.raises(GameError, match="choose one of the three answers"):
         session.submit(players[1], {"answer": "DISCOUNT", "points": 0.01})
@@ -541,7 +540,7 @@ def test_sigterm_and_ctrl_c_stop_the_server_and_everything_it_started(command, s
         try:
             wait_for(f"http://127.0.0.1:{port}/", proc, log)
             children = subprocess.run(
-                ["ps", "-o", "pid=", "--ppid", str(proc.pid)], capture_output=True, text=True
+                ["ps", "-o", "pid=", "--ppid", str(proc.pid)], capture_output=True, text=True, check=False
             ).stdout.split()
             proc.send_signal(stop)
             proc.wait(timeout=20)

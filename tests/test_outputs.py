@@ -41,6 +41,5 @@ def test_atomic_text_write_replaces_whole_files(tmp_path):
 def test_refuses_a_file_where_the_folder_should_go(tmp_path):
     target = tmp_path / "x"
     target.write_text("")
-    with pytest.raises(InputError):
-        with outputs.staged_directory(target):
-            pass
+    with pytest.raises(InputError), outputs.staged_directory(target):
+        pass

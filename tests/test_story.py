@@ -30,9 +30,22 @@ def signed(sentence: str) -> list[float]:
     return out
 
 
-@pytest.fixture(scope="module", params=SCENARIOS)
+WHATIFS = [
+    ("baseline", {"customers.procurement.savings_target": 0.04}),
+    ("baseline", {"customers.procurement.savings_target": 0.10}),
+    ("baseline", {"customers.procurement.style": "opportunist"}),
+    ("baseline", {"suppliers.initial_capability": 0.7}),
+    ("procurement_squeeze", {"suppliers.strategy": "value_trade", "suppliers.gift_cost_ratio": 1.0}),
+    ("procurement_squeeze", {"suppliers.margin_defense": 0.9, "periods": 24}),
+    ("bidding_war", {"suppliers.groups.challenger.acquisition_discount": 0.25}),
+    ("parity_contagion", {"suppliers.walk_away_periods": 8}),
+]
+
+
+@pytest.fixture(scope="module", params=[(name, {}) for name in SCENARIOS] + WHATIFS, ids=str)
 def told(request):
-    result = run_scenario(bundled(request.param), seed=1)
+    name, overrides = request.param
+    result = run_scenario(bundled(name, overrides), seed=1)
     return result, story(result.summary, result.timeseries, result.scenario)
 
 

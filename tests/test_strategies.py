@@ -9,24 +9,24 @@ from sim.strategies.base import summary
 
 
 def context(n=3, **changes) -> NegotiationContext:
-    values = dict(
-        level=np.zeros(n),
-        discount=np.zeros(n),
-        gift=np.zeros(n),
-        demand=np.full(n, 0.10),
-        reservation=np.zeros(n),
-        ceiling=np.full(n, 0.40),
-        engagement=np.full(n, 0.5),
-        engagement_reference=0.5,
-        visibility=np.full(n, 0.8),
-        perceived=np.full(n, 1.2),
-        value=np.full(n, 1.4),
-        concession_rate=np.full(n, 0.5),
-        explain_rate=np.full(n, 0.3),
-        exponent=np.full(n, np.nan),
-        list_price=np.ones(n),
-        rounds=6,
-    )
+    values = {
+        "level": np.zeros(n),
+        "discount": np.zeros(n),
+        "gift": np.zeros(n),
+        "demand": np.full(n, 0.10),
+        "reservation": np.zeros(n),
+        "ceiling": np.full(n, 0.40),
+        "engagement": np.full(n, 0.5),
+        "engagement_reference": 0.5,
+        "visibility": np.full(n, 0.8),
+        "perceived": np.full(n, 1.2),
+        "value": np.full(n, 1.4),
+        "concession_rate": np.full(n, 0.5),
+        "explain_rate": np.full(n, 0.3),
+        "exponent": np.full(n, np.nan),
+        "list_price": np.ones(n),
+        "rounds": 6,
+    }
     values.update(changes)
     return NegotiationContext(**values)
 

@@ -80,7 +80,10 @@ def test_terminal_html_and_xlsx_show_the_same_answer_and_figures(whatif_run):
     cells = {row[0].value: row[1].value for row in book["Summary"].iter_rows(min_col=1, max_col=2) if row[0].value}
     a = summary["answer"]
     assert cells["Answer"] == a["text"]
-    same = lambda x: pytest.approx(x, rel=1e-14, abs=1e-12)  # Excel keeps 15-16 significant digits
+
+    def same(x):
+        return pytest.approx(x, rel=1e-14, abs=1e-12)  # Excel keeps 15-16 significant digits
+
     assert cells["Your profit change (mean)"] == same(a["profit_change"]["mean"])
     assert cells["Your profit change (10th percentile)"] == same(a["profit_change"]["p10"])
     assert cells["Capability index change"] == same(a["capability_index_change"])

@@ -5,13 +5,13 @@ Each browser session gets its own :class:`Simulation` (``solara.use_memo`` insid
 act when you press Setup, and the page says so while a changed lever is waiting. The page
 fits a 1024x768 projector: the levers scroll in their own column with Setup and Reset
 always in view, and the charts sit above the fold. The room game is ``procsim game``
-(:mod:`sim.game`), not a tab of this page.
+(:mod:`sim.game`), not a tab of this page. Every text that comes from a scenario (names,
+currency, labels) is HTML-escaped where it is shown.
 """
 
 from __future__ import annotations
 
 import html
-
 import os
 import threading
 import time
@@ -19,7 +19,7 @@ from typing import Any
 
 import solara
 
-from ..report import money
+from ..fmt import money
 from ..scenario import list_scenarios, load_scenario
 from ..strategies import PROCUREMENT_STYLES, SUPPLIER_STRATEGIES
 from . import figures, labels
@@ -59,8 +59,10 @@ NOTICE = {
         "Watch the supplier's margin: every point of discount comes straight out of it.",
     ],
     "cutting": [
-        "Investment has dropped below what the capabilities need, but the capability lines "
-        "have hardly moved yet: the lag hides the damage.",
+        (
+            "Investment has dropped below what the capabilities need, but the capability lines "
+            "have hardly moved yet: the lag hides the damage."
+        ),
         "Ask: who in the customer's organisation can see this happening?",
     ],
     "spiral": [
@@ -106,7 +108,10 @@ def BigNumbers(frame: Frame, currency: str, side_by_side: bool):
         for label, value in readouts(frame, currency):
             solara.HTML(
                 "div",
-                unsafe_innerHTML=f"<div class='label'>{label}{suffix}</div><div class='big-number'>{value}</div>",
+                unsafe_innerHTML=(
+                    f"<div class='label'>{html.escape(label + suffix)}</div>"
+                    f"<div class='big-number'>{html.escape(value)}</div>"
+                ),
                 classes=["card"],
             )
 
@@ -119,10 +124,11 @@ def StatusLine(frame: Frame, per_year: int):
     solara.HTML(
         "div",
         unsafe_innerHTML=(
-            f"<div class='status-line' data-phase='{phase.key}' style='border-left:6px solid {phase.color};"
-            f"padding:3px 10px;background:#f9fafb;margin:2px 0'><b style='color:{phase.color}'>{phase.label}</b>"
-            f" &middot; {labels.strategy(frame.label)} &middot; {when}<br>"
-            f"<span style='color:#374151;font-size:14px'>{phase.explanation}</span>"
+            f"<div class='status-line' data-phase='{html.escape(phase.key)}' style='border-left:6px solid "
+            f"{html.escape(phase.color)};padding:3px 10px;background:#f9fafb;margin:2px 0'><b style='color:"
+            f"{html.escape(phase.color)}'>{html.escape(phase.label)}</b>"
+            f" &middot; {html.escape(labels.strategy(frame.label))} &middot; {when}<br>"
+            f"<span style='color:#374151;font-size:14px'>{html.escape(phase.explanation)}</span>"
             + (
                 f"<br><span class='outlook' style='font-size:14px'><b>Outlook:</b> {html.escape(frame.outlook)}</span>"
                 if frame.outlook
@@ -288,7 +294,7 @@ def Dashboard():
                 solara.Button(
                     "Setup (apply levers)",
                     color="primary",
-                    on_click=lambda: setup(),
+                    on_click=lambda: setup(),  # noqa: PLW0108 - setup(levers=None): no callback arguments
                     block=True,
                     classes=["setup-button"],
                 )
@@ -348,7 +354,10 @@ def Dashboard():
                     mime_type="text/csv",
                 )
             with solara.Card("Things to notice", classes=["notice"]):
-                solara.HTML("ul", unsafe_innerHTML="".join(f"<li>{item}</li>" for item in NOTICE[frames[0].phase.key]))
+                solara.HTML(
+                    "ul",
+                    unsafe_innerHTML="".join(f"<li>{html.escape(item)}</li>" for item in NOTICE[frames[0].phase.key]),
+                )
 
 
 @solara.component

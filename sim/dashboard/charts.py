@@ -118,10 +118,12 @@ def line_chart(
         return top + h * (1 - (v - lo) / (hi - lo))
 
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" width="100%" '
-        f'data-chart="{html.escape(chart_id)}" data-points="{max((len(v) for v in values), default=0)}" '
-        f'data-ymin="{lo:.6g}" data-ymax="{hi:.6g}" role="img" aria-label="{html.escape(title)}" '
-        'style="font-family:system-ui,sans-serif;font-size:10px">',
+        (
+            f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" width="100%" '
+            f'data-chart="{html.escape(chart_id)}" data-points="{max((len(v) for v in values), default=0)}" '
+            f'data-ymin="{lo:.6g}" data-ymax="{hi:.6g}" role="img" aria-label="{html.escape(title)}" '
+            'style="font-family:system-ui,sans-serif;font-size:10px">'
+        ),
         f'<text x="{LEFT}" y="13" font-size="12" font-weight="600">{html.escape(title)}</text>',
     ]
     if band:

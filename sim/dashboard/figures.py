@@ -15,7 +15,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
-from ..report import money
+from ..fmt import money
+from ..plots import plain
 from . import labels
 from .charts import Line, line_chart, y_limits
 from .session import Frame
@@ -120,7 +121,7 @@ def png(items: list[Panel], periods: int, per_year: int, currency: str, title: s
     for ax, panel in zip(fig.subplots(2, 3).flat, items, strict=True):
         for line in panel.lines:
             years = [(i + 1) / per_year for i in range(len(line.values))]
-            (drawn,) = ax.plot(years, line.values, color=line.color, lw=2, label=line.label)
+            (drawn,) = ax.plot(years, line.values, color=line.color, lw=2, label=plain(line.label))
             if line.dash:
                 drawn.set_dashes([float(d) for d in line.dash.split()])
         lo, hi = y_limits(
@@ -131,14 +132,14 @@ def png(items: list[Panel], periods: int, per_year: int, currency: str, title: s
         ax.set_xlim(0, periods / per_year)
         ax.set_ylim(lo, hi)
         ax.set_xlabel("years")
-        ax.set_title(panel.title, fontsize=11)
+        ax.set_title(plain(panel.title), fontsize=11)
         if panel.unit == "share":
             ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
         elif panel.unit == "money":
-            ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: money(v, currency)))
+            ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: plain(money(v, currency), 30)))
         ax.grid(color="#e5e7eb")
         ax.legend(fontsize=8, loc="best")
-    fig.suptitle(title, fontsize=13)
+    fig.suptitle(plain(title), fontsize=13)
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", metadata={"Software": None})
     fig.clear()

@@ -18,14 +18,14 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from ..errors import InputError
 from ..fmt import years
-from ..outputs import _publishable, atomic_write_text, save_figure, to_json
-from ..report import OUTCOME_COLORS, STYLE, _img
+from ..outputs import _publishable, atomic_write_text, clean_stale, save_figure, to_json
+from ..report import OUTCOME_COLORS, _img, page
 from ..scenario import build_scenario
 from ..schedule import Schedule
 from . import store
@@ -37,6 +37,9 @@ from .runner import make_executor
 from .sensitivity import SensitivityUnavailable, sensitivity, sensitivity_figure
 from .spec import OUTCOME_NAMES, Sweep, sweep_from_manifest
 from .tipping import TippingPoint, find_tipping, search_runs, tipping_figure
+
+if TYPE_CHECKING:
+    from ..resources import Estimate
 
 Log = Callable[[str], None]
 ProgressBar = Callable[[int, str], contextlib.AbstractContextManager[Callable[[int], None] | None]]
@@ -77,8 +80,10 @@ def analyze(
     """
     folder = Path(folder)
     manifest = store.read_manifest(folder)
-    runs = store.read_runs(folder)
+    runs = store.read_runs(folder, manifest)
     sweep = sweep_from_manifest(manifest)
+    store.clean_partials(folder)
+    clean_stale(folder)
     columns: dict[str, str] = manifest["parameters"]
     spec = sweep.spec.analysis
     say = log or (lambda _msg: None)
@@ -123,6 +128,21 @@ def analyze(
     figures = {k: final / v.name for k, v in figures.items()}
     atomic_write_text(result.html, render(result, sweep, manifest, figures))
     return result
+
+
+def tipping_estimate(folder: str | Path, workers: int | None) -> Estimate | None:
+    """How big the tipping-point search of a sweep folder is (None when the sweep has none)."""
+    from .. import resources
+
+    manifest = store.read_manifest(Path(folder))
+    sweep = sweep_from_manifest(manifest)
+    spec = sweep.spec.analysis.tipping
+    if spec is None:
+        return None
+    scenario = build_scenario(copy.deepcopy(sweep.base), source=sweep.source)
+    return resources.for_evaluations(
+        scenario, search_runs(spec), workers or os.cpu_count() or 1, "tipping-point search"
+    )
 
 
 def _phase(
@@ -234,9 +254,7 @@ def _summary(result: Analysis, sweep: Sweep) -> dict[str, Any]:
 
 # ---------------------------------------------------------------------------- the page
 
-PAGE_STYLE = (
-    STYLE
-    + """
+PAGE_STYLE = """
 body{max-width:1200px}
 .wide{overflow-x:auto;max-width:100%;border:1px solid #e5e7eb;border-radius:.4rem;margin:.5rem 0}
 .wide table{margin:0;font-size:.92rem}th{vertical-align:bottom;white-space:nowrap;background:#f9fafb}
@@ -244,8 +262,7 @@ details{margin:.8rem 0}summary{cursor:pointer;font-weight:600;padding:.3rem 0}
 .regime{background:#f3f4f6;border-radius:.5rem;padding:.6rem 1rem;margin:.8rem 0}
 .badges{margin:.3rem 0}.badges b{display:inline-block;min-width:13rem}.badge{margin:.15rem .1rem}
 code{font-size:.85em;color:#4b5563}.wide td.num{white-space:nowrap}
-"""
-)
+"""  # added to the report's style, inside the page (its policy allows inline styles)
 
 
 def regime_of(sweep: Sweep) -> str:
@@ -536,12 +553,9 @@ def render(result: Analysis, sweep: Sweep, manifest: dict[str, Any], figures: di
             + _box(["parameter", "from", "to"], rows, [False, True, True])
         )
     parts.append(_note(result, "discovery"))
+    environment = manifest.get("environment") if isinstance(manifest.get("environment"), dict) else {}
     footer = (
-        f"procsim {html.escape(str(manifest['environment'].get('procsim')))} &middot; sweep fingerprint "
-        f"{html.escape(manifest['fingerprint'][:12])} &middot; tables as CSV in analysis/"
+        f"procsim {html.escape(str(environment.get('procsim')))} &middot; sweep fingerprint "
+        f"{html.escape(str(manifest['fingerprint'])[:12])} &middot; tables as CSV in analysis/"
     )
-    return (
-        f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
-        f"<meta name='viewport' content='width=device-width, initial-scale=1'><title>{html.escape(sweep.name)} analysis"
-        f"</title><style>{PAGE_STYLE}</style></head><body>{''.join(parts)}<footer>{footer}</footer></body></html>\n"
-    )
+    return page(f"{sweep.name} analysis", f"<style>{PAGE_STYLE}</style>" + "".join(parts), footer)

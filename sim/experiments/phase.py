@@ -16,6 +16,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter
 
+from ..plots import plain
 from ..report import OUTCOME_COLORS
 from .labels import Parameter
 from .spec import OUTCOME_NAMES
@@ -102,13 +103,13 @@ def phase_figure(diagram: PhaseDiagram, x: Parameter, y: Parameter, regime: str)
     if len(xs) > 1 and len(ys) > 1 and np.nanmin(tipped) < 0.5 < np.nanmax(tipped):
         ax.contour(xs, ys, tipped, levels=[0.5], colors="white", linewidths=6)
         ax.contour(xs, ys, tipped, levels=[0.5], colors="black", linewidths=3, linestyles="--")
-    handles = [Patch(color=OUTCOME_COLORS[OUTCOME_NAMES[i]], label=OUTCOME_NAMES[i]) for i in present]
+    handles = [Patch(color=OUTCOME_COLORS[OUTCOME_NAMES[i]], label=OUTCOME_NAMES[i]) for i in present]  # fixed words
     handles.append(Line2D([], [], color="black", lw=3, ls="--", label="half the runs spiral or collapse"))
     ax.legend(handles=handles, fontsize=15, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
-    ax.set_xlabel(x.name, fontsize=18)
-    ax.set_ylabel(y.name, fontsize=18)
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: x.format(v, 0 if x.unit == "percent" else 1)))
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: y.format(v, 0 if y.unit == "percent" else 1)))
+    ax.set_xlabel(plain(x.name), fontsize=18)
+    ax.set_ylabel(plain(y.name), fontsize=18)
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: plain(x.format(v, 0 if x.unit == "percent" else 1))))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: plain(y.format(v, 0 if y.unit == "percent" else 1))))
     ax.tick_params(labelsize=15)
     when = "in the long run (outlook)" if regime == "outlook" else "at the horizon"
     ax.set_title(f"Most common outcome {when}", fontsize=20, loc="left")
@@ -136,18 +137,18 @@ def phase_panels(diagram: PhaseDiagram, x: Parameter, y: Parameter, metric: str)
         if len(xs) > 1 and len(ys) > 1 and np.nanmin(tipped) < 0.5 < np.nanmax(tipped):
             ax.contour(xs, ys, tipped, levels=[0.5], colors="white", linewidths=3)
             ax.contour(xs, ys, tipped, levels=[0.5], colors="black", linewidths=1.5, linestyles="--")
-        ax.set_title(title, fontsize=14)
-        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: x.format(v, 0)))
-        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: y.format(v, 0)))
+        ax.set_title(plain(title), fontsize=14)
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: plain(x.format(v, 0))))
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: plain(y.format(v, 0))))
         ax.tick_params(labelsize=11)
         colorbar = fig.colorbar(mesh, ax=ax, shrink=0.85)
         if limits:
             colorbar.formatter = FuncFormatter(lambda v, _pos: f"{100 * v:.0f}%")
             colorbar.update_ticks()
     for ax in axes[3:]:
-        ax.set_xlabel(x.name, fontsize=13)
+        ax.set_xlabel(plain(x.name), fontsize=13)
     for ax in axes[::3]:
-        ax.set_ylabel(y.name, fontsize=13)
+        ax.set_ylabel(plain(y.name), fontsize=13)
     return fig
 
 

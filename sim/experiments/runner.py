@@ -16,6 +16,7 @@ import contextlib
 import datetime as dt
 import multiprocessing
 import os
+import shlex
 import signal
 import sys
 import threading
@@ -29,7 +30,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
-from ..outputs import atomic_write_text, environment, to_json
+from ..outputs import atomic_write_text, clean_stale, disk_problem, environment, to_json
+from ..signals import EXIT_INTERRUPTED, die_with_parent, exit_code
 from . import store
 from .spec import OUTCOME_NAMES, Sweep, resolved_yaml
 from .worker import ChunkReport, ChunkTask, run_batch
@@ -38,10 +40,19 @@ ENSEMBLE_ROWS = 50_000  # customers simulated together in one batch, by default 
 MAX_BATCH = 256  # runs per batch at most, by default
 RESERVED = {"key", "point", "replicate", "seed", "label", "status", "error", "outcome", "period"}
 Progress = Callable[[ChunkReport], None]
+Log = Callable[[str], None]
 
 
 class SweepAborted(Exception):
-    """The sweep stopped before finishing (a worker died, or it was interrupted); resume it."""
+    """The sweep stopped before finishing (a worker died, a disk filled, or it was interrupted); resume it.
+
+    ``code`` is the exit code the CLI returns: 1 a worker died, 2 the disk refused a write,
+    130 Ctrl-C (SIGINT), 143 SIGTERM.
+    """
+
+    def __init__(self, message: str, code: int = 1):
+        super().__init__(message)
+        self.code = code
 
 
 @dataclass
@@ -70,9 +81,12 @@ class InlineExecutor(Executor):
         return future
 
 
-def _ignore_sigint() -> None:
-    """Workers leave Ctrl-C to the driver, which stops cleanly and says how to resume."""
+def _init_worker() -> None:
+    """Workers leave Ctrl-C to the driver (which stops cleanly and says how to resume), end at once on
+    SIGTERM (not the driver's handler, inherited through fork), and die with the driver."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    die_with_parent()
 
 
 @contextlib.contextmanager
@@ -100,7 +114,7 @@ def make_executor(workers: int | None = None, scheduler: str | None = None) -> I
     if workers == 1:
         yield InlineExecutor(), 1
         return
-    with ProcessPoolExecutor(max_workers=workers, mp_context=_start_method(), initializer=_ignore_sigint) as pool:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=_start_method(), initializer=_init_worker) as pool:
         pool.submit(os.getpid).result()  # start every worker now, before the caller starts any thread
         yield pool, workers
 
@@ -125,9 +139,24 @@ def column_names(paths: list[str]) -> dict[str, str]:
     return out
 
 
+def _halt(executor: Executor) -> None:
+    """Stop a process pool now: kill its workers (their chunks in flight are redone on --resume)."""
+    terminate = getattr(executor, "terminate_workers", None)  # Python 3.14+
+    if terminate is not None:
+        with contextlib.suppress(Exception):
+            terminate()
+        return
+    for process in list((getattr(executor, "_processes", None) or {}).values()):
+        with contextlib.suppress(Exception):
+            process.kill()
+    if isinstance(executor, ProcessPoolExecutor):
+        executor.shutdown(wait=False, cancel_futures=True)
+
+
 def tasks(sweep: Sweep, out: Path, skip: set[tuple[int, int]] = frozenset()) -> Iterator[ChunkTask]:
     """The chunks still to run, in design order."""
     columns = column_names(sweep.parameters)
+    fingerprint = sweep.fingerprint()
     points = {p.id: p for p in sweep.points}
     for point_id, block, replicates in sweep.chunks():
         if (point_id, block) in skip:
@@ -146,6 +175,7 @@ def tasks(sweep: Sweep, out: Path, skip: set[tuple[int, int]] = frozenset()) -> 
             sweep.source,
             sweep.spec.outputs.series,
             sweep.spec.outputs.every,
+            fingerprint,
         )
 
 
@@ -197,22 +227,47 @@ def manifest(sweep: Sweep, command: list[str] | None) -> dict[str, Any]:
     }
 
 
-def prepare(sweep: Sweep, out: Path, *, resume: bool, command: list[str] | None = None) -> set[tuple[int, int]]:
-    """Create the folder (or check it on resume) and return the chunks already done."""
+def prepare(
+    sweep: Sweep, out: Path, *, resume: bool, command: list[str] | None = None, log: Log | None = None
+) -> set[tuple[int, int]]:
+    """Create the folder (or check it on resume) and return the chunks already done.
+
+    On resume every finished chunk is verified; a damaged one is removed (and run again),
+    and a damaged ``sweep.json`` is rebuilt when every chunk carries this sweep's fingerprint.
+    """
+    say = log or (lambda _msg: None)
     existing = out / "sweep.json"
+    if out.is_symlink() and not out.exists():
+        raise InputError("is a broken symbolic link; remove it or choose another --out", source=str(out))
+    if out.exists() and not out.is_dir():
+        raise InputError("exists and is not a folder; choose another --out", source=str(out))
+    clean_stale(out.parent)
     if resume:
         if not existing.is_file():
             raise InputError("nothing to resume here (no sweep.json); run without --resume first", source=str(out))
-        previous = store.read_manifest(out)
-        if previous.get("fingerprint") != sweep.fingerprint():
+        fingerprint = sweep.fingerprint()
+        try:
+            previous: dict[str, Any] | None = store.read_manifest(out)
+        except InputError:
+            previous = None  # damaged: rebuilt below if the chunks vouch for this sweep
+        if previous is not None and previous.get("fingerprint") != fingerprint:
             raise InputError(
                 "this folder holds a different sweep (the sweep file, its base scenario or the "
                 "code's defaults changed); use a new --out",
                 source=str(out),
             )
         store.clean_partials(out)
-        return store.done_chunks(out)
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        clean_stale(out)
+        check = store.check_chunks(out, fingerprint)
+        if previous is None:
+            atomic_write_text(existing, to_json(manifest(sweep, command)))
+            say(f"sweep.json was damaged; rebuilt it from {sweep.source} ({len(check.done)} finished chunk(s) match)")
+        if check.damaged:
+            names = "; ".join(f"{name}: {why}" for name, why in list(check.damaged.items())[:5])
+            more = f" and {len(check.damaged) - 5} more" if len(check.damaged) > 5 else ""
+            say(f"re-running {len(check.damaged)} damaged chunk(s): {names}{more}")
+        return check.done
+    if out.exists() and any(out.iterdir()):
         raise InputError(
             "exists and is not empty; add --resume to finish that sweep, or choose another --out", source=str(out)
         )
@@ -233,17 +288,19 @@ def run_sweep(
     progress: Progress | None = None,
     command: list[str] | None = None,
     max_in_flight: int | None = None,
+    log: Log | None = None,
 ) -> SweepResult:
     """Run every chunk not yet done, then compact the results into runs.parquet and series.parquet.
 
-    ``max_in_flight`` bounds the chunks submitted at once (default: twice the executor's
+    ``max_in_flight`` bounds the batches submitted at once (default: twice the executor's
     slots), which keeps memory flat and lets an interrupted sweep lose little.
-    Raises :class:`SweepAborted` if a worker dies or the run is interrupted: finished
-    chunks stay on disk and ``resume=True`` completes the sweep with identical results.
+    Raises :class:`SweepAborted` if a worker dies, a write fails for lack of space or
+    permission, or the run is interrupted (Ctrl-C or SIGTERM): the workers are stopped,
+    finished chunks stay on disk and ``resume=True`` completes the sweep with identical results.
     """
     out = Path(out)
     start = time.perf_counter()
-    done = prepare(sweep, out, resume=resume, command=command)
+    done = prepare(sweep, out, resume=resume, command=command, log=log)
     todo = list(tasks(sweep, out, done))
     reports: list[ChunkReport] = []
     with contextlib.ExitStack() as stack:
@@ -270,24 +327,55 @@ def run_sweep(
                         if progress:
                             progress(report)
         except BrokenProcessPool:
-            for future in pending:
-                future.cancel()
-            raise SweepAborted(_aborted_message(out, "a worker process died")) from None
-        except KeyboardInterrupt:
-            for future in pending:
-                future.cancel()
-            raise SweepAborted(_aborted_message(out, "interrupted")) from None
-    runs, _series = store.compact(out)
+            _stop(executor, pending)
+            raise SweepAborted(_aborted_message(sweep, out, command, "a worker process died")) from None
+        except KeyboardInterrupt as exc:
+            _stop(executor, pending)
+            raise SweepAborted(_aborted_message(sweep, out, command, _stopped_by(exc)), exit_code(exc)) from None
+        except OSError as exc:
+            problem = disk_problem(exc)
+            if problem is None:
+                raise
+            _stop(executor, pending)
+            raise SweepAborted(_aborted_message(sweep, out, command, problem), 2) from None
+    try:
+        runs, _series, digests = store.compact(out)
+    except KeyboardInterrupt as exc:
+        why = f"{_stopped_by(exc)} while gathering the chunks"
+        raise SweepAborted(_aborted_message(sweep, out, command, why), exit_code(exc)) from None
     summary = sweep_summary(sweep, runs, time.perf_counter() - start, len(done))
+    summary["sha256"] = digests
     atomic_write_text(out / "summary.json", to_json(summary))
     return SweepResult(out, summary, len(done), reports)
 
 
-def _aborted_message(out: Path, why: str) -> str:
+def _stopped_by(exc: KeyboardInterrupt) -> str:
+    return "interrupted" if exit_code(exc) == EXIT_INTERRUPTED else "terminated by SIGTERM"
+
+
+def _stop(executor: Executor, pending: set[Future]) -> None:
+    for future in pending:
+        future.cancel()
+    _halt(executor)
+
+
+def resume_command(sweep: Sweep, out: Path, command: list[str] | None) -> str:
+    """The command that finishes this sweep: the one that started it, with --resume (and --out)."""
+    if not command:
+        return store.resume_hint(out, {"source": sweep.source})
+    args = list(command)
+    if not any(a == "--out" or a.startswith("--out=") for a in args):
+        args += ["--out", str(out)]
+    if "--resume" not in args:
+        args.append("--resume")
+    return shlex.join(args)
+
+
+def _aborted_message(sweep: Sweep, out: Path, command: list[str] | None, why: str) -> str:
     done = len(store.done_chunks(out))
     return (
         f"sweep stopped ({why}) with {done} chunk(s) complete in {out}; "
-        f"finish it with: procsim sweep ... --out {out} --resume"
+        f"finish it with: {resume_command(sweep, out, command)}"
     )
 
 
@@ -297,9 +385,9 @@ def sweep_summary(sweep: Sweep, runs: Any, wall_seconds: float, resumed_chunks: 
     outcomes = runs["outcome"].dropna().value_counts().to_dict() if len(runs) else {}
     return {
         "sweep": sweep.name,
-        "runs": int(len(runs)),
+        "runs": len(runs),
         "ok": int(len(runs) - len(failed)),
-        "failed": int(len(failed)),
+        "failed": len(failed),
         "outcomes": {k: int(outcomes.get(k, 0)) for k in OUTCOME_NAMES},
         "failures": [
             {"key": r.key, "point": int(r.point), "seed": int(r.seed), "error": r.error}

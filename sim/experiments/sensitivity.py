@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from ..plots import plain
 from .spec import Sweep
 
 
@@ -75,8 +76,8 @@ def sensitivity_figure(tables: dict[str, pd.DataFrame]) -> Figure:
             ax.barh(pos - 0.2, table["S1"], 0.4, xerr=table["S1_conf"], color="#93c5fd", label="first order (S1)")
         else:
             ax.barh(pos, table["mu_star"], 0.6, xerr=table["mu_star_conf"], color="#1d4ed8", label="Morris mu*")
-        ax.set_yticks(pos, [p.rsplit(".", 1)[-1] for p in table["parameter"]], fontsize=8)
+        ax.set_yticks(pos, [plain(p.rsplit(".", 1)[-1]) for p in table["parameter"]], fontsize=8)
         ax.invert_yaxis()
-        ax.set_title(metric.replace("_", " "), fontsize=10)
+        ax.set_title(plain(metric.replace("_", " ")), fontsize=10)
         ax.legend(fontsize=8)
     return fig

@@ -13,6 +13,8 @@ import copy
 import hashlib
 import itertools
 import json
+import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -21,23 +23,34 @@ import numpy as np
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from ..errors import InputError
+from ..errors import InputError, excerpt
 from ..runner import replicate_seeds
 from ..scenario import (
+    Int,
     Scenario,
     _apply_override,
+    _display_path,
     _load_raw,
-    _read_yaml,
     _translate,
+    allowed_roots,
     build_scenario,
-    find_scenario,
+    resolve_reference,
 )
+from ..yamlio import load_mapping
 
 SWEEP_FOLDER = Path(__file__).resolve().parent.parent.parent / "scenarios" / "sweeps"
 OUTCOME_NAMES = ("collapse", "spiral", "equilibrium", "growth", "drifting")
 Outcome = Literal["collapse", "spiral", "equilibrium", "growth", "drifting"]
 # Which verdict a phase diagram or tipping point reads: at the horizon, or the outlook past it.
 Regime = Literal["horizon", "outlook"]
+MINIMAL_SWEEP = "'base: baseline' and 'design: {grid: {suppliers.margin_defense: [0.0, 0.5, 1.0]}}'"
+# Validation caps (documented in docs/experiments.md): checked from the design's size before
+# any point is built, so a huge grid is refused at once instead of exhausting memory.
+MAX_POINTS = 100_000
+MAX_RUNS = 5_000_000
+MAX_BISECTIONS = 40  # hard cap on the tipping-point search's steps, whatever the tolerance
+TOLERANCE_FLOOR = 1e-6  # smallest tipping tolerance, as a share of high - low
+NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 
 
 class Strict(BaseModel):
@@ -49,7 +62,7 @@ class Range(Strict):
 
     start: float = Field(alias="from")
     stop: float = Field(alias="to")
-    steps: int = Field(ge=2, le=1000)
+    steps: Int = Field(ge=2, le=1000)
 
     def values(self) -> list[float]:
         return [round(float(v), 12) for v in np.linspace(self.start, self.stop, self.steps)]
@@ -66,12 +79,12 @@ class Sample(Strict):
     """A sampled design over numeric bounds ``{path: [low, high]}``."""
 
     bounds: dict[str, tuple[float, float]]
-    samples: int = Field(
+    samples: Int = Field(
         64, ge=2, le=1_000_000, description="LHS: points; Sobol: base samples N; Morris: trajectories."
     )
-    levels: int = Field(4, ge=2, le=100, description="Morris grid levels.")
+    levels: Int = Field(4, ge=2, le=100, description="Morris grid levels.")
     second_order: bool = False
-    seed: int = Field(0, ge=0)
+    seed: Int = Field(0, ge=0, le=2**32 - 1)
 
     @field_validator("bounds")
     @classmethod
@@ -79,8 +92,8 @@ class Sample(Strict):
         if not bounds:
             raise ValueError("give at least one parameter with [low, high]")
         for path, (lo, hi) in bounds.items():
-            if not lo < hi:
-                raise ValueError(f"{path}: low must be below high, got [{lo}, {hi}]")
+            if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
+                raise ValueError(f"{path}: low must be below high (finite numbers), got [{lo}, {hi}]")
         return bounds
 
 
@@ -121,7 +134,7 @@ class Outputs(Strict):
         "every_k",
         description="Per-period market series kept per run: every period, every k-th, the final one, or none.",
     )
-    every: int = Field(4, ge=1, le=10_000, description="k for series: every_k.")
+    every: Int = Field(4, ge=1, le=10_000, description="k for series: every_k.")
 
 
 class PhaseSpec(Strict):
@@ -135,8 +148,8 @@ class TippingSpec(Strict):
     parameter: str
     low: float
     high: float
-    replicates: int = Field(20, ge=2, le=10_000)
-    tolerance: float = Field(0.005, gt=0)
+    replicates: Int = Field(20, ge=2, le=10_000)
+    tolerance: float = Field(0.005, gt=0, description="Bisection stops when the bracket is this narrow.")
     regime: Regime = Field("outlook", description="Outcomes at the horizon or in the outlook (the long run).")
     outcomes: list[Outcome] = Field(
         default_factory=lambda: ["spiral", "collapse"], description="Outcomes that count as tipped."
@@ -145,8 +158,14 @@ class TippingSpec(Strict):
 
     @model_validator(mode="after")
     def _range(self) -> TippingSpec:
-        if not self.low < self.high:
-            raise ValueError(f"low must be below high, got [{self.low}, {self.high}]")
+        if not (math.isfinite(self.low) and math.isfinite(self.high) and self.low < self.high):
+            raise ValueError(f"low must be below high (finite numbers), got [{self.low}, {self.high}]")
+        floor = TOLERANCE_FLOOR * (self.high - self.low)
+        if not self.tolerance >= floor:
+            raise ValueError(
+                f"tolerance: at least {floor:.3g} (a millionth of high - low), got {self.tolerance:.3g}; "
+                "the search would only chase the noise between replicates"
+            )
         return self
 
 
@@ -171,16 +190,26 @@ class SweepFile(Strict):
     base: str = Field(description="Scenario the design varies (bundled name or path).")
     set: dict[str, Any] = Field(default_factory=dict, description="Overrides applied to every run.")
     design: Design
-    replicates: int = Field(1, ge=1, le=100_000)
-    seed: int = Field(0, ge=0, le=2**32 - 1)
-    chunk_size: int = Field(25, ge=1, le=100_000, description="Runs per chunk file (seeds of one point).")
-    batch: Annotated[int, Field(ge=1, le=100_000)] | Literal["auto"] = Field(
+    replicates: Int = Field(1, ge=1, le=100_000)
+    seed: Int = Field(0, ge=0, le=2**32 - 1)
+    chunk_size: Int = Field(25, ge=1, le=100_000, description="Runs per chunk file (seeds of one point).")
+    batch: Annotated[Int, Field(ge=1, le=100_000)] | Literal["auto"] = Field(
         "auto",
         description="Runs a worker simulates together as one vectorised ensemble (whole chunks; results are "
         "the same whatever the batch); auto: by market size.",
     )
     outputs: Outputs = Field(default_factory=Outputs)
     analysis: AnalysisSpec = Field(default_factory=AnalysisSpec)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, name: str) -> str:
+        if not NAME.fullmatch(name):
+            raise ValueError(
+                f"a sweep name is 1-100 letters, digits, '.', '_' or '-' (it names the output folder), "
+                f"got {excerpt(name)}"
+            )
+        return name
 
 
 @dataclass(frozen=True)
@@ -249,28 +278,55 @@ def find_sweep(name_or_path: str | Path) -> Path:
             return candidate.resolve()
     known = sorted(p.stem for p in SWEEP_FOLDER.glob("*.yaml")) if SWEEP_FOLDER.is_dir() else []
     raise InputError(
-        f"no sweep file or bundled sweep named {str(name_or_path)!r}"
+        f"no sweep file or bundled sweep named {excerpt(str(name_or_path))}"
         + (f"; bundled: {', '.join(known)}" if known else ""),
         source=str(name_or_path),
     )
 
 
+def design_size(design: Design) -> int:
+    """How many points a design has, computed without building them."""
+    if design.kind in ("lhs", "sobol", "morris"):
+        sample = getattr(design, design.kind)
+        d = len(sample.bounds)
+        per = {"lhs": 1, "sobol": (2 * d + 2) if sample.second_order else (d + 2), "morris": d + 1}[design.kind]
+        return sample.samples * per
+    grid = math.prod(v.steps if isinstance(v, Range) else len(v) for v in (design.grid or {}).values())
+    return grid * max(len(design.scenarios or []), 1)
+
+
+def _check_size(spec: SweepFile, source: str) -> None:
+    points = design_size(spec.design)
+    if points > MAX_POINTS:
+        raise InputError(
+            f"the design has {points:,} points; at most {MAX_POINTS:,} (split the sweep, or sample with lhs)",
+            source=source,
+            field="design",
+        )
+    if points * spec.replicates > MAX_RUNS:
+        raise InputError(
+            f"{points:,} points x {spec.replicates:,} replicates = {points * spec.replicates:,} runs; "
+            f"at most {MAX_RUNS:,} runs in one sweep",
+            source=source,
+            field="replicates",
+        )
+
+
 def load_sweep(name_or_path: str | Path) -> Sweep:
     """Read and validate a sweep file, expanding and checking every design point."""
     path = find_sweep(name_or_path)
-    raw = _read_yaml(path)
-    raw.setdefault("name", path.stem)
-    source = str(path)
+    source = str(_display_path(path))
+    raw = load_mapping(path, what="sweep", minimal=MINIMAL_SWEEP, source=source)
+    raw.setdefault("name", re.sub(r"[^A-Za-z0-9._-]", "_", path.stem).lstrip("._")[:100] or "sweep")
     try:
         spec = SweepFile.model_validate(raw)
     except ValidationError as exc:
         field, msg = _translate(exc, SweepFile, "")[0]
         raise InputError(msg, source=source, field=field) from None
-    try:
-        base_path = find_scenario(spec.base, relative_to=path.parent)
-    except InputError as exc:
-        raise InputError(exc.message, source=source, field="base") from None
-    base = _load_raw(base_path)
+    _check_size(spec, source)
+    roots = allowed_roots(path)
+    base_path = resolve_reference(spec.base, path, roots, field="base")
+    base = _load_raw(base_path, roots=roots)
     for key, value in spec.set.items():
         _apply_override(base, key, value)
     try:
@@ -283,11 +339,9 @@ def load_sweep(name_or_path: str | Path) -> Sweep:
     sweep = Sweep(spec, source, base, points, replicate_seeds(spec.seed, spec.replicates), parameters, matrix)
     _check_points(sweep)
     if spec.analysis.tipping is not None:
-        _check_paths(
-            sweep,
-            {spec.analysis.tipping.parameter: spec.analysis.tipping.low, **spec.analysis.tipping.set},
-            "analysis.tipping",
-        )
+        tip = spec.analysis.tipping
+        for end in (tip.low, tip.high):
+            _check_paths(sweep, {**tip.set, tip.parameter: end}, "analysis.tipping")
     return sweep
 
 
@@ -346,9 +400,9 @@ def _check_points(sweep: Sweep) -> None:
                 (p for p in point.params if exc.field and (exc.field == p or exc.field.endswith(p.split(".", 1)[-1]))),
                 exc.field,
             )
-            label = f" ({point.label})" if point.label else ""
+            label = f" ({excerpt(point.label, 40)})" if point.label else ""
             raise InputError(
-                f"{exc.message} (design point {point.id}{label}: {point.params})",
+                f"{exc.message} (design point {point.id}{label}: {excerpt(point.params, 120)})",
                 source=sweep.source,
                 field=f"design.{where}",
             ) from None
@@ -367,15 +421,22 @@ def resolved_yaml(sweep: Sweep) -> str:
 
 def sweep_from_manifest(manifest: dict[str, Any]) -> Sweep:
     """The sweep a folder was run with, rebuilt from its sweep.json (the sweep file may have moved)."""
-    spec = SweepFile.model_validate(yaml.safe_load(manifest["spec_yaml"]))
-    points = [Point(p["id"], p["label"], p["params"]) for p in manifest["points"]]
-    _, parameters, matrix = expand(spec.design)
-    return Sweep(
-        spec,
-        manifest["source"],
-        manifest["base_scenario"],
-        points,
-        list(manifest["seeds"]),
-        list(manifest["parameters"]) or parameters,
-        matrix,
-    )
+    try:
+        spec = SweepFile.model_validate(yaml.safe_load(manifest["spec_yaml"]))
+        points = [Point(int(p["id"]), str(p["label"]), dict(p["params"])) for p in manifest["points"]]
+        _, parameters, matrix = expand(spec.design)
+        return Sweep(
+            spec,
+            str(manifest["source"]),
+            dict(manifest["base_scenario"]),
+            points,
+            [int(s) for s in manifest["seeds"]],
+            list(manifest["parameters"]) or parameters,
+            matrix,
+        )
+    except (KeyError, TypeError, ValueError, AttributeError, yaml.YAMLError, ValidationError):
+        raise InputError(
+            "sweep.json is damaged (its sweep cannot be rebuilt); run the sweep again with --resume into this "
+            "folder, which rebuilds it",
+            source="sweep.json",
+        ) from None

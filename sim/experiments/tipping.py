@@ -2,9 +2,10 @@
 
 Bisection on the share of replicates that tip (spiral or collapse by default), with the
 same seeds at every value (common random numbers), until the bracket is narrower than
-the tolerance. A logistic curve fitted to every evaluation gives the 50% point, and a
-bootstrap over replicates its 95% interval, widened to the final bracket when the
-outcomes are perfectly separated (then the bootstrap alone would have no width).
+the tolerance (and never more than ``MAX_BISECTIONS`` steps). A logistic curve fitted to
+every evaluation gives the 50% point, and a bootstrap over replicates its 95% interval,
+widened to the final bracket when the outcomes are perfectly separated (then the
+bootstrap alone would have no width).
 """
 
 from __future__ import annotations
@@ -22,10 +23,11 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 from scipy.optimize import minimize
 
+from ..plots import plain
 from ..runner import replicate_seeds
 from ..scenario import _apply_override, build_scenario
 from .labels import Parameter
-from .spec import Sweep, TippingSpec
+from .spec import MAX_BISECTIONS, Sweep, TippingSpec
 
 BOOTSTRAP = 400
 
@@ -53,7 +55,7 @@ def outcomes_of(
 
 def search_runs(spec: TippingSpec) -> int:
     """How many runs the bisection makes at most (for a progress bar)."""
-    steps = max(0, math.ceil(math.log2((spec.high - spec.low) / spec.tolerance))) if spec.high > spec.low else 0
+    steps = min(MAX_BISECTIONS, max(0, math.ceil(math.log2((spec.high - spec.low) / spec.tolerance))))
     return (2 + steps) * spec.replicates
 
 
@@ -138,7 +140,9 @@ def find_tipping(
             f"no flip between {lo:g} ({at_lo:.0%} tipped) and {hi:g} ({at_hi:.0%} tipped)",
             increasing,
         )
-    while hi - lo > spec.tolerance:
+    for _step in range(MAX_BISECTIONS):  # the tolerance floor ends it sooner; this is the hard cap
+        if hi - lo <= spec.tolerance:
+            break
         mid = 0.5 * (lo + hi)
         tipped_mid = share_at(mid) >= 0.5
         if tipped_mid == increasing:
@@ -183,7 +187,7 @@ def _fit(x: np.ndarray, y: np.ndarray, limits: tuple[float, float]) -> float:
         return float(np.sum(y * np.logaddexp(0, -z) + (1 - y) * np.logaddexp(0, z)))
 
     start = np.array([_crossing(x, y), np.log(span / 10)])
-    best = minimize(nll, start, method="Nelder-Mead", options={"xatol": floor / 10, "fatol": 1e-9})
+    best = minimize(nll, start, method="Nelder-Mead", options={"xatol": floor / 10, "fatol": 1e-9, "maxiter": 2000})
     m = float(best.x[0])
     return float(np.clip(m, limits[0], limits[1]))
 
@@ -214,12 +218,14 @@ def tipping_figure(point: TippingPoint, parameter: Parameter) -> Figure:
         label="share tipped (bisection evaluations)",
     )
     if point.found and point.estimate is not None:
-        ax.axvline(point.estimate, color="black", lw=1.5, label=f"tipping point {parameter.format(point.estimate)}")
-        ax.axvspan(*point.ci, color="#9ca3af", alpha=0.35, label=f"95% CI {parameter.span(*point.ci)}")
+        ax.axvline(
+            point.estimate, color="black", lw=1.5, label=plain(f"tipping point {parameter.format(point.estimate)}")
+        )
+        ax.axvspan(*point.ci, color="#9ca3af", alpha=0.35, label=plain(f"95% CI {parameter.span(*point.ci)}"))
     ax.axhline(0.5, color="#6b7280", lw=0.8, ls=":")
-    ax.set_xlabel(parameter.name, fontsize=13)
+    ax.set_xlabel(plain(parameter.name), fontsize=13)
     ax.set_ylabel("share of runs tipped", fontsize=13)
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: parameter.format(v)))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: plain(parameter.format(v))))
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{100 * v:.0f}%"))
     ax.tick_params(labelsize=11)
     ax.set_ylim(-0.05, 1.05)

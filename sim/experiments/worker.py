@@ -2,9 +2,10 @@
 
 A chunk is self-contained and picklable: the base scenario, the point's overrides, the
 seeds and the output folder. A batch is a few chunks whose runs are simulated together
-as one vectorised ensemble (with the results of their single runs). The worker runs every seed, records a failing run with its
-error instead of stopping, and publishes the chunk's Parquet files by atomic rename, so
-the files exist completely or not at all. Nothing here depends on which executor
+as one vectorised ensemble (with the results of their single runs). The worker runs every
+seed, records a failing run with its error instead of stopping, and publishes each
+chunk's Parquet files by atomic rename, so the files exist completely or not at all, then
+seals the chunk with their SHA-256. Nothing here depends on which executor
 (in-process, process pool, Dask) called it.
 """
 
@@ -43,6 +44,7 @@ class ChunkTask:
     source: str
     series: str  # every | every_k | final | none
     every: int
+    fingerprint: str = ""  # the sweep's, recorded in the chunk's seal
 
 
 @dataclass(frozen=True)
@@ -187,12 +189,15 @@ def _simulate(runs: list[tuple[Any, int]], keys: list[tuple[int, int]]) -> dict[
 
 
 def _publish(task: ChunkTask, rows: list[dict[str, Any]], series: pd.DataFrame | None) -> ChunkReport:
-    """Write a chunk's series and runs files (the runs file last: it marks the chunk complete)."""
+    """Write a chunk's series and runs files, then seal the chunk (the seal marks it complete)."""
     runs = pd.DataFrame(rows)
-    runs_path, series_path = store.chunk_paths(Path(task.out), task.point, task.block)
+    out = Path(task.out)
+    runs_path, series_path = store.chunk_paths(out, task.point, task.block)
+    files = {}
     if series is not None:
-        store.write_parquet_atomic(series, series_path)
-    store.write_parquet_atomic(runs, runs_path)  # last: its presence marks the chunk complete
+        files[series_path.name] = store.write_parquet_atomic(series, series_path)
+    files[runs_path.name] = store.write_parquet_atomic(runs, runs_path)
+    store.seal(out, task.point, task.block, task.fingerprint, files)  # last: the seal marks the chunk complete
     failed = int((runs["status"] == "failed").sum())
     outcomes = runs["outcome"].dropna().value_counts().to_dict()
     return ChunkReport(

@@ -93,7 +93,7 @@ def legend(session: Session) -> list[dict[str, str]]:
         {"name": t.name, "color": PALETTE[t.index % len(PALETTE)], "dash": "" if t.index < len(PALETTE) else "2 2"}
         for t in session.tables
     ]
-    return entries + [{"name": BALANCED, "color": BALANCED_COLOR, "dash": BALANCED_DASH}]
+    return [*entries, {"name": BALANCED, "color": BALANCED_COLOR, "dash": BALANCED_DASH}]
 
 
 def _lines(session: Session, spec: ChartSpec) -> list[Line]:
@@ -291,16 +291,20 @@ def handout_html(session: Session) -> str:
     parts = [
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
         f"<title>{html.escape(title(session))}</title>",
-        "<style>body{font-family:system-ui,sans-serif;max-width:1200px;margin:24px auto;padding:0 16px;color:#111}"
-        "table{border-collapse:collapse;margin:8px 0 20px}th,td{padding:4px 10px;text-align:right}"
-        "th:nth-child(-n+4),td:nth-child(-n+4){text-align:left}tr:nth-child(even){background:#f3f4f6}"
-        ".charts{display:grid;grid-template-columns:repeat(2,minmax(0,1fr));gap:12px}"
-        ".legend span{display:inline-block;margin-right:16px}.swatch{display:inline-block;width:18px;height:3px;"
-        "vertical-align:middle;margin-right:6px}</style></head><body>",
+        (
+            "<style>body{font-family:system-ui,sans-serif;max-width:1200px;margin:24px auto;padding:0 16px;color:#111}"
+            "table{border-collapse:collapse;margin:8px 0 20px}th,td{padding:4px 10px;text-align:right}"
+            "th:nth-child(-n+4),td:nth-child(-n+4){text-align:left}tr:nth-child(even){background:#f3f4f6}"
+            ".charts{display:grid;grid-template-columns:repeat(2,minmax(0,1fr));gap:12px}"
+            ".legend span{display:inline-block;margin-right:16px}.swatch{display:inline-block;width:18px;height:3px;"
+            "vertical-align:middle;margin-right:6px}</style></head><body>"
+        ),
         f"<h1>{html.escape(title(session))}</h1>",
-        f"<p>{html.escape(POLICY)} Money is per period in {html.escape(cur)}; <b>cash</b> figures (procurement's "
-        "savings, the supplier's profit) and <b>value</b> figures (what the exchange is worth to each side) are "
-        "shown separately; joint value is procurement's value plus the supplier's value.</p>",
+        (
+            f"<p>{html.escape(POLICY)} Money is per period in {html.escape(cur)}; <b>cash</b> figures (procurement's "
+            "savings, the supplier's profit) and <b>value</b> figures (what the exchange is worth to each side) are "
+            "shown separately; joint value is procurement's value plus the supplier's value.</p>"
+        ),
         "<h2>Ranking by joint value</h2>",
         _table_html(*ranking_display(session), "ranking"),
         "<h2>Every table against the balanced policy</h2><p class='legend'>",

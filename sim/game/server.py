@@ -101,7 +101,7 @@ class GameServer:
         if not self.registry.is_facilitator(request.headers.get("x-facilitator-key")):
             raise GameError("wrong facilitator key: use the one printed when the server started", status=403)
         session = self.registry.current
-        assert session is not None
+        assert session is not None  # noqa: S101 - invariant: the server starts with a session
         return session
 
     @staticmethod
@@ -350,7 +350,7 @@ def lan_address() -> str | None:
 
 def join_base(host: str, port: int) -> str:
     """The address players open: the LAN address when serving on every interface."""
-    if host in ("0.0.0.0", "::", ""):
+    if host in ("0.0.0.0", "::", ""):  # noqa: S104 - naming the address, not binding
         host = lan_address() or "127.0.0.1"
     elif host in LOOPBACK:
         host = "127.0.0.1"
@@ -375,7 +375,7 @@ def serve(settings: Settings, host: str, port: int, out: Path, echo=print) -> No
     sock.bind((host, port))
     sock.listen(2048)
     url = server.join_url(session)
-    local = "127.0.0.1" if host in ("0.0.0.0", "::", "") or host in LOOPBACK else host
+    local = "127.0.0.1" if host in ("0.0.0.0", "::", "") or host in LOOPBACK else host  # noqa: S104 - as above
     echo(
         f"procsim game: session code {session.code}  ({settings.scenario}, {settings.rounds} rounds, "
         f"{settings.tables} tables; change them on the facilitator page)"

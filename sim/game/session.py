@@ -136,7 +136,7 @@ class Session:
     @property
     def scenario(self) -> Scenario:
         """The game scenario every table plays."""
-        assert self._scenario is not None
+        assert self._scenario is not None  # noqa: S101 - invariant: set when the session is created
         return self._scenario
 
     @property

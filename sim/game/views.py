@@ -239,7 +239,7 @@ def player_view(session: Session, player: Player) -> bytes:
             view["other_submitted"] = table.answer is not None
             view["figures"] = procurement_figures(session, table)
             view["history"] = dict(
-                zip(("headers", "rows"), debrief.round_log_display(table.log, view["currency"], role))
+                zip(("headers", "rows"), debrief.round_log_display(table.log, view["currency"], role), strict=True)
             )
             view["charts"] = procurement_charts(session, table)
         else:
@@ -252,7 +252,7 @@ def player_view(session: Session, player: Player) -> bytes:
             view["figures"] = supplier_figures(session, table)
             view["outlook"] = supplier_outlook(table)
             view["history"] = dict(
-                zip(("headers", "rows"), debrief.round_log_display(table.log, view["currency"], role))
+                zip(("headers", "rows"), debrief.round_log_display(table.log, view["currency"], role), strict=True)
             )
             view["charts"] = supplier_charts(session, table)
         if session.state == "debrief":
@@ -281,7 +281,7 @@ def _debrief_view(session: Session) -> dict:
             {
                 "name": t.name,
                 "teams": {"procurement": t.teams["procurement"], "supplier": t.teams["supplier"]},
-                "rounds": dict(zip(("headers", "rows"), debrief.round_log_display(t.log, cur))),
+                "rounds": dict(zip(("headers", "rows"), debrief.round_log_display(t.log, cur), strict=True)),
             }
             for t in session.tables
         ],
