@@ -377,11 +377,13 @@ def _ranking_table(result: Analysis, sweep: Sweep, columns: dict[str, str], regi
     metrics = [m for m in sweep.spec.analysis.rank_by if m in table]
     tipped = _tipped_share(result, regime)
     when = "long run" if regime == "outlook" else "horizon"
-    header = ["rank", *[_name(result, paths[c]) for c in params], "runs"]
+    named = bool(table["label"].astype(str).str.len().gt(0).any())  # a scenarios design names its points
+    header = ["rank", *(["what-if"] if named else []), *[_name(result, paths[c]) for c in params], "runs"]
     header += [metric_name(m) for m in metrics] + [f"spiral or collapse ({when})"]
     rows = []
     for _, row in table.head(limit).iterrows():
         cells = [str(int(row[f"rank_{metrics[0]}"]))] if metrics else [""]
+        cells += [str(row["label"])] if named else []
         cells += [_param_cell(result, paths, c, row[c]) for c in params]
         cells.append(f"{int(row['runs'])}")
         for m in metrics:
@@ -391,7 +393,7 @@ def _ranking_table(result: Analysis, sweep: Sweep, columns: dict[str, str], regi
         share = tipped.get(row["point"])
         cells.append("" if share is None else f"{100 * share:.0f}%")
         rows.append(cells)
-    numeric = [True] + [False] * len(params) + [True] * (1 + len(metrics) + 1)
+    numeric = [True] + [False] * (len(params) + named) + [True] * (1 + len(metrics) + 1)
     note = f"first {limit} of {len(table)} design points; all in analysis/ranking.csv" if len(table) > limit else ""
     return _box(header, rows, numeric, note)
 
