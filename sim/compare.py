@@ -11,8 +11,7 @@ from typing import Any
 
 import pandas as pd
 
-from . import plots
-from .outputs import atomic_write_text, manifest, save_figure, staged_directory, to_json, write_frame_csv
+from .outputs import atomic_write_text, manifest, save_charts, staged_directory, to_json, write_frame_csv
 from .report import (
     KEY_METRICS,
     OUTCOME_COLORS,
@@ -130,27 +129,7 @@ def write_comparison(result: Comparison, out: Path, command: Sequence[str] | Non
                 tmp / f"timeseries_{label}.csv",
             )
             atomic_write_text(tmp / f"scenario_{label}.yaml", scenario.to_yaml())
-        figures = {}
-        per_year = a.periods_per_year
-        for panel in plots.PANELS:
-            figures[panel.name] = tmp / "plots" / f"{panel.name}.png"
-            save_figure(
-                plots.panel_figure(
-                    panel, pair=pair, currency=a.currency, band=tuple(a.market.fair_band), per_year=per_year
-                ),
-                figures[panel.name],
-            )
-        figures["overview"] = tmp / "plots" / "overview.png"
-        save_figure(
-            plots.overview_figure(
-                f"{a.name} vs {b.name}",
-                pair=pair,
-                currency=a.currency,
-                band=tuple(a.market.fair_band),
-                per_year=per_year,
-            ),
-            figures["overview"],
-        )
+        figures = save_charts(tmp, f"{a.name} vs {b.name}", a, pair=pair)
         atomic_write_text(tmp / "report.html", comparison_report(result, figures))
         comparison_workbook(result, tmp / "report.xlsx", [median for _, median in pair])
         atomic_write_text(

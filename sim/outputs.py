@@ -270,6 +270,27 @@ def save_figure(fig: Any, path: Path, *, svg: bool = True) -> None:
     plots.close(fig)
 
 
+def save_charts(folder: Path, title: str, scenario: Scenario, **series: Any) -> dict[str, Path]:
+    """Every chart panel and the overview under ``folder/plots`` (PNG and SVG); their PNG paths by name.
+
+    ``series`` says what is drawn, as :func:`sim.plots.panel_figure` takes it: ``single=`` a
+    run's series (with ``marks=``), ``runs=`` replicates, or ``pair=`` two labelled series.
+    """
+    common = {
+        "currency": scenario.currency,
+        "band": tuple(scenario.market.fair_band),
+        "per_year": scenario.periods_per_year,
+        **series,
+    }
+    figures = {}
+    for panel in plots.PANELS:
+        figures[panel.name] = folder / "plots" / f"{panel.name}.png"
+        save_figure(plots.panel_figure(panel, **common), figures[panel.name])
+    figures["overview"] = folder / "plots" / "overview.png"
+    save_figure(plots.overview_figure(title, **common), figures["overview"])
+    return figures
+
+
 def _marks(summary: dict[str, Any]) -> list[tuple[int, str]]:
     m = summary["metrics"]
     marks = []
@@ -286,36 +307,13 @@ def write_run(result: RunResult, out: Path, *, command: Sequence[str] | None = N
     from .workbook import run_workbook
 
     scenario, summary = result.scenario, result.summary
-    band = tuple(scenario.market.fair_band)
     with staged_directory(out) as tmp:
         atomic_write_text(tmp / "summary.json", to_json(summary))
         write_frame_csv(result.timeseries, tmp / "timeseries.csv")
         write_parquet(result.agents, tmp / "agents.parquet")
         atomic_write_text(tmp / "scenario.yaml", scenario.to_yaml())
-        figures = {}
-        per_year = scenario.periods_per_year
-        for panel in plots.PANELS:
-            fig = plots.panel_figure(
-                panel,
-                single=result.timeseries,
-                currency=scenario.currency,
-                band=band,
-                marks=_marks(summary),
-                per_year=per_year,
-            )
-            figures[panel.name] = tmp / "plots" / f"{panel.name}.png"
-            save_figure(fig, figures[panel.name])
-        figures["overview"] = tmp / "plots" / "overview.png"
-        save_figure(
-            plots.overview_figure(
-                f"{scenario.name}: {summary['outcome']}",
-                single=result.timeseries,
-                currency=scenario.currency,
-                band=band,
-                marks=_marks(summary),
-                per_year=per_year,
-            ),
-            figures["overview"],
+        figures = save_charts(
+            tmp, f"{scenario.name}: {summary['outcome']}", scenario, single=result.timeseries, marks=_marks(summary)
         )
         atomic_write_text(tmp / "report.html", run_report(result, figures))
         run_workbook(result, tmp / "report.xlsx")
@@ -331,7 +329,6 @@ def write_replicates(result: ReplicateResult, out: Path, *, command: Sequence[st
     from .workbook import replicates_workbook
 
     scenario = result.scenario
-    band = tuple(scenario.market.fair_band)
     frames = [r.timeseries for r in result.runs]
     with staged_directory(out) as tmp:
         atomic_write_text(tmp / "summary.json", to_json(result.summary))
@@ -345,25 +342,7 @@ def write_replicates(result: ReplicateResult, out: Path, *, command: Sequence[st
         agents = pd.concat([r.agents.assign(seed=r.seed) for r in result.runs], ignore_index=True)
         write_parquet(agents, tmp / "agents.parquet")
         atomic_write_text(tmp / "scenario.yaml", scenario.to_yaml())
-        figures = {}
-        per_year = scenario.periods_per_year
-        for panel in plots.PANELS:
-            figures[panel.name] = tmp / "plots" / f"{panel.name}.png"
-            save_figure(
-                plots.panel_figure(panel, runs=frames, currency=scenario.currency, band=band, per_year=per_year),
-                figures[panel.name],
-            )
-        figures["overview"] = tmp / "plots" / "overview.png"
-        save_figure(
-            plots.overview_figure(
-                f"{scenario.name}: {len(frames)} replicates",
-                runs=frames,
-                currency=scenario.currency,
-                band=band,
-                per_year=per_year,
-            ),
-            figures["overview"],
-        )
+        figures = save_charts(tmp, f"{scenario.name}: {len(frames)} replicates", scenario, runs=frames)
         figures["outcomes"] = tmp / "plots" / "outcomes.png"
         save_figure(plots.outcome_counts_figure(result.summary["outcomes"]), figures["outcomes"])
         atomic_write_text(tmp / "report.html", replicate_report(result, figures))

@@ -113,10 +113,11 @@ def balance_sentences(ts: pd.DataFrame, band: tuple[float, float], periods: int,
         if inside:
             return [f"The suppliers' share of the value created together stayed within {fair} throughout."]
         end = "" if lo <= last <= hi else f"; at the end the suppliers' share was {pct(last)}, outside it"
-        return [
+        briefly = (
             f"The suppliers' share of the value created together left {fair} only briefly "
             f"(never {periods} periods in a row){end}."
-        ]
+        )
+        return [briefly]
     out = []
     end_period = int(ts["period"].iloc[-1])
     for first, stop, side in phases:

@@ -13,9 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from . import plots
 from .fmt import count_words, money, pct, signed_money
-from .outputs import atomic_write_text, manifest, save_figure, staged_directory, to_json, write_frame_csv
+from .outputs import atomic_write_text, manifest, save_charts, staged_directory, to_json, write_frame_csv
 from .report import KEY_METRICS, OUTCOME_COLORS, _fmt, _footer, _img, fmt_difference, header, page, story_html
 from .workbook import ACCOUNT_HEADERS, ACCOUNT_KINDS, Sheet, _key_sheet, series_sheet, write_workbook
 
@@ -32,7 +31,6 @@ def _median(frames: list[pd.DataFrame]) -> pd.DataFrame:
 def write_whatif(result: WhatIf, out: Path, command: Sequence[str] | None) -> Path:
     """All outputs of a what-if, published atomically at ``out``."""
     base, variant = result.base, result.variant
-    per_year = variant.periods_per_year
     medians = {side: _median(frames) for side, frames in result.timeseries.items()}
     pair = [(SIDE_NAMES[side], medians[side]) for side in ("base", "whatif")]
     with staged_directory(out) as tmp:
@@ -45,24 +43,8 @@ def write_whatif(result: WhatIf, out: Path, command: Sequence[str] | None) -> Pa
             )
         atomic_write_text(tmp / "scenario_base.yaml", base.to_yaml())
         atomic_write_text(tmp / "scenario.yaml", variant.to_yaml())
-        figures = {}
-        band = tuple(variant.market.fair_band)
-        for panel in plots.PANELS:
-            figures[panel.name] = tmp / "plots" / f"{panel.name}.png"
-            save_figure(
-                plots.panel_figure(panel, pair=pair, currency=variant.currency, band=band, per_year=per_year),
-                figures[panel.name],
-            )
-        figures["overview"] = tmp / "plots" / "overview.png"
-        save_figure(
-            plots.overview_figure(
-                f"What-if: {result.label} (medians over {len(result.seeds)} seeds)",
-                pair=pair,
-                currency=variant.currency,
-                band=band,
-                per_year=per_year,
-            ),
-            figures["overview"],
+        figures = save_charts(
+            tmp, f"What-if: {result.label} (medians over {len(result.seeds)} seeds)", variant, pair=pair
         )
         atomic_write_text(tmp / "report.html", whatif_report(result, figures))
         whatif_workbook(result, tmp / "report.xlsx", medians)

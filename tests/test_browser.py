@@ -10,15 +10,13 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+
+from .servers import procsim_server
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,34 +42,8 @@ def _unavailable(reason: str):
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """`procsim dashboard` on a free port, until the module's tests are done (its output in a log file)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    log_path = tmp_path_factory.mktemp("server") / "dashboard.log"
-    log = log_path.open("w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "sim", "dashboard", "--port", str(port)],
-        cwd=ROOT,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    break
-        except OSError:
-            pass
-        assert proc.poll() is None, log_path.read_text()
-        assert time.monotonic() < deadline, "the dashboard did not start"
-        time.sleep(0.2)  # polling the server's readiness, not waiting on the page
-    yield url
-    proc.terminate()
-    proc.wait(timeout=20)
-    log.close()
+    with procsim_server(["dashboard"], tmp_path_factory.mktemp("server") / "dashboard.log") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -278,51 +250,14 @@ def test_input_errors_are_messages_reset_follows_the_last_period_and_exports_dow
 @pytest.fixture(scope="module")
 def game(tmp_path_factory):
     """`procsim game` with 2 tables of 3 rounds and no timer; yields its address, code, key and export folder."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
     folder = tmp_path_factory.mktemp("game")
     log_path = folder / "game.log"
-    log = log_path.open("w")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "sim",
-            "game",
-            "--port",
-            str(port),
-            "--rounds",
-            "3",
-            "--timer",
-            "0",
-            "--out",
-            str(folder / "exports"),
-        ],
-        cwd=ROOT,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    break
-        except OSError:
-            pass
-        assert proc.poll() is None, log_path.read_text()
-        assert time.monotonic() < deadline, "the game server did not start"
-        time.sleep(0.2)  # polling the server's readiness, not waiting on the page
-    text = log_path.read_text()
-    code = re.search(r"session code ([A-Z0-9]+)", text).group(1)
-    key = re.search(r"facilitator#key=(\S+)", text).group(1)
-    yield {"url": url, "code": code, "key": key, "exports": folder / "exports"}
-    proc.terminate()
-    proc.wait(timeout=20)
-    log.close()
+    args = ["game", "--rounds", "3", "--timer", "0", "--out", str(folder / "exports")]
+    with procsim_server(args, log_path) as url:
+        text = log_path.read_text()
+        code = re.search(r"session code ([A-Z0-9]+)", text).group(1)
+        key = re.search(r"facilitator#key=(\S+)", text).group(1)
+        yield {"url": url, "code": code, "key": key, "exports": folder / "exports"}
 
 
 @contextmanager

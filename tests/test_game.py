@@ -34,6 +34,8 @@ from sim.game.table import GameError, game_scenario  # noqa: E402
 from sim.model import ProcurementModel  # noqa: E402
 from sim.report import money  # noqa: E402
 
+from .servers import free_port  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 XSS = "<img src=x onerror=__x=1>"  # a team name (at most 40 characters) that must never run
 
@@ -468,12 +470,6 @@ def test_the_debrief_questions_are_the_guides():
 
 
 # ---------------------------------------------------------------------------- the command line
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.mark.parametrize("command", ["game", "dashboard"])

@@ -10,12 +10,6 @@ game has its own test (it is rewritten separately).
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -24,6 +18,7 @@ import yaml
 
 from sim.cli import main
 
+from .servers import procsim_server
 from .test_browser import browser  # noqa: F401 - the chromium fixture
 from .xss import assert_no_payload_ran, payload, watching
 
@@ -146,33 +141,8 @@ def test_whatif_report_shows_payloads_as_text(browser, folder, tmp_path):  # noq
 @contextmanager
 def dashboard(folder: Path, scenario: str, log_path: Path):
     """`procsim dashboard SCENARIO` on a free local port, finding scenarios in ``folder`` (PROCSIM_SCENARIOS)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    with log_path.open("w") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "sim", "dashboard", scenario, "--port", str(port)],
-            cwd=ROOT,
-            env={**os.environ, "PROCSIM_SCENARIOS": str(folder)},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            url, deadline = f"http://127.0.0.1:{port}/", time.monotonic() + 60
-            while True:
-                try:
-                    with urllib.request.urlopen(url, timeout=2) as response:
-                        if response.status == 200:
-                            break
-                except OSError:
-                    pass
-                assert proc.poll() is None, log_path.read_text()
-                assert time.monotonic() < deadline, "the dashboard did not start"
-                time.sleep(0.2)  # polling the server's readiness, not waiting on the page
-            yield url
-        finally:
-            proc.terminate()
-            proc.wait(timeout=20)
+    with procsim_server(["dashboard", scenario], log_path, env={"PROCSIM_SCENARIOS": str(folder)}) as url:
+        yield url
 
 
 def test_dashboard_shows_payloads_as_text(browser, folder, tmp_path):  # noqa: F811

@@ -6,8 +6,8 @@ Supplier strategies answer a procurement demand (``concede``, ``hold``, ``value_
 :data:`SUPPLIER_STRATEGIES` and :data:`PROCUREMENT_STYLES`.
 """
 
-from .base import PROCUREMENT_STYLES, SUPPLIER_STRATEGIES, ProcurementStyle, SupplierStrategy
 from . import procurement as _procurement  # noqa: F401  (registers the styles)
 from . import supplier as _supplier  # noqa: F401  (registers the strategies)
+from .base import PROCUREMENT_STYLES, SUPPLIER_STRATEGIES, ProcurementStyle, SupplierStrategy
 
 __all__ = ["PROCUREMENT_STYLES", "SUPPLIER_STRATEGIES", "ProcurementStyle", "SupplierStrategy"]

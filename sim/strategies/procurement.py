@@ -6,6 +6,8 @@ says how hard each term pulls and how much engagement the customer offers.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from .base import ProcurementStyle
 
 _COMMON = {"surplus_target": 0.3, "max_discount": 0.35, "margin_norm": 0.0}
@@ -16,7 +18,7 @@ class CostDown(ProcurementStyle):
 
     name = "cost_down"
     engagement = 0.45
-    defaults = {
+    defaults: ClassVar[dict[str, float]] = {
         **_COMMON,
         "savings_target": 0.05,
         "value_pressure": 0.5,
@@ -32,7 +34,7 @@ class ValueBased(ProcurementStyle):
 
     name = "value_based"
     engagement = 0.5
-    defaults = {
+    defaults: ClassVar[dict[str, float]] = {
         **_COMMON,
         "savings_target": 0.0,
         "value_pressure": 0.5,
@@ -48,7 +50,7 @@ class Partnership(ProcurementStyle):
 
     name = "partnership"
     engagement = 0.85
-    defaults = {
+    defaults: ClassVar[dict[str, float]] = {
         **_COMMON,
         "savings_target": 0.0,
         "value_pressure": 0.25,
@@ -64,7 +66,7 @@ class Opportunist(ProcurementStyle):
 
     name = "opportunist"
     engagement = 0.4
-    defaults = {
+    defaults: ClassVar[dict[str, float]] = {
         **_COMMON,
         "savings_target": 0.02,
         "value_pressure": 0.25,

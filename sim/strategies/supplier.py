@@ -7,6 +7,8 @@ the account's contribution would turn negative (the supplier's reservation value
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 
 from ..negotiation import NegotiationContext, Settlement
@@ -121,4 +123,8 @@ class Played(SupplierStrategy):
     def settle(self, ctx: NegotiationContext, level: np.ndarray) -> Settlement:
         return self._settlers[self.answer].settle(ctx, level)
 
-    _settlers = {"discount": Concede(), "value_trade": ValueTrade(), "hold": Hold()}
+    _settlers: ClassVar[dict[str, SupplierStrategy]] = {
+        "discount": Concede(),
+        "value_trade": ValueTrade(),
+        "hold": Hold(),
+    }
