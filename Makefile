@@ -6,7 +6,7 @@ BIN     := $(VENV)/bin
 PY      := $(BIN)/python
 EXTRAS  ?= test
 
-.PHONY: demo test lint setup clean-venv benchmark benchmark-sweep benchmark-game docs
+.PHONY: demo test lint setup clean-venv benchmark benchmark-sweep benchmark-game docs lab notebooks
 
 $(PY):
 	"$$(scripts/find-python)" -m venv $(VENV)
@@ -39,6 +39,19 @@ benchmark-sweep: setup
 # A 40-person room game (20 team devices at 10 tables) against `procsim game`.
 benchmark-game: setup
 	$(PY) benchmarks/bench_game.py
+
+# JupyterLab on the notebooks (installs the notebooks extra first); options after LAB_ARGS=,
+# e.g. make lab LAB_ARGS="--port 8899 --no-browser". Stop it with Ctrl-C.
+LAB_EXTRAS ?= notebooks
+LAB_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
+lab:
+	$(MAKE) setup EXTRAS=$(LAB_EXTRAS)
+	$(BIN)/jupyter lab --notebook-dir=notebooks $(LAB_ROOT) $(LAB_ARGS)
+
+# Run every notebook top to bottom and save it with its outputs (as committed).
+notebooks:
+	$(MAKE) setup EXTRAS=$(LAB_EXTRAS)
+	$(PY) scripts/run_notebooks.py
 
 docs: setup
 	$(PY) -m sim.schema_doc > docs/scenarios.md

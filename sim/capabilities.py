@@ -14,7 +14,11 @@ QUALITY, INNOVATION, SUPPORT, SALES = range(4)
 
 
 def distribute_cuts(
-    cut: np.ndarray, cuttable: np.ndarray, weights: np.ndarray | None, order: np.ndarray | None
+    cut: np.ndarray,
+    cuttable: np.ndarray,
+    weights: np.ndarray | None,
+    order: np.ndarray | None,
+    proportional: np.ndarray | None = None,
 ) -> np.ndarray:
     """Split each supplier's total ``cut`` over its four budgets.
 
@@ -22,15 +26,25 @@ def distribute_cuts(
     -1 for "use weights"), budgets are cut one after another, each down to zero before the
     next; otherwise the cut is shared in proportion to ``weights x cuttable`` and any part
     a budget cannot absorb is passed on to the others. ``weights=None`` means equal weights.
+    Rows where ``proportional`` is true (default: every row when there are neither weights
+    nor an order) share the cut in proportion to the room alone, in one pass: with equal
+    weights, shares proportional to the room never exceed it. An ensemble of markets passes
+    its markets' choices row by row.
     """
     total = cuttable.sum(axis=1)
     cut = np.minimum(cut, total)
+    if proportional is None:
+        proportional = np.full(len(cut), weights is None and order is None)
     if weights is None:
         weights = np.ones_like(cuttable)
-        if order is None:
-            # Equal weights: shares proportional to the room never exceed it, one pass suffices.
-            return cuttable * np.divide(cut, total, out=np.zeros_like(cut), where=total > 0)[:, None]
+    if proportional.all():
+        return cuttable * np.divide(cut, total, out=np.zeros_like(cut), where=total > 0)[:, None]
     out = np.zeros_like(cuttable)
+    if proportional.any():
+        share = np.divide(
+            cut[proportional], total[proportional], out=np.zeros(int(proportional.sum())), where=total[proportional] > 0
+        )
+        out[proportional] = cuttable[proportional] * share[:, None]
     remaining = cut.copy()
     sequential = np.zeros(len(cut), dtype=bool) if order is None else order[:, 0] >= 0
     rows = np.flatnonzero(sequential)
@@ -39,7 +53,7 @@ def distribute_cuts(
         take = np.minimum(remaining[rows], cuttable[rows, k])
         out[rows, k] += take
         remaining[rows] -= take
-    rows = np.flatnonzero(~sequential & (remaining > 0))
+    rows = np.flatnonzero(~sequential & ~proportional & (remaining > 0))
     room = cuttable[rows].copy()
     left = remaining[rows]
     # Each pass either places the whole remaining cut or empties at least one budget.

@@ -170,6 +170,7 @@ def build_parser() -> Parser:
     analyze.add_argument(
         "--no-tipping", action="store_true", help="skip the tipping-point search (it runs new simulations)"
     )
+    analyze.add_argument("--quiet", action="store_true", help="no progress bar or log lines")
     force_option(analyze)
 
     for name, text in (
@@ -273,11 +274,11 @@ def _index(out: Path) -> None:
         rebuild_index(root)
 
 
-def _progress(total: int, label: str, quiet: bool):
+def _progress(total: int, label: str, quiet: bool, minimum: int = 200):
     """A rich progress bar on stderr for work that takes more than a moment (terminals only)."""
     from contextlib import nullcontext
 
-    if quiet or total < 200 or not sys.stderr.isatty():
+    if quiet or total < minimum or not sys.stderr.isatty():
         return nullcontext(None)
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -592,7 +593,13 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         estimate = tipping_estimate(args.folder, args.workers)
         if estimate is not None:
             _guard(estimate, args.folder, args)
-    result = analyze(args.folder, workers=args.workers, tipping=tipping, log=print)
+    result = analyze(
+        args.folder,
+        workers=args.workers,
+        tipping=tipping,
+        log=None if args.quiet else print,
+        progress=lambda total, label: _progress(total, label, args.quiet, minimum=1),
+    )
     print(f"analysis: {result.html}")
     return EXIT_OK
 

@@ -47,9 +47,15 @@ def union_edges(n: int, edges: np.ndarray, extra: np.ndarray) -> np.ndarray:
 class PeerNetwork:
     """Each customer's peers as a padded (max degree, N) table, for vectorised neighbour maxima."""
 
-    def __init__(self, n: int, edges: np.ndarray):
+    def __init__(self, n: int, edges: np.ndarray, table: bool = True):
         self.n = n
         self.edges = edges
+        self.peers = np.empty((0, n), dtype=np.int64)
+        if table:
+            self._table()
+
+    def _table(self) -> None:
+        n, edges = self.n, self.edges
         src = np.concatenate([edges[:, 0], edges[:, 1]])
         dst = np.concatenate([edges[:, 1], edges[:, 0]])
         order = np.argsort(dst, kind="stable")
@@ -63,24 +69,48 @@ class PeerNetwork:
 
     @classmethod
     def build(
-        cls, n: int, kind: str, degree: int, rewire: float, rng: np.random.Generator, extra: np.ndarray | None = None
+        cls,
+        n: int,
+        kind: str,
+        degree: int,
+        rewire: float,
+        rng: np.random.Generator,
+        extra: np.ndarray | None = None,
+        table: bool = True,
     ) -> PeerNetwork:
-        """The drawn network of ``kind``, plus ``extra`` undirected edges (named accounts' peers)."""
+        """The drawn network of ``kind``, plus ``extra`` undirected edges (named accounts' peers).
+
+        ``table=False`` keeps the edges only (a market of an ensemble, whose table is the ensemble's).
+        """
         if kind == "none" or n < 2:
             edges = np.empty((0, 2), dtype=np.int64)
         else:
             edges = small_world_edges(n, degree, rewire, rng)
         if extra is not None and len(extra):
             edges = union_edges(n, edges, extra)
-        return cls(n, edges)
+        return cls(n, edges, table)
+
+    @classmethod
+    def merge(cls, networks: list[PeerNetwork]) -> PeerNetwork:
+        """Several markets' networks as one (an ensemble): customers numbered market after market, no links between markets."""
+        if len(networks) == 1 and (networks[0].peers.size or not networks[0].edges.size):
+            return networks[0]
+        offsets = np.cumsum([0] + [net.n for net in networks[:-1]])
+        edges = np.concatenate([net.edges + offset for net, offset in zip(networks, offsets, strict=True)])
+        return cls(sum(net.n for net in networks), edges.reshape(-1, 2))
 
     def best_peer_discount(self, discount: np.ndarray, supplier: np.ndarray, idx: np.ndarray) -> np.ndarray:
         """For customers ``idx``, the largest discount a peer gets from the same supplier (0 if none)."""
         if not self.peers.size or not idx.size:
             return np.zeros(len(idx))
-        peers = self.peers[:, idx]
-        same = np.append(supplier, -2)[peers] == np.where(supplier[idx] >= 0, supplier[idx], -3)
-        return np.where(same, np.append(discount, 0.0)[peers], 0.0).max(axis=0)
+        mine = np.where(supplier[idx] >= 0, supplier[idx], -3)
+        discounts, suppliers = np.append(discount, 0.0), np.append(supplier, -2)
+        best = np.zeros(len(idx))
+        for row in self.peers[:, idx]:  # one peer slot at a time: contiguous, and the maximum is exact
+            values = discounts[row]
+            values[suppliers[row] != mine] = 0.0
+            np.maximum(best, values, out=best)
+        return best
 
     def to_networkx(self) -> nx.Graph:
         graph = nx.Graph()

@@ -11,15 +11,13 @@ insolvency).
 
 from __future__ import annotations
 
-import copy
-from collections import deque
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .outcomes import GROWTH, SPIRAL_LEVEL, WINDOW
-from .recorder import capability_index
+from .recorder import capability_indices
 
 if TYPE_CHECKING:
     from .model import ProcurementModel
@@ -57,51 +55,9 @@ def project(model: ProcurementModel, limit: int = DEFAULT_LIMIT, *, joint_start:
     ``joint_start`` is the joint value per period at the start of the run (growth is
     judged against it; by default the first period of the recorded series).
     """
-    st = model.state
     if joint_start is None:
-        series = model.recorder.series["joint_value"]
-        joint_start = float(series[: model.cycle].mean()) if model.period else 0.0
-    index: deque[float] = deque(maxlen=WINDOW + 1)
-    discount: deque[float] = deque(maxlen=WINDOW + 1)
-    profit: deque[np.ndarray] = deque(maxlen=WINDOW)
-    joint: deque[float] = deque(maxlen=model.cycle)
-    ci = capability_index(model)
-    end = model.period + limit
-    while model.period < end:
-        t = model.period
-        model.step()
-        _, ended, _ = model.recorder.take_moves()
-        if (st.exit_period == t).any() or ended:
-            what = "a supplier became insolvent" if (st.exit_period == t).any() else "a relationship ended"
-            return Outlook("collapse", t, None, t, capability_index(model), f"{what} in period {t}")
-        ci = capability_index(model)
-        volume = st.volume.sum()
-        index.append(ci)
-        discount.append(float(st.discount @ st.volume / volume) if volume > 0 else 0.0)
-        profit.append(st.profit * st.active)
-        joint.append(float(st.customer_value.sum() + st.supplier_value.sum()))
-        if len(index) > WINDOW and _still(index, discount) and (np.sum(profit, axis=0) >= 0).all():
-            return _settled(t, ci, float(np.mean(joint)), joint_start)
-    falling = len(index) > WINDOW and index[-1] < index[0]
-    if ci < SPIRAL_LEVEL and falling:
-        return Outlook(
-            "spiral",
-            None,
-            None,
-            model.period - 1,
-            ci,
-            f"capability index {ci:.2f} and still falling after {limit} more periods",
-        )
-    burning = len(profit) and (np.sum(profit, axis=0) < 0).any()
-    why = "suppliers still losing cash" if burning else "still changing"
-    return Outlook(
-        "drifting",
-        None,
-        None,
-        model.period - 1,
-        ci,
-        f"not settled after {limit} more periods (capability index {ci:.2f}, {why})",
-    )
+        joint_start = float(_joint_starts(model, [0])[0])
+    return project_markets(model, np.array([limit]), np.array([joint_start]))[0]
 
 
 def project_copy(model: ProcurementModel, limit: int = DEFAULT_LIMIT) -> Outlook:
@@ -110,23 +66,118 @@ def project_copy(model: ProcurementModel, limit: int = DEFAULT_LIMIT) -> Outlook
     The copy leaves the recorded series behind (the outlook writes none), so copying costs
     a few periods' worth of stepping even for a large market.
     """
-    from .recorder import Recorder
-
-    joint = model.recorder.series["joint_value"]
-    joint_start = float(joint[: model.cycle].mean()) if model.period else 0.0
-    recorder, collector = model.recorder, model.datacollector
-    model.recorder = model.datacollector = None
-    try:
-        twin = copy.deepcopy(model)
-    finally:
-        model.recorder, model.datacollector = recorder, collector
-    twin.recorder = twin.datacollector = Recorder(twin, 0)
-    return project(twin, limit, joint_start=joint_start)
+    return project_ensemble(model, [0], [limit])[0]
 
 
-def _still(index: deque[float], discount: deque[float]) -> bool:
-    first, last = index[0], index[-1]
-    return abs(last - first) <= STILL * max(first, 1e-9) and abs(discount[-1] - discount[0]) <= STILL
+def project_ensemble(model: ProcurementModel, markets: list[int], limits: list[int]) -> list[Outlook]:
+    """The outlooks of some markets of a model (an ensemble) without changing it.
+
+    The markets are copied (with their generators) and stepped together; a market drops
+    out as it settles or collapses, and the ensemble is compacted as markets drop out, so
+    the work follows the markets still running. Each market's outlook is that of its
+    single run.
+    """
+    if not markets:
+        return []
+    starts = _joint_starts(model, markets)
+    twin = model.select(markets, copy_generators=True)
+    return project_markets(twin, np.asarray(limits, dtype=np.int64), starts, compact=True)
+
+
+def _joint_starts(model: ProcurementModel, markets: list[int]) -> np.ndarray:
+    """Joint value per period over the first contract cycle of each market's recorded series."""
+    if not model.period:
+        return np.zeros(len(markets))
+    rows = model.recorder._rows["joint_value"]
+    return np.array([float(rows[r][: model.cycle].mean()) for r in markets])
+
+
+def project_markets(
+    model: ProcurementModel, limits: np.ndarray, joint_start: np.ndarray, *, compact: bool = False
+) -> list[Outlook]:
+    """Step every market of ``model`` past its horizon until each settles, collapses or passes its limit.
+
+    The markets step together, each judged on its own series. With ``compact`` the model may
+    be replaced by smaller copies of the markets still running (``model`` is then left
+    behind part-way); without it ``model`` is advanced until the last market is done.
+    """
+    count = model.n_members
+    results: list[Outlook | None] = [None] * count
+    ids = np.arange(count)  # each current market's position in the results
+    ends = model.period + limits
+    index = np.zeros((WINDOW + 1, count))
+    discount = np.zeros((WINDOW + 1, count))
+    joint = np.zeros((model.cycle, count))
+    profit = np.zeros((WINDOW, model.n_suppliers))
+    live = np.ones(count, dtype=bool)
+    ci = capability_indices(model)
+    steps = 0
+    while True:
+        t = model.period
+        for r in np.flatnonzero(live & (t >= ends)):
+            results[ids[r]] = _unsettled(model, r, ci[r], index[:, r], profit, steps, int(limits[ids[r]]), t)
+            live[r] = False
+        if not live.any():
+            break
+        if compact and live.sum() <= 0.5 * len(live) and len(live) >= 4:
+            keep = np.flatnonzero(live)
+            rows = np.concatenate(
+                [np.arange(model.sup_start[r], model.sup_start[r] + model.sup_count[r]) for r in keep]
+            )
+            model = model.select(keep.tolist(), copy_generators=False)
+            ids, ends, ci, live = ids[keep], ends[keep], ci[keep], live[keep]
+            index, discount, joint, profit = index[:, keep], discount[:, keep], joint[:, keep], profit[:, rows]
+        st, cust, sups = model.state, model.recorder.customers, model.recorder.supplier_rows
+        model.advance()
+        ended = model.recorder.take_all_moves()[1] > 0
+        exited = sups.sum(st.exit_period == t) > 0
+        ci = capability_indices(model)
+        for r in np.flatnonzero(live & (exited | ended)):
+            what = "a supplier became insolvent" if exited[r] else "a relationship ended"
+            results[ids[r]] = Outlook("collapse", t, None, t, float(ci[r]), f"{what} in period {t}")
+            live[r] = False
+        volume = cust.sum(st.volume)
+        weighted = np.divide(cust.dot(st.discount, st.volume), volume, out=np.zeros(len(volume)), where=volume > 0)
+        for buffer, value in (
+            (index, ci),
+            (discount, weighted),
+            (joint, cust.sum(st.customer_value) + cust.sum(st.supplier_value)),
+        ):
+            buffer[:-1] = buffer[1:]
+            buffer[-1] = value
+        profit[:-1] = profit[1:]
+        profit[-1] = st.profit * st.active
+        steps += 1
+        if steps > WINDOW:
+            first, last = index[0], index[-1]
+            still = (np.abs(last - first) <= STILL * np.maximum(first, 1e-9)) & (
+                np.abs(discount[-1] - discount[0]) <= STILL
+            )
+            losing = sups.sum(profit.sum(axis=0) < 0) > 0
+            for r in np.flatnonzero(live & still & ~losing):
+                mean = float(np.mean(joint[-min(steps, model.cycle) :, r].copy()))
+                results[ids[r]] = _settled(t, float(ci[r]), mean, float(joint_start[ids[r]]))
+                live[r] = False
+    return results  # type: ignore[return-value]
+
+
+def _unsettled(
+    model: ProcurementModel, r: int, ci: float, index: np.ndarray, profit: np.ndarray, steps: int, limit: int, t: int
+) -> Outlook:
+    """The outlook of a market that neither settled nor collapsed within its limit."""
+    ci = float(ci)
+    falling = steps > WINDOW and index[-1] < index[0]
+    if ci < SPIRAL_LEVEL and falling:
+        return Outlook(
+            "spiral", None, None, t - 1, ci, f"capability index {ci:.2f} and still falling after {limit} more periods"
+        )
+    start, count = int(model.sup_start[r]), int(model.sup_count[r])
+    kept = profit[-min(steps, WINDOW) :, start : start + count] if steps else profit[:0, start : start + count]
+    burning = steps and (kept.sum(axis=0) < 0).any()
+    why = "suppliers still losing cash" if burning else "still changing"
+    return Outlook(
+        "drifting", None, None, t - 1, ci, f"not settled after {limit} more periods (capability index {ci:.2f}, {why})"
+    )
 
 
 def _settled(t: int, ci: float, joint_end: float, joint_start: float) -> Outlook:

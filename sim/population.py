@@ -106,11 +106,11 @@ def _fill(
     column: int | None = None,
 ) -> None:
     """Write a lever's period-0 value into its slice and schedule its later changes."""
-    arr = table[name]
     index = sl if column is None else (sl, column)
-    arr[index] = _initial(value)
+    table[name][index] = _initial(value)
     if isinstance(value, Schedule):
-        timetable.add(value, lambda v, a=arr, i=index: a.__setitem__(i, v))
+        # Looked up when the change applies: an ensemble re-points the table at its own arrays.
+        timetable.add(value, lambda v, t=table, n=name, i=index: t[n].__setitem__(i, v))
 
 
 @dataclass

@@ -70,119 +70,278 @@ BLOCK_SERIES = RECORDED_CUSTOMER_FIELDS
 def capability_index(model: ProcurementModel) -> float:
     """Mean of the four stocks, weighted as the served customers weight them (MODEL-SPEC section 6).
 
+    Of a one-market model (or of the first market of an ensemble: see :func:`capability_indices`).
+    """
+    return float(capability_indices(model)[0])
+
+
+def capability_indices(model: ProcurementModel) -> np.ndarray:
+    """The capability index of every market of a model, (markets,).
+
     Base demand per (segment, supplier) times the segments' value weights, so nothing of
     shape (customers, 4) is built.
     """
-    importance = model.links.base.T @ model.group_weights  # (S, 4)
-    denom = importance.sum()
-    return float((importance * model.state.capability).sum() / denom) if denom > 0 else 0.0
+    cap = model.state.capability
+    base = model.links.base
+    if model.uniform:
+        R = model.n_members
+        importance = base.reshape(R, -1, cap.shape[0] // R).transpose(0, 2, 1) @ model._weights  # (R, S, 4)
+        denom = importance.reshape(R, -1).sum(axis=1)
+        weighted = (importance * cap.reshape(R, -1, cap.shape[1])).reshape(R, -1).sum(axis=1)
+    else:
+        flat = base.reshape(-1)
+        parts = []
+        for m, weights in zip(model.markets, model._weights, strict=True):
+            cells = flat[model.table_start[m.index] : model.table_start[m.index] + weights.shape[0] * m.n_suppliers]
+            importance = cells.reshape(weights.shape[0], m.n_suppliers).T @ weights
+            parts.append(((importance * cap[m.suppliers]).sum(), importance.sum()))
+        weighted, denom = (np.array(v) for v in zip(*parts, strict=True))
+    return np.divide(weighted, denom, out=np.zeros(len(denom)), where=denom > 0)
+
+
+class Segments:
+    """Per-market sums and dot products over the rows of an ensemble, as each market alone computes them.
+
+    Markets of equal size are rows of a reshaped array (numpy reduces each row as it reduces a
+    market's own array, so the sums are bit for bit those of the single runs); markets of
+    different sizes are reduced one at a time.
+    """
+
+    def __init__(self, starts: np.ndarray, sizes: np.ndarray, uniform: bool):
+        self.starts, self.sizes, self.uniform = starts, sizes, uniform
+        self.n = len(starts)
+
+    def rows(self, x: np.ndarray) -> np.ndarray | list[np.ndarray]:
+        """``x`` (rows, ...) as (markets, rows per market, ...) or a list of per-market parts."""
+        if self.uniform:
+            return x.reshape(self.n, -1, *x.shape[1:])
+        return [x[a : a + n] for a, n in zip(self.starts.tolist(), self.sizes.tolist(), strict=True)]
+
+    def sum(self, x: np.ndarray) -> np.ndarray:
+        """Sum over each market's rows (and any trailing axes)."""
+        if self.uniform:
+            return x.reshape(self.n, -1).sum(axis=1)
+        return np.array([part.sum() for part in self.rows(x)])
+
+    def dot(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """``a @ b`` within each market (1-D rows)."""
+        if self.uniform:
+            return (a.reshape(self.n, 1, -1) @ b.reshape(self.n, -1, 1)).reshape(self.n)
+        return np.array([x @ y for x, y in zip(self.rows(a), self.rows(b), strict=True)])
+
+    def vecmat(self, v: np.ndarray, m: np.ndarray) -> np.ndarray:
+        """``v @ m`` within each market: v (rows,), m (rows, k) -> (markets, k)."""
+        if self.uniform:
+            return (v.reshape(self.n, 1, -1) @ m.reshape(self.n, -1, m.shape[1])).reshape(self.n, -1)
+        return np.array([x @ y for x, y in zip(self.rows(v), self.rows(m), strict=True)])
+
+    def matvec(self, block: np.ndarray, v: np.ndarray) -> np.ndarray:
+        """``block @ v`` within each market: block (k, rows), v (rows,) -> (markets, k)."""
+        if self.uniform:
+            stacked = block.reshape(block.shape[0], self.n, -1).transpose(1, 0, 2)
+            return (stacked @ v.reshape(self.n, -1, 1)).reshape(self.n, -1)
+        return np.array(
+            [block[:, a : a + n] @ v[a : a + n] for a, n in zip(self.starts.tolist(), self.sizes.tolist(), strict=True)]
+        )
+
+    def block_sum(self, block: np.ndarray) -> np.ndarray:
+        """Row sums of ``block`` (k, rows) within each market -> (markets, k)."""
+        if self.uniform:
+            return block.reshape(block.shape[0], self.n, -1).sum(axis=2).T
+        return np.array(
+            [block[:, a : a + n].sum(axis=1) for a, n in zip(self.starts.tolist(), self.sizes.tolist(), strict=True)]
+        )
+
+
+def _where_positive(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    """num / den where den > 0, else 0."""
+    return np.divide(num, den, out=np.zeros(len(den)), where=den > 0)
+
+
+COUNT_SERIES = ("active_suppliers", "customers_served", "switches", "relationships_ended", "exits", "redesigns")
+
+
+def series_frame(series: dict[str, np.ndarray], periods: int) -> pd.DataFrame:
+    """The market series of one market as a table, one row per period (counts as integers)."""
+    n = min(periods, len(series["joint_value"]))
+    columns = {"period": np.arange(n)}
+    for name, values in series.items():
+        columns[name] = values[:n].astype(np.int64) if name in COUNT_SERIES else values[:n]
+    return pd.DataFrame(columns)
+
+
+class MemberRecorder:
+    """One market's series in an ensemble's recorder (views on its rows)."""
+
+    def __init__(self, recorder: Recorder, r: int):
+        self.recorder = recorder
+        self.index = r
+        self.series = {name: values[r] for name, values in recorder._rows.items()}
+        self.agents_every = 0
+
+    def timeseries(self) -> pd.DataFrame:
+        """One row per period simulated so far."""
+        return series_frame(self.series, self.recorder.model.period)
+
+    def get_model_vars_dataframe(self) -> pd.DataFrame:
+        """Mesa ``DataCollector`` API: the market series, indexed by period."""
+        return self.timeseries().set_index("period", drop=False)
 
 
 class Recorder:
-    """Stores one row of market series per period and, every ``agents_every`` periods, agent rows."""
+    """Stores one row of market series per period for every market and, every ``agents_every`` periods, agent rows.
+
+    The series of a one-market model are ``series[name]`` (periods,); an ensemble's are
+    (markets, periods), and :meth:`member` gives one market's recorder.
+    """
 
     def __init__(self, model: ProcurementModel, agents_every: int = 1):
         self.model = model
-        T = model.periods
-        self.series = {name: np.zeros(T) for name in MARKET_SERIES}
-        self.agents_every = agents_every
+        T, R = model.periods, model.n_members
+        self.values = np.zeros((len(MARKET_SERIES), R, T))
+        self.series = {name: self.values[i, 0] if R == 1 else self.values[i] for i, name in enumerate(MARKET_SERIES)}
+        self._rows = {name: self.values[i] for i, name in enumerate(MARKET_SERIES)}
+        self.agents_every = agents_every if R == 1 else 0
         self.agent_periods: list[int] = []
-        n_rows = 0 if agents_every <= 0 else -(-T // agents_every) + 1
+        n_rows = 0 if self.agents_every <= 0 else -(-T // self.agents_every) + 1
         self.customer_block = np.zeros((n_rows, len(BLOCK_SERIES), model.n_customers), dtype=np.float32)
         self.customer_supplier = np.zeros((n_rows, model.n_customers), dtype=np.int64)
         self.suppliers = {name: np.zeros((n_rows, model.n_suppliers)) for name in SUPPLIER_SERIES}
-        self._moves = self._ended = self._redesigns = 0
-        self._balance_ewma = 0.5 * sum(model.fair_band)
+        self.moves = np.zeros((3, R), dtype=np.int64)  # switches, relationships ended, redesigns
+        self._balance_ewma = model.band_middle.copy()
+        sizes_c = np.array([m.n_customers for m in model.markets])
+        sizes_s = np.array([m.n_suppliers for m in model.markets])
+        self.customers = Segments(model.cust_start, sizes_c, model.uniform)
+        self.supplier_rows = Segments(model.sup_start, sizes_s, model.uniform)
 
-    def note_moves(self, new: np.ndarray, redesigning: np.ndarray) -> None:
-        """Count switches, relationships that ended and forced redesigns.
+    def member(self, r: int) -> MemberRecorder:
+        """The recorder of market ``r`` (a view)."""
+        return MemberRecorder(self, r)
+
+    def note_moves(self, new: np.ndarray, redesigning: np.ndarray, members: np.ndarray | None = None) -> None:
+        """Count switches, relationships that ended and forced redesigns (per market, ``members``).
 
         ``new`` is the new supplier per moving customer, -1 for leaving the market and -2
         for a dropped account (already counted as ended by :meth:`note_dropped`).
         """
-        self._moves += int((new >= 0).sum())
-        self._ended += int((new == -1).sum())
-        self._redesigns += int(redesigning.sum())
+        members = np.zeros(len(new), dtype=np.int64) if members is None else members
+        R = self.model.n_members
+        self.moves[0] += np.bincount(members[new >= 0], minlength=R)
+        self.moves[1] += np.bincount(members[new == -1], minlength=R)
+        self.moves[2] += np.bincount(members[redesigning], minlength=R)
 
-    def note_dropped(self, n: int) -> None:
-        """Accounts dropped by their supplier: relationships ended, wherever the customers go."""
-        self._ended += n
+    def note_dropped(self, members: np.ndarray | int) -> None:
+        """Accounts dropped by their supplier: relationships ended, wherever the customers go.
+
+        ``members`` is the market of each dropped account (or, for one market, their number).
+        """
+        if np.ndim(members) == 0:
+            self.moves[1, 0] += int(members)
+        else:
+            self.moves[1] += np.bincount(members, minlength=self.model.n_members)
 
     def take_moves(self) -> tuple[int, int, int]:
-        """Switches, ended relationships and forced redesigns since the last call (then reset)."""
-        counts = self._moves, self._ended, self._redesigns
-        self._moves = self._ended = self._redesigns = 0
+        """Switches, ended relationships and forced redesigns since the last call (then reset); one market."""
+        counts = tuple(int(v) for v in self.moves[:, 0])
+        self.moves[:] = 0
+        return counts
+
+    def take_all_moves(self) -> np.ndarray:
+        """(3, markets): switches, ended relationships and forced redesigns since the last call (then reset)."""
+        counts = self.moves.copy()
+        self.moves[:] = 0
         return counts
 
     def record(self) -> None:
         m, st = self.model, self.model.state
         t = m.period
         links = m.links
-        row = self.series
-        row["capability_index"][t] = capability_index(m)
-        base = links.base.sum(axis=0)
-        base_total = base.sum()
-        by_capability = base @ st.capability / base_total if base_total > 0 else np.zeros(len(CAPABILITIES))
+        row = {name: values[:, t] for name, values in self._rows.items()}  # views: one column per market
+        cust, sups = self.customers, self.supplier_rows
+        row["capability_index"][:] = capability_indices(m)
+        if m.uniform:
+            base = links.base.reshape(m.n_members, -1, st.capability.shape[0] // m.n_members).sum(axis=1).reshape(-1)
+        else:
+            flat = links.base.reshape(-1)
+            base = np.concatenate(
+                [
+                    flat[m.table_start[k.index] : m.table_start[k.index] + len(w) * k.n_suppliers]
+                    .reshape(len(w), k.n_suppliers)
+                    .sum(axis=0)
+                    for k, w in zip(m.markets, m._weights, strict=True)
+                ]
+            )
+        base_total = sups.sum(base)
+        by_capability = sups.vecmat(base, st.capability)
+        by_capability = np.divide(
+            by_capability, base_total[:, None], out=np.zeros_like(by_capability), where=base_total[:, None] > 0
+        )
         for k, name in enumerate(CAPABILITIES):
-            row[name][t] = by_capability[k]
+            row[name][:] = by_capability[:, k]
         # Every customer field at once: volume-weighted means, means over served customers, totals.
         at = st.customer_rows
         block = st.customer_block[: len(BLOCK_SERIES)]  # the recorded fields lead the block
-        total_vol = st.volume.sum()
-        n_served = links.on.sum()
-        weighted = block @ (st.volume / total_vol) if total_vol > 0 else np.zeros(len(block))
-        averaged = block @ (links.on / n_served) if n_served else np.zeros(len(block))
-        totals = block.sum(axis=1)
+        total_vol = cust.sum(st.volume)
+        n_served = cust.sum(links.on)
+        safe_vol = np.where(total_vol > 0, total_vol, 1.0)[m.cust_member]
+        safe_served = np.where(n_served > 0, n_served, 1.0)[m.cust_member]
+        weighted = cust.matvec(block, st.volume / safe_vol) * (total_vol > 0)[:, None]
+        averaged = cust.matvec(block, links.on / safe_served) * (n_served > 0)[:, None]
+        totals = cust.block_sum(block)
         for series, field in (
             ("discount_mean", "discount"),
             ("demand_mean", "demand"),
             ("value_mean", "value"),
             ("gift_value_mean", "gift"),
         ):
-            row[series][t] = weighted[at[field]]
+            row[series][:] = weighted[:, at[field]]
         for series, field in (
             ("engagement_mean", "engagement"),
             ("trust_mean", "trust"),
             ("market_success_mean", "market_success"),
         ):
-            row[series][t] = averaged[at[field]]
-        vc, vs = totals[at["customer_value"]], totals[at["supplier_value"]]
-        row["customer_value"][t], row["supplier_value"][t], row["joint_value"][t] = vc, vs, vc + vs
-        row["contribution"][t] = st.contribution.sum()
-        row["transaction_cost"][t] = st.transaction_cost.sum()
-        vs_pos, vc_pos = max(vs, 0.0), max(vc, 0.0)
-        balance = vs_pos / (vs_pos + vc_pos) if vs_pos + vc_pos > 0 else 0.5
-        row["balance"][t] = balance
-        self._balance_ewma += m.smoothing * (balance - self._balance_ewma)
-        row["balance_smoothed"][t] = self._balance_ewma
+            row[series][:] = averaged[:, at[field]]
+        vc, vs = totals[:, at["customer_value"]], totals[:, at["supplier_value"]]
+        row["customer_value"][:], row["supplier_value"][:], row["joint_value"][:] = vc, vs, vc + vs
+        row["contribution"][:] = cust.sum(st.contribution)
+        row["transaction_cost"][:] = cust.sum(st.transaction_cost)
+        vs_pos, vc_pos = np.maximum(vs, 0.0), np.maximum(vc, 0.0)
+        both = vs_pos + vc_pos
+        balance = np.divide(vs_pos, both, out=np.full(len(both), 0.5), where=both > 0)
+        row["balance"][:] = balance
+        self._balance_ewma += m.smoothing_rate * (balance - self._balance_ewma)
+        row["balance_smoothed"][:] = self._balance_ewma
         active = st.active
         # Every supplier that traded this period counts, the one that exits at its end included.
-        revenue = st.revenue.sum()
-        profit = st.profit.sum()
-        row["supplier_margin"][t] = profit / revenue if revenue > 0 else 0.0
-        row["supplier_cash"][t] = st.cash @ active
-        row["supplier_profit"][t] = profit
-        row["revenue"][t] = revenue
-        row["investment"][t] = st.investment.sum() + st.gift_cost_total.sum()
-        row["investment_desired"][t] = st.desired_investment.sum() + st.gift_cost_total.sum()
-        row["investment_planned"][t] = (m.sp.p["spend"] * st.list_revenue[:, None]).sum()
-        row["gift_cost"][t] = st.gift_cost_total.sum()
-        sustaining = st.sustaining_investment.sum()
-        row["investment_sustaining"][t] = sustaining
-        row["capability_depletion"][t] = sustaining - st.investment.sum()
-        row["engagement_value"][t] = (st.supplier_value - st.contribution + st.sustaining_cost).sum()
-        row["overhead_fixed"][t] = (
+        revenue = sups.sum(st.revenue)
+        profit = sups.sum(st.profit)
+        row["supplier_margin"][:] = _where_positive(profit, revenue)
+        row["supplier_cash"][:] = sups.dot(st.cash, active.astype(float))
+        row["supplier_profit"][:] = profit
+        row["revenue"][:] = revenue
+        gifts = sups.sum(st.gift_cost_total)
+        invested = sups.sum(st.investment)
+        row["investment"][:] = invested + gifts
+        row["investment_desired"][:] = sups.sum(st.desired_investment) + gifts
+        row["investment_planned"][:] = sups.sum(m.sp.p["spend"] * st.list_revenue[:, None])
+        row["gift_cost"][:] = gifts
+        sustaining = sups.sum(st.sustaining_investment)
+        row["investment_sustaining"][:] = sustaining
+        row["capability_depletion"][:] = sustaining - invested
+        row["engagement_value"][:] = cust.sum(st.supplier_value - st.contribution + st.sustaining_cost)
+        row["overhead_fixed"][:] = sups.sum(
             st.overhead - np.bincount(links.supplier, weights=st.cost_to_serve, minlength=m.n_suppliers)
-        ).sum()
+        )
         book = st.list_revenue
         planned = (st.standard * m.sp.p["spend"]).sum(axis=1) / m.sp.p["spend"].sum(axis=1)
-        row["service_standard"][t] = planned @ book / book.sum() if book.sum() > 0 else 0.0
-        row["margin_standard"][t] = st.margin_standard @ book / book.sum() if book.sum() > 0 else 0.0
-        row["expectation_ratio"][t] = st.expectation_ratio @ book / book.sum() if book.sum() > 0 else 0.0
-        row["active_suppliers"][t] = active.sum()
-        row["customers_served"][t] = n_served
-        row["switches"][t], row["relationships_ended"][t], row["redesigns"][t] = self.take_moves()
-        row["exits"][t] = (st.exit_period == t).sum()
+        book_total = sups.sum(book)
+        row["service_standard"][:] = _where_positive(sups.dot(planned, book), book_total)
+        row["margin_standard"][:] = _where_positive(sups.dot(st.margin_standard, book), book_total)
+        row["expectation_ratio"][:] = _where_positive(sups.dot(st.expectation_ratio, book), book_total)
+        row["active_suppliers"][:] = sups.sum(active)
+        row["customers_served"][:] = n_served
+        row["switches"][:], row["relationships_ended"][:], row["redesigns"][:] = self.take_all_moves()
+        row["exits"][:] = sups.sum(st.exit_period == t)
         if self.agents_every > 0 and (t % self.agents_every == 0 or t == m.periods - 1):
             self._record_agents(t)
 
@@ -211,11 +370,7 @@ class Recorder:
 
     def timeseries(self) -> pd.DataFrame:
         """One row per period simulated so far."""
-        n = self.model.period
-        df = pd.DataFrame({"period": np.arange(n), **{k: v[:n] for k, v in self.series.items()}})
-        for name in ("active_suppliers", "customers_served", "switches", "relationships_ended", "exits", "redesigns"):
-            df[name] = df[name].astype(np.int64)
-        return df
+        return series_frame(self.series, self.model.period)
 
     def get_model_vars_dataframe(self) -> pd.DataFrame:
         """Mesa ``DataCollector`` API: the market series, indexed by period."""

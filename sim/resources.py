@@ -38,6 +38,13 @@ SECONDS_PER_PERIOD = 0.5e-3  # numpy and Python call overhead of a period, whate
 SECONDS_PER_CUSTOMER_PERIOD = 150e-9  # simulating ("sim" fit alone: 161 ns)
 RECORD_SECONDS_PER_CUSTOMER_PERIOD = 1.6e-6  # per-agent rows to agents.parquet ("run" fit 1.93 us, less two sims)
 OUTPUT_SECONDS = 1.1  # figures and report ("run" fit intercept)
+# A sweep's batches (issue 13): an ensemble holds every run's state, the outlook's copy and the
+# temporaries of its stages (measured: 384-435 MiB RSS for batches of 125-166 runs of 300
+# customers, less the process: about 4 kB a customer), and a batched run costs its summary
+# and files (1.5 ms) plus the simulation at the ensemble's pace (about 170 ns a customer-period).
+ENSEMBLE_BYTES_PER_CUSTOMER = 4_000
+BATCHED_SECONDS_PER_RUN = 1.5e-3
+BATCHED_SECONDS_PER_CUSTOMER_PERIOD = 170e-9
 SWEEP_ROW_BYTES = 300  # one runs.parquet or series.parquet row in memory while compacting (measured: 289, 272)
 SWEEP_ROW_DISK = 200  # the same row on disk, chunk and compacted file each (measured: 206, 174)
 HEADROOM = 0.9  # refuse above this share of the memory (or disk) available
@@ -119,14 +126,25 @@ def for_compare(a: Scenario, b: Scenario, *, replicates: int = 1) -> Estimate:
 
 
 def for_sweep(sweep: Sweep, scenario: Scenario, workers: int) -> Estimate:
-    """``procsim sweep``: one model per worker; at the end the driver gathers every row into two files."""
+    """``procsim sweep``: one batch (an ensemble of runs) per worker; at the end the driver gathers every row
+    into two files."""
+    from .experiments.runner import batch_size
+
     runs = sweep.total_runs
     n, periods = scenario.n_customers, scenario.periods
     kept = {"every": periods, "every_k": math.ceil(periods / sweep.spec.outputs.every) + 1, "final": 1, "none": 0}
     rows = runs * (1 + kept[sweep.spec.outputs.series])
-    per_worker = PROCESS_BYTES + model_bytes(n) + sweep.spec.chunk_size * kept["every"] * SWEEP_ROW_BYTES
+    batch = min(batch_size(sweep, workers), runs)
+    chunk_rows = max(batch, sweep.spec.chunk_size) * kept["every"] * SWEEP_ROW_BYTES
+    ensemble = model_bytes(n) if batch == 1 else batch * n * ENSEMBLE_BYTES_PER_CUSTOMER
+    per_worker = PROCESS_BYTES + ensemble + chunk_rows
     memory = max(workers * per_worker, 0) + PROCESS_BYTES + 2 * rows * SWEEP_ROW_BYTES
-    seconds = runs * run_seconds(n, simulated_periods(scenario)) / max(workers, 1)
+    simulated = simulated_periods(scenario)
+    if batch == 1:
+        one = run_seconds(n, simulated)
+    else:
+        one = BATCHED_SECONDS_PER_RUN + BATCHED_SECONDS_PER_CUSTOMER_PERIOD * n * simulated
+    seconds = runs * one / max(workers, 1)
     return Estimate(f"{runs:,} runs of {n:,} customers", memory, 2 * rows * SWEEP_ROW_DISK, seconds)
 
 

@@ -19,9 +19,9 @@ import numpy as np
 import pandas as pd
 
 from .account_totals import AccountTotals
-from .model import ProcurementModel
-from .outcomes import OUTCOMES, classify, metrics
-from .outlook import Outlook, project_copy
+from .model import Market, ProcurementModel
+from .outcomes import OUTCOMES, Classification, classify, metrics
+from .outlook import Outlook, project_copy, project_ensemble
 from .scenario import Scenario, load_scenario
 
 Progress = Callable[[int], None]
@@ -96,12 +96,78 @@ def simulate(
         if progress:
             progress(1)
     ts = model.recorder.timeseries()
-    verdict = classify(ts, model.cycle)
-    found = metrics(ts, model)
+    summary, verdict, found = summarise(model.markets[0], ts)
+    if outlook and scenario.outlook_periods > 0:
+        summary.update(outlook_of(model, verdict.outcome, found, scenario.outlook_periods).as_summary())
+    return RunResult(scenario, seed, summary, ts, model, time.perf_counter() - start, totals=totals)
+
+
+def run_ensemble(
+    scenarios_or_overrides: Sequence[Scenario | dict[str, Any]],
+    seeds: Sequence[int],
+    *,
+    base: Scenario | str | Path | None = None,
+    outlook: bool = True,
+    progress: Progress | None = None,
+) -> list[RunResult]:
+    """Run many markets as one vectorised model: ``scenarios_or_overrides[i]`` with ``seeds[i]``.
+
+    Each item is a :class:`Scenario` or a mapping of overrides of ``base`` (a scenario, a
+    bundled name or a path). The markets must share the horizon and the contract cycle.
+    Every result (summary, time series, outlook) is identical to ``simulate(scenario, seed,
+    record_agents_every=0)``; ``result.model`` is the market's :class:`~sim.model.Market`
+    view (its state at the horizon). The outlooks run batched too: markets drop out as they
+    settle. ``progress`` is called with the number of runs finished.
+    """
+    start = time.perf_counter()
+    scenarios = [item if isinstance(item, Scenario) else _scenario_of(base, item) for item in scenarios_or_overrides]
+    model = ProcurementModel.ensemble(scenarios, [int(s) for s in seeds])
+    while model.running:
+        model.step()
+    results, projected = [], []
+    for market in model.markets:
+        ts = market.recorder.timeseries()
+        summary, verdict, found = summarise(market, ts)
+        results.append(RunResult(market.config, market.seed, summary, ts, market, 0.0))  # type: ignore[arg-type]
+        limit = market.config.outlook_periods
+        if outlook and limit > 0:
+            if verdict.outcome == "collapse":
+                summary.update(_collapsed(market, found).as_summary())
+            else:
+                projected.append(market.index)
+    limits = [model.markets[r].config.outlook_periods for r in projected]
+    for r, seen in zip(projected, project_ensemble(model, projected, limits), strict=True):
+        results[r].summary.update(seen.as_summary())
+    wall = (time.perf_counter() - start) / len(results)
+    for result in results:
+        result.wall_seconds = wall
+    if progress:
+        progress(len(results))
+    return results
+
+
+def _scenario_of(base: Scenario | str | Path | None, overrides: dict[str, Any]) -> Scenario:
+    if base is None:
+        raise ValueError("overrides need a base scenario (base=)")
+    if isinstance(base, Scenario):
+        data = base.model_dump()
+        from .scenario import _apply_override, build_scenario
+
+        for path, value in overrides.items():
+            _apply_override(data, path, value)
+        return build_scenario(data, source=str(base.source or base.name))
+    return load_scenario(base, overrides)
+
+
+def summarise(market: Market, ts: pd.DataFrame) -> tuple[dict[str, Any], Classification, dict[str, Any]]:
+    """The summary of one market at its horizon (without the outlook), its verdict and its metrics."""
+    scenario = market.config
+    verdict = classify(ts, market.cycle)
+    found = metrics(ts, market)
     summary = {
         "scenario": scenario.name,
         "description": scenario.description,
-        "seed": seed,
+        "seed": market.seed,
         "periods": scenario.periods,
         "periods_per_year": scenario.periods_per_year,
         "currency": scenario.currency,
@@ -110,14 +176,12 @@ def simulate(
         "outcome": verdict.outcome,
         "outcome_detail": verdict.detail,
         "metrics": found,
-        "events": [{"period": p, "event": e} for p, e in model.events],
+        "events": [{"period": p, "event": e} for p, e in market.events],
         "overrides": scenario.overrides,
         "interventions": [i.model_dump() for i in scenario.interventions],
         "accounts": len(scenario.accounts),
     }
-    if outlook and scenario.outlook_periods > 0:
-        summary.update(outlook_of(model, verdict.outcome, found, scenario.outlook_periods).as_summary())
-    return RunResult(scenario, seed, summary, ts, model, time.perf_counter() - start, totals=totals)
+    return summary, verdict, found
 
 
 def outlook_of(model: ProcurementModel, outcome: str, found: dict[str, Any], limit: int) -> Outlook:
@@ -126,16 +190,21 @@ def outlook_of(model: ProcurementModel, outcome: str, found: dict[str, Any], lim
     ``model`` itself stays at its horizon, so ``result.model`` shows the state the series end in.
     """
     if outcome == "collapse":
-        at = found["time_to_collapse"]
-        return Outlook(
-            "collapse",
-            at,
-            None,
-            model.period - 1,
-            found["capability_index_final"],
-            f"collapsed within the horizon, in period {at}",
-        )
+        return _collapsed(model, found)
     return project_copy(model, limit)
+
+
+def _collapsed(model: ProcurementModel | Market, found: dict[str, Any]) -> Outlook:
+    """A collapse within the horizon stands as the outlook."""
+    at = found["time_to_collapse"]
+    return Outlook(
+        "collapse",
+        at,
+        None,
+        model.period - 1,
+        found["capability_index_final"],
+        f"collapsed within the horizon, in period {at}",
+    )
 
 
 def outlook_words(model: ProcurementModel) -> str | None:

@@ -203,12 +203,23 @@ def test_a_failing_run_is_recorded_and_the_sweep_goes_on(tmp_path, monkeypatch, 
     sweep = load_sweep(write_sweep(tmp_path))
     bad_seed = sweep.seeds[1]
 
+    real_ensemble = sim.runner.run_ensemble
+
+    def bad(scenario, seed):
+        return seed == bad_seed and scenario.customers[0].procurement.savings_target == 0.2
+
     def flaky(scenario, seed, **kwargs):
-        if seed == bad_seed and scenario.customers[0].procurement.savings_target == 0.2:
+        if bad(scenario, seed):
             raise FloatingPointError("negative stock")
         return real(scenario, seed, **kwargs)
 
+    def flaky_ensemble(scenarios, seeds, **kwargs):  # a batch with the bad run fails as a whole
+        if any(bad(sc, seed) for sc, seed in zip(scenarios, seeds, strict=True)):
+            raise FloatingPointError("negative stock")
+        return real_ensemble(scenarios, seeds, **kwargs)
+
     monkeypatch.setattr(sim.runner, "simulate", flaky)
+    monkeypatch.setattr(sim.runner, "run_ensemble", flaky_ensemble)
     out = tmp_path / "out"
     code = main(["sweep", str(tmp_path / "tiny.yaml"), "--out", str(out), "--workers", "1", "--quiet"])
     captured = capsys.readouterr()

@@ -255,9 +255,9 @@ def test_the_tipping_search_stops_at_its_cap_whatever_the_tolerance():
     class Threshold:
         """An executor whose runs tip above 0.3 (no simulation)."""
 
-        def submit(self, _fn, _base, _source, params, *_rest):
+        def submit(self, _fn, _base, _source, params, seeds, *_rest):
             future: Future = Future()
-            future.set_result("spiral" if params["x"] > 0.3 else "equilibrium")
+            future.set_result(["spiral" if params["x"] > 0.3 else "equilibrium"] * len(seeds))  # one per seed
             return future
 
     spec = TippingSpec.model_construct(

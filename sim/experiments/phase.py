@@ -12,9 +12,13 @@ import numpy as np
 import pandas as pd
 from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+from matplotlib.ticker import FuncFormatter
 
 from ..plots import plain
 from ..report import OUTCOME_COLORS
+from .labels import Parameter
 from .spec import OUTCOME_NAMES
 
 BAD = ("spiral", "collapse")
@@ -70,14 +74,55 @@ def _levels(values: pd.Series) -> pd.Series:
     return bins.map(lambda interval: round(float(interval.mid), 6)).astype(float)
 
 
-def phase_figure(diagram: PhaseDiagram, labels: dict[str, str] | None = None) -> Figure:
-    """Four outcome-share maps and the metric heat map, each with the 50%-tipped boundary."""
-    labels = labels or {}
+def dominant(diagram: PhaseDiagram) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """x values, y values and each cell's most common outcome as an index into ``OUTCOME_NAMES`` (-1: no runs)."""
+    shares = [diagram.grid(f"share_{o}")[2] for o in OUTCOME_NAMES]
+    xs, ys, _ = diagram.grid("share_tipped")
+    stack = np.nan_to_num(np.stack(shares), nan=-1.0)
+    best = stack.argmax(axis=0)  # ties go to the first in OUTCOME_NAMES (the worse outcome)
+    best[stack.max(axis=0) < 0] = -1
+    return xs, ys, best
+
+
+def phase_figure(diagram: PhaseDiagram, x: Parameter, y: Parameter, regime: str) -> Figure:
+    """One large panel: each cell coloured by its most common outcome, the 50%-tipped boundary drawn over it.
+
+    Sized and lettered to be read on a projector: outcome names in the legend, axis ticks
+    in the parameters' units (percent, money), the boundary as a thick dashed line.
+    """
+    xs, ys, best = dominant(diagram)
+    _, _, tipped = diagram.grid("share_tipped")
+    present = [i for i in range(len(OUTCOME_NAMES)) if (best == i).any()]
+    colours = ListedColormap([OUTCOME_COLORS[OUTCOME_NAMES[i]] for i in present] or ["#e5e7eb"])
+    index = np.full(best.shape, np.nan)
+    for k, i in enumerate(present):
+        index[best == i] = k
+    fig = Figure(figsize=(11, 6.6), layout="constrained")
+    ax = fig.subplots()
+    ax.pcolormesh(_edges(xs), _edges(ys), index, cmap=colours, vmin=-0.5, vmax=max(len(present), 1) - 0.5)
+    if len(xs) > 1 and len(ys) > 1 and np.nanmin(tipped) < 0.5 < np.nanmax(tipped):
+        ax.contour(xs, ys, tipped, levels=[0.5], colors="white", linewidths=6)
+        ax.contour(xs, ys, tipped, levels=[0.5], colors="black", linewidths=3, linestyles="--")
+    handles = [Patch(color=OUTCOME_COLORS[OUTCOME_NAMES[i]], label=OUTCOME_NAMES[i]) for i in present]  # fixed words
+    handles.append(Line2D([], [], color="black", lw=3, ls="--", label="half the runs spiral or collapse"))
+    ax.legend(handles=handles, fontsize=15, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+    ax.set_xlabel(plain(x.name), fontsize=18)
+    ax.set_ylabel(plain(y.name), fontsize=18)
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: plain(x.format(v, 0 if x.unit == "percent" else 1))))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: plain(y.format(v, 0 if y.unit == "percent" else 1))))
+    ax.tick_params(labelsize=15)
+    when = "in the long run (outlook)" if regime == "outlook" else "at the horizon"
+    ax.set_title(f"Most common outcome {when}", fontsize=20, loc="left")
+    return fig
+
+
+def phase_panels(diagram: PhaseDiagram, x: Parameter, y: Parameter, metric: str) -> Figure:
+    """The detail behind the large panel: each outcome's share per cell and the mean of ``metric``."""
     xs, ys, tipped = diagram.grid("share_tipped")
     panels = [(f"share_{o}", f"share {o}", _ramp(OUTCOME_COLORS[o]), (0, 1)) for o in OUTCOME_NAMES]
-    panels.append((diagram.metric, diagram.metric.replace("_", " "), "viridis", None))
-    fig = Figure(figsize=(3 * len(panels), 3.4), layout="constrained")
-    axes = fig.subplots(1, len(panels), sharey=True)
+    panels.append((diagram.metric, metric, "viridis", None))
+    fig = Figure(figsize=(15, 8.4), layout="constrained")
+    axes = fig.subplots(2, 3, sharex=True, sharey=True).ravel()
     for ax, (column, title, cmap, limits) in zip(axes, panels, strict=True):
         _, _, values = diagram.grid(column)
         mesh = ax.pcolormesh(
@@ -90,13 +135,20 @@ def phase_figure(diagram: PhaseDiagram, labels: dict[str, str] | None = None) ->
             vmax=limits[1] if limits else None,
         )
         if len(xs) > 1 and len(ys) > 1 and np.nanmin(tipped) < 0.5 < np.nanmax(tipped):
-            ax.contour(xs, ys, tipped, levels=[0.5], colors="white", linewidths=2.5)
-            ax.contour(xs, ys, tipped, levels=[0.5], colors="black", linewidths=1.0, linestyles="--")
-        ax.set_title(plain(title), fontsize=10)
-        ax.set_xlabel(plain(labels.get(diagram.x, diagram.x)), fontsize=9)
-        fig.colorbar(mesh, ax=ax, shrink=0.85)
-    axes[0].set_ylabel(plain(labels.get(diagram.y, diagram.y)), fontsize=9)
-    fig.suptitle("Phase diagram (dashed: half the runs spiral or collapse)", fontsize=11)
+            ax.contour(xs, ys, tipped, levels=[0.5], colors="white", linewidths=3)
+            ax.contour(xs, ys, tipped, levels=[0.5], colors="black", linewidths=1.5, linestyles="--")
+        ax.set_title(plain(title), fontsize=14)
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: plain(x.format(v, 0))))
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: plain(y.format(v, 0))))
+        ax.tick_params(labelsize=11)
+        colorbar = fig.colorbar(mesh, ax=ax, shrink=0.85)
+        if limits:
+            colorbar.formatter = FuncFormatter(lambda v, _pos: f"{100 * v:.0f}%")
+            colorbar.update_ticks()
+    for ax in axes[3:]:
+        ax.set_xlabel(plain(x.name), fontsize=13)
+    for ax in axes[::3]:
+        ax.set_ylabel(plain(y.name), fontsize=13)
     return fig
 
 

@@ -17,7 +17,7 @@ import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import numpy as np
 import yaml
@@ -193,6 +193,11 @@ class SweepFile(Strict):
     replicates: Int = Field(1, ge=1, le=100_000)
     seed: Int = Field(0, ge=0, le=2**32 - 1)
     chunk_size: Int = Field(25, ge=1, le=100_000, description="Runs per chunk file (seeds of one point).")
+    batch: Annotated[Int, Field(ge=1, le=100_000)] | Literal["auto"] = Field(
+        "auto",
+        description="Runs a worker simulates together as one vectorised ensemble (whole chunks; results are "
+        "the same whatever the batch); auto: by market size.",
+    )
     outputs: Outputs = Field(default_factory=Outputs)
     analysis: AnalysisSpec = Field(default_factory=AnalysisSpec)
 
@@ -253,7 +258,7 @@ class Sweep:
         """A hash of everything that determines the results (for --resume checks)."""
         resolved = build_scenario(copy.deepcopy(self.base), source=self.source).to_yaml_dict()  # code defaults too
         data = {
-            "spec": self.spec.model_dump(mode="json", by_alias=True),
+            "spec": self.spec.model_dump(mode="json", by_alias=True, exclude={"batch"}),  # batching changes no result
             "base": resolved,
             "points": [(p.id, p.label, p.params) for p in self.points],
             "seeds": self.seeds,

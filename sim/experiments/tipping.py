@@ -11,6 +11,7 @@ bootstrap alone would have no width).
 from __future__ import annotations
 
 import copy
+import math
 from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
@@ -19,11 +20,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
 from scipy.optimize import minimize
 
 from ..plots import plain
 from ..runner import replicate_seeds
 from ..scenario import _apply_override, build_scenario
+from .labels import Parameter
 from .spec import MAX_BISECTIONS, Sweep, TippingSpec
 
 BOOTSTRAP = 400
@@ -31,15 +34,29 @@ BOOTSTRAP = 400
 
 def outcome_of(base: dict[str, Any], source: str, params: dict[str, Any], seed: int, regime: str = "horizon") -> str:
     """The outcome of one run, at the horizon or in its outlook (module-level, so any executor can ship it)."""
-    from ..runner import simulate
+    return outcomes_of(base, source, params, [seed], regime)[0]
+
+
+def outcomes_of(
+    base: dict[str, Any], source: str, params: dict[str, Any], seeds: list[int], regime: str = "horizon"
+) -> list[str]:
+    """The outcomes of one parameter setting over several seeds, run as one ensemble (each as its single run)."""
+    from ..runner import run_ensemble
 
     raw = copy.deepcopy(base)
     for path, value in params.items():
         _apply_override(raw, path, value)
-    summary = simulate(
-        build_scenario(raw, source=source), seed, record_agents_every=0, outlook=regime == "outlook"
-    ).summary
-    return summary.get("outlook") or summary["outcome"] if regime == "outlook" else summary["outcome"]
+    scenario = build_scenario(raw, source=source)
+    results = run_ensemble([scenario] * len(seeds), seeds, outlook=regime == "outlook")
+    if regime == "outlook":
+        return [r.summary.get("outlook") or r.summary["outcome"] for r in results]
+    return [r.summary["outcome"] for r in results]
+
+
+def search_runs(spec: TippingSpec) -> int:
+    """How many runs the bisection makes at most (for a progress bar)."""
+    steps = min(MAX_BISECTIONS, max(0, math.ceil(math.log2((spec.high - spec.low) / spec.tolerance))))
+    return (2 + steps) * spec.replicates
 
 
 @dataclass
@@ -67,17 +84,32 @@ class TippingPoint:
 
 
 def find_tipping(
-    sweep: Sweep, spec: TippingSpec, executor: Executor, log: Callable[[str], None] | None = None
+    sweep: Sweep,
+    spec: TippingSpec,
+    executor: Executor,
+    log: Callable[[str], None] | None = None,
+    *,
+    slots: int = 1,
+    progress: Callable[[int], None] | None = None,
 ) -> TippingPoint:
-    """Bisect ``spec.parameter`` between ``spec.low`` and ``spec.high`` on the tipped share."""
+    """Bisect ``spec.parameter`` between ``spec.low`` and ``spec.high`` on the tipped share.
+
+    The replicates at each value run as ensembles, one per executor slot; ``progress`` is
+    called with the number of runs finished.
+    """
     seeds = replicate_seeds(sweep.spec.seed, spec.replicates)
     tipped_outcomes = set(spec.outcomes)
     rows: list[dict[str, Any]] = []
+    parts = [list(map(int, part)) for part in np.array_split(seeds, max(1, min(slots, len(seeds)))) if len(part)]
 
     def share_at(value: float) -> float:
         params = {**spec.set, spec.parameter: float(value)}
-        futures = [executor.submit(outcome_of, sweep.base, sweep.source, params, s, spec.regime) for s in seeds]
-        outcomes = [f.result() for f in futures]
+        futures = [executor.submit(outcomes_of, sweep.base, sweep.source, params, part, spec.regime) for part in parts]
+        outcomes = []
+        for future, part in zip(futures, parts, strict=True):
+            outcomes += future.result()
+            if progress:
+                progress(len(part))
         for r, (seed, outcome) in enumerate(zip(seeds, outcomes, strict=True)):
             rows.append(
                 {
@@ -172,26 +204,30 @@ def _crossing(x: np.ndarray, y: np.ndarray) -> float:
     return float(values.mean())
 
 
-def tipping_figure(point: TippingPoint, label: str) -> Figure:
-    """Tipped share at every evaluated value, the fitted midpoint and its interval."""
-    fig = Figure(figsize=(7, 3.6), layout="constrained")
+def tipping_figure(point: TippingPoint, parameter: Parameter) -> Figure:
+    """Tipped share at every evaluated value, the fitted midpoint and its interval, in the parameter's unit."""
+    fig = Figure(figsize=(9, 4.2), layout="constrained")
     ax = fig.subplots()
     shares = point.shares()
     ax.scatter(
         shares["value"],
         shares["tipped_share"],
-        s=20 + 3 * shares["runs"],
+        s=30 + 3 * shares["runs"],
         color="#c2410c",
         zorder=3,
         label="share tipped (bisection evaluations)",
     )
     if point.found and point.estimate is not None:
-        ax.axvline(point.estimate, color="black", lw=1.2, label=f"tipping point {point.estimate:.4g}")
-        ax.axvspan(*point.ci, color="#9ca3af", alpha=0.35, label=f"95% CI [{point.ci[0]:.4g}, {point.ci[1]:.4g}]")
+        ax.axvline(
+            point.estimate, color="black", lw=1.5, label=plain(f"tipping point {parameter.format(point.estimate)}")
+        )
+        ax.axvspan(*point.ci, color="#9ca3af", alpha=0.35, label=plain(f"95% CI {parameter.span(*point.ci)}"))
     ax.axhline(0.5, color="#6b7280", lw=0.8, ls=":")
-    ax.set_xlabel(plain(label))
-    ax.set_ylabel("share of replicates tipped")
+    ax.set_xlabel(plain(parameter.name), fontsize=13)
+    ax.set_ylabel("share of runs tipped", fontsize=13)
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: plain(parameter.format(v))))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{100 * v:.0f}%"))
+    ax.tick_params(labelsize=11)
     ax.set_ylim(-0.05, 1.05)
-    ax.legend(fontsize=8, loc="best")
-    ax.set_title(plain(f"Tipping point of {label}: {point.message}"), fontsize=10)
+    ax.legend(fontsize=10, loc="best")
     return fig

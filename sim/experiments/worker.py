@@ -1,14 +1,17 @@
-"""One chunk of a sweep (the seeds of one design point), run wherever an executor puts it.
+"""Chunks of a sweep (the seeds of one design point), run in batches wherever an executor puts them.
 
 A chunk is self-contained and picklable: the base scenario, the point's overrides, the
-seeds and the output folder. The worker runs every seed, records a failing run with its
-error instead of stopping, and publishes the chunk's Parquet files by atomic rename, so
-the files exist completely or not at all, then seals the chunk with their SHA-256. Nothing here depends on which executor
+seeds and the output folder. A batch is a few chunks whose runs are simulated together
+as one vectorised ensemble (with the results of their single runs). The worker runs every
+seed, records a failing run with its error instead of stopping, and publishes each
+chunk's Parquet files by atomic rename, so the files exist completely or not at all, then
+seals the chunk with their SHA-256. Nothing here depends on which executor
 (in-process, process pool, Dask) called it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import resource
@@ -20,6 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..recorder import COUNT_SERIES
 from ..scenario import _apply_override, build_scenario
 from . import store
 
@@ -57,60 +61,141 @@ class ChunkReport:
 
 def run_chunk(task: ChunkTask) -> ChunkReport:
     """Run every seed of a chunk and publish its runs (and series) files."""
-    from ..runner import simulate
+    return run_batch([task])[0]
 
-    rows: list[dict[str, Any]] = []
-    frames: list[pd.DataFrame] = []
-    params = parameter_values(task.params, task.columns)
-    scenario, setup_error = None, None
+
+def run_batch(tasks: list[ChunkTask], size: int | None = None) -> list[ChunkReport]:
+    """Run the seeds of several chunks as one vectorised ensemble, then publish each chunk's files.
+
+    Every run's results are those of its single run (see :func:`sim.runner.run_ensemble`), so
+    a chunk's files are the same bytes however its runs were batched. Runs that cannot share
+    an ensemble (another horizon or contract cycle) run in an ensemble of their own; an
+    ensemble has at most ``size`` runs (1: every run on its own, the single-run engine); if an
+    ensemble fails, its runs are run one by one so the failing run is recorded with its error.
+    """
+    scenarios: list[tuple[Any, str | None]] = [_scenario(task) for task in tasks]
+    jobs = [
+        (t, i, replicate, seed)
+        for t, (task, (scenario, error)) in enumerate(zip(tasks, scenarios, strict=True))
+        for i, (replicate, seed) in enumerate(zip(task.replicates, task.seeds, strict=True))
+        if error is None
+    ]
+    results: dict[tuple[int, int], Any] = {}
+    groups: dict[tuple[int, int], list[tuple[int, int, int, int]]] = {}
+    for job in jobs:
+        scenario = scenarios[job[0]][0]
+        groups.setdefault((scenario.periods, scenario.market.contract_cycle), []).append(job)
+    step = size or len(jobs) or 1
+    for group in groups.values():
+        for first in range(0, len(group), step):
+            members = group[first : first + step]
+            runs = [(scenarios[t][0], seed) for t, _, _, seed in members]
+            results.update(_simulate(runs, [(t, i) for t, i, _, _ in members]))
+    reports = []
+    for t, task in enumerate(tasks):
+        rows: list[dict[str, Any]] = []
+        kept: list[tuple[int, Any]] = []
+        params = parameter_values(task.params, task.columns)
+        setup_error = scenarios[t][1]
+        for i, (replicate, seed) in enumerate(zip(task.replicates, task.seeds, strict=True)):
+            row: dict[str, Any] = {
+                "key": run_key(task.point, replicate),
+                "point": task.point,
+                "replicate": replicate,
+                "seed": seed,
+                "label": task.label,
+                **params,
+            }
+            result = results.get((t, i)) if setup_error is None else None
+            if setup_error or isinstance(result, str):
+                error = setup_error or result
+                rows.append({**row, "status": "failed", "error": error, "outcome": None, "outlook": None})
+                continue
+            summary = result.summary
+            rows.append(
+                {
+                    **row,
+                    "status": "ok",
+                    "error": None,
+                    "outcome": summary["outcome"],
+                    "outlook": summary.get("outlook"),
+                    "outlook_period": _number(summary.get("outlook_period")),
+                    **{name: _number(v) for name, v in summary["metrics"].items() if not isinstance(v, list)},
+                }
+            )
+            kept.append((replicate, result))
+        reports.append(_publish(task, rows, chunk_series(task, kept)))
+    return reports
+
+
+def kept_periods(periods: int, mode: str, every: int) -> np.ndarray | None:
+    """The periods a sweep keeps of a run's series: all, every k-th (and the last), the last, or none."""
+    if mode == "none":
+        return None
+    period = np.arange(periods)
+    if mode == "every":
+        return period
+    if mode == "final":
+        return period[-1:]
+    return period[(period % every == 0) | (period == periods - 1)]
+
+
+def chunk_series(task: ChunkTask, kept: list[tuple[int, Any]]) -> pd.DataFrame | None:
+    """The kept series rows of a chunk's runs as one table: ``point, replicate, period`` and the market series."""
+    if not kept:
+        return None
+    periods = kept_periods(len(kept[0][1].timeseries), task.series, task.every)
+    if periods is None:
+        return None
+    n = len(periods)
+    columns: dict[str, np.ndarray] = {
+        "point": np.full(n * len(kept), task.point, dtype=np.int64),
+        "replicate": np.repeat(np.array([r for r, _ in kept], dtype=np.int64), n),
+        "period": np.tile(periods, len(kept)),
+    }
+    series = [result.model.recorder.series for _, result in kept]
+    for name in series[0]:
+        values = np.concatenate([s[name][periods] for s in series])
+        columns[name] = values.astype(np.int64) if name in COUNT_SERIES else values
+    return pd.DataFrame(columns)
+
+
+def _scenario(task: ChunkTask) -> tuple[Any, str | None]:
+    """The scenario of a chunk's design point, or the error that stops every run of it."""
     try:
         raw = copy.deepcopy(task.base)
         for path, value in task.params.items():
             _apply_override(raw, path, value)
-        scenario = build_scenario(raw, source=f"{task.source} point {task.point}")
-    except Exception as exc:  # noqa: BLE001 - recorded per run below
-        setup_error = _describe(exc)
-    for replicate, seed in zip(task.replicates, task.seeds, strict=True):
-        row: dict[str, Any] = {
-            "key": run_key(task.point, replicate),
-            "point": task.point,
-            "replicate": replicate,
-            "seed": seed,
-            "label": task.label,
-            **params,
-        }
+        return build_scenario(raw, source=f"{task.source} point {task.point}"), None
+    except Exception as exc:  # noqa: BLE001 - recorded per run
+        return None, _describe(exc)
+
+
+def _simulate(runs: list[tuple[Any, int]], keys: list[tuple[int, int]]) -> dict[tuple[int, int], Any]:
+    """Results (or error texts) of runs that share a structure: one ensemble, or one by one (a single run,
+    or an ensemble that failed)."""
+    from ..runner import run_ensemble, simulate
+
+    if len(runs) > 1:
+        with contextlib.suppress(Exception):  # if it fails, find the run that fails and keep the others
+            return dict(zip(keys, run_ensemble([s for s, _ in runs], [seed for _, seed in runs]), strict=True))
+    out: dict[tuple[int, int], Any] = {}
+    for key, (scenario, seed) in zip(keys, runs, strict=True):
         try:
-            if setup_error:
-                raise RuntimeError(setup_error)
-            result = simulate(scenario, seed, record_agents_every=0)
+            out[key] = simulate(scenario, seed, record_agents_every=0)
         except Exception as exc:  # noqa: BLE001 - a failing run is data, not the end of the sweep
-            rows.append(
-                {**row, "status": "failed", "error": setup_error or _describe(exc), "outcome": None, "outlook": None}
-            )
-            continue
-        summary = result.summary
-        rows.append(
-            {
-                **row,
-                "status": "ok",
-                "error": None,
-                "outcome": summary["outcome"],
-                "outlook": summary.get("outlook"),
-                "outlook_period": _number(summary.get("outlook_period")),
-                **{name: _number(v) for name, v in summary["metrics"].items() if not isinstance(v, list)},
-            }
-        )
-        kept = keep_series(result.timeseries, task.series, task.every)
-        if kept is not None:
-            kept.insert(0, "replicate", replicate)
-            kept.insert(0, "point", task.point)
-            frames.append(kept)
+            out[key] = _describe(exc)
+    return out
+
+
+def _publish(task: ChunkTask, rows: list[dict[str, Any]], series: pd.DataFrame | None) -> ChunkReport:
+    """Write a chunk's series and runs files, then seal the chunk (the seal marks it complete)."""
     runs = pd.DataFrame(rows)
     out = Path(task.out)
     runs_path, series_path = store.chunk_paths(out, task.point, task.block)
     files = {}
-    if frames:
-        files[series_path.name] = store.write_parquet_atomic(pd.concat(frames, ignore_index=True), series_path)
+    if series is not None:
+        files[series_path.name] = store.write_parquet_atomic(series, series_path)
     files[runs_path.name] = store.write_parquet_atomic(runs, runs_path)
     store.seal(out, task.point, task.block, task.fingerprint, files)  # last: the seal marks the chunk complete
     failed = int((runs["status"] == "failed").sum())
@@ -143,15 +228,9 @@ def parameter_values(params: dict[str, Any], columns: dict[str, str]) -> dict[st
 
 
 def keep_series(ts: pd.DataFrame, mode: str, every: int) -> pd.DataFrame | None:
-    """The per-period rows a sweep keeps: all, every k-th (and the last), the last, or none."""
-    if mode == "none":
-        return None
-    if mode == "every":
-        return ts.copy()
-    last = ts["period"].iloc[-1]
-    if mode == "final":
-        return ts[ts["period"] == last].reset_index(drop=True)
-    return ts[(ts["period"] % every == 0) | (ts["period"] == last)].reset_index(drop=True)
+    """The per-period rows of one run's series a sweep keeps (see :func:`kept_periods`)."""
+    periods = kept_periods(len(ts), mode, every)
+    return None if periods is None else ts.iloc[periods].reset_index(drop=True)
 
 
 def _number(value: Any) -> Any:

@@ -1,0 +1,231 @@
+"""Names and units for people: swept parameters from the scenario schema, metrics from the report's list.
+
+A sweep's parameters are dotted paths (``customers.procurement.savings_target``); the
+analysis page shows them as the schema describes them ("savings target", a percentage)
+and formats every value in its unit: shares as percent, money with the scenario's
+currency, counts as whole numbers.
+"""
+
+from __future__ import annotations
+
+import math
+import types
+import typing
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+from pydantic import BaseModel
+
+from ..fmt import money
+from ..scenario import Bounds, CustomerGroup, Scenario
+
+# Paths whose last part alone would read oddly.
+NAMES = {
+    "suppliers.strategy": "supplier strategy",
+    "customers.procurement.style": "procurement style",
+    "suppliers.count": "suppliers",
+    "customers.count": "customers",
+    "suppliers.share": "supplier share",
+    "customers.engagement": "customer engagement",
+    "periods": "horizon (periods)",
+}
+MONEY_FIELDS = frozenset({"annual_revenue"})
+
+# Metrics of a run: display name and kind (money, pct, index, count, period).
+METRICS: dict[str, tuple[str, str]] = {
+    "capability_index_final": ("capability index at the end", "index"),
+    "capability_index_min": ("lowest capability index", "index"),
+    "discount_final": ("average discount at the end", "pct"),
+    "discount_max": ("highest average discount", "pct"),
+    "supplier_margin_final": ("supplier margin at the end", "pct"),
+    "supplier_profit_total": ("supplier profit", "money"),
+    "supplier_cash_final": ("supplier cash at the end", "money"),
+    "customer_value_total": ("customer value", "money"),
+    "supplier_value_total": ("supplier value", "money"),
+    "joint_value_total": ("joint value", "money"),
+    "joint_value_change": ("change of joint value", "pct"),
+    "engagement_value_total": ("engagement value", "money"),
+    "investment_total": ("investment", "money"),
+    "capability_depletion_total": ("capability capital drawn down", "money"),
+    "balance_final": ("supplier's share of joint value at the end", "pct"),
+    "retention_rate": ("customer retention", "count"),
+    "customers_final": ("customers served at the end", "count"),
+    "switches_total": ("switches", "count"),
+    "suppliers_exited": ("suppliers that went under", "count"),
+    "time_to_collapse": ("period of the collapse", "period"),
+    "spiral_onset": ("period the imbalance began", "period"),
+    "outlook_period": ("period of the collapse (outlook)", "period"),
+}
+# Market series (the time series' columns) shown in tables.
+SERIES: dict[str, tuple[str, str]] = {
+    "period": ("period", "count"),
+    "demand_mean": ("average demand", "pct"),
+    "discount_mean": ("average discount", "pct"),
+    "supplier_margin": ("supplier margin", "pct"),
+    "investment": ("investment", "money"),
+    "investment_desired": ("investment wanted", "money"),
+    "capability_index": ("capability index", "index"),
+    "customer_value": ("customer value", "money"),
+    "supplier_value": ("supplier value", "money"),
+    "supplier_profit": ("supplier profit", "money"),
+    "joint_value": ("joint value", "money"),
+    "balance": ("supplier's share of joint value", "pct"),
+}
+OUTCOME_WORDS = {
+    "collapse": "collapse",
+    "spiral": "spiral",
+    "equilibrium": "settle in equilibrium",
+    "growth": "grow",
+    "drifting": "keep drifting",
+}
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """A swept parameter as people read it: its name, its unit and how to write a value."""
+
+    path: str
+    name: str
+    unit: str  # percent | money | number | whole | text
+    currency: str = "EUR"
+
+    def format(self, value: Any, digits: int = 1) -> str:
+        """A value in the parameter's unit: ``4.9%``, ``EUR 1.2M``, ``0.5``, ``concede``."""
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            return "n/a"
+        if isinstance(value, str) or self.unit == "text":
+            return str(value)
+        if isinstance(value, bool):
+            return "yes" if value else "no"
+        v = float(value)
+        if self.unit == "percent":
+            return f"{_trim(100 * v, digits)}%"
+        if self.unit == "money":
+            return money(v, self.currency)
+        if self.unit == "whole":
+            return f"{v:,.0f}"
+        return f"{v:.4g}"
+
+    def span(self, low: float, high: float, digits: int = 1) -> str:
+        """A range in the unit, the unit once: ``4.7-5.1%``."""
+        if self.unit == "percent":
+            return f"{_trim(100 * low, digits)}-{_trim(100 * high, digits)}%"
+        return f"{self.format(low, digits)} to {self.format(high, digits)}"
+
+    def with_value(self, value: Any) -> str:
+        """The parameter at a value, as a phrase: ``a 4.9% savings target``, ``margin defense 0.5``."""
+        if self.unit == "percent":
+            return f"a {self.format(value)} {self.name}"
+        return f"{self.name} {self.format(value)}"
+
+
+def _trim(number: float, digits: int) -> str:
+    text = f"{number:.{digits}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def describe(path: str, currency: str = "EUR") -> Parameter:
+    """The schema's view of a dotted scenario path (unknown paths keep their last part as the name)."""
+    info = _field(path)
+    last = path.rsplit(".", 1)[-1]
+    name = NAMES.get(path) or last.replace("_", " ")
+    if info is None:
+        return Parameter(path, name, "number", currency)
+    bounds = next((m for m in info.metadata if isinstance(m, Bounds)), None)
+    if last in MONEY_FIELDS:
+        unit = "money"
+    elif bounds is not None:
+        unit = "percent" if bounds.pct else "number"
+    elif info.annotation is int:
+        unit = "whole"
+    elif info.annotation is str or typing.get_origin(info.annotation) is typing.Literal:
+        unit = "text"
+    else:
+        unit = "number"
+    return Parameter(path, name, unit, currency)
+
+
+def _field(path: str) -> Any:
+    """The pydantic field a path ends at, walking the scenario's sections (and ``groups.NAME``)."""
+    model: type[BaseModel] = Scenario
+    parts = path.split(".")
+    info = None
+    i = 0
+    while i < len(parts):
+        part = parts[i]
+        if part in ("groups", "segments"):  # groups.NAME / segments.NAME: one group's field
+            model = CustomerGroup if part == "segments" else model
+            i += 2
+            continue
+        info = model.model_fields.get(part)
+        if info is None:
+            return None
+        nested = _section(info.annotation)
+        if nested is not None and i + 1 < len(parts):
+            model = nested
+        elif i + 1 < len(parts):
+            return None
+        i += 1
+    return info
+
+
+def _section(annotation: Any) -> type[BaseModel] | None:
+    """The section model of a field (unwrapping lists and optionals), if it is one."""
+    args = [annotation]
+    if typing.get_origin(annotation) in (list, typing.Union, types.UnionType):
+        args = list(typing.get_args(annotation))
+    for arg in args:
+        if isinstance(arg, type) and issubclass(arg, BaseModel):
+            return arg
+    return None
+
+
+def metric_name(metric: str) -> str:
+    """A metric's (or market series') display name (its column name with spaces when it has none)."""
+    return (METRICS.get(metric) or SERIES.get(metric) or (metric.replace("_", " "), ""))[0]
+
+
+def format_metric(metric: str, value: Any, currency: str) -> str:
+    """A metric's value in its unit."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    kind = (METRICS.get(metric) or SERIES.get(metric) or ("", ""))[1]
+    v = float(value)
+    if kind == "money":
+        return money(v, currency)
+    if kind == "pct":
+        return f"{_trim(100 * v, 1)}%"
+    if kind in ("count", "period"):
+        return f"{v:,.0f}" if float(v).is_integer() else f"{v:,.1f}"
+    return f"{v:.3f}" if abs(v) < 1e4 else f"{v:,.0f}"
+
+
+def outcome_words(outcomes: list[str]) -> str:
+    """``spiral or collapse``."""
+    words = [OUTCOME_WORDS.get(o, o) for o in outcomes]
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
+
+
+def people_table(
+    frame: pd.DataFrame,
+    currency: str = "EUR",
+    *,
+    parameters: dict[str, str] | None = None,
+    percent: tuple[str, ...] = (),
+) -> pd.DataFrame:
+    """A table for people: metrics and series named and in their units (money with the currency, shares as
+    percent), ``parameters`` (column -> scenario path) as the schema shows them, ``percent`` columns as percent."""
+    out = pd.DataFrame(index=frame.index)
+    for column in frame.columns:
+        values = frame[column]
+        if parameters and column in parameters:
+            parameter = describe(parameters[column], currency)
+            out[parameter.name] = [parameter.format(v) for v in values]
+        elif column in percent:
+            out[column.replace("_", " ")] = [f"{_trim(100 * float(v), 1)}%" for v in values]
+        elif column in METRICS or column in SERIES:
+            out[metric_name(column)] = [format_metric(column, v, currency) for v in values]
+        else:
+            out[column.replace("_", " ")] = values
+    return out
