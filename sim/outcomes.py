@@ -16,6 +16,7 @@ The rules, in order:
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,26 +36,56 @@ class Classification:
     detail: str
 
 
-def _window(ts: pd.DataFrame) -> int:
-    return max(1, min(WINDOW, len(ts) - 1))
+# A run's market series: one array per column, one value per period (``period`` included).
+Series = Mapping[str, np.ndarray]
 
 
-def classify(ts: pd.DataFrame, cycle: int) -> Classification:
+class _FrameColumns(Mapping[str, np.ndarray]):
+    """A time-series table read as numpy columns, each converted once."""
+
+    def __init__(self, frame: pd.DataFrame):
+        self.frame = frame
+        self.cache: dict[str, np.ndarray] = {}
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        if name not in self.cache:
+            self.cache[name] = self.frame[name].to_numpy()
+        return self.cache[name]
+
+    def __iter__(self):
+        return iter(self.frame.columns)
+
+    def __len__(self) -> int:
+        return len(self.frame.columns)
+
+
+def columns(ts: pd.DataFrame | Series) -> Series:
+    """Numpy arrays by column name, from a time-series table or such a mapping (a sweep's thousands
+    of runs are summarised from the recorder's arrays without building a table per run)."""
+    return _FrameColumns(ts) if isinstance(ts, pd.DataFrame) else ts
+
+
+def _window(n: int) -> int:
+    return max(1, min(WINDOW, n - 1))
+
+
+def classify(ts: pd.DataFrame | Series, cycle: int) -> Classification:
     """Name the outcome of a run from its market time series."""
-    ci = ts["capability_index"].to_numpy()
-    w = _window(ts)
+    c = columns(ts)
+    ci = c["capability_index"]
+    w = _window(len(ci))
     end, before = ci[-1], ci[-1 - w] if len(ci) > w else ci[0]
     change = (end - before) / before if before > 0 else -1.0
-    exits = int(ts["exits"].sum())
-    ended = int(ts["relationships_ended"].sum())
+    exits = int(c["exits"].sum())
+    ended = int(c["relationships_ended"].sum())
     if exits or ended:
         parts = []
         if exits:
-            parts.append(f"{exits} supplier(s) became insolvent (first in period {first_period(ts, 'exits')})")
+            parts.append(f"{exits} supplier(s) became insolvent (first in period {first_period(c, 'exits')})")
         if ended:
-            parts.append(f"{ended} relationship(s) ended (first in period {first_period(ts, 'relationships_ended')})")
+            parts.append(f"{ended} relationship(s) ended (first in period {first_period(c, 'relationships_ended')})")
         return Classification("collapse", "; ".join(parts))
-    joint_start, joint_end = _edge_means(ts["joint_value"].to_numpy(), cycle)
+    joint_start, joint_end = _edge_means(c["joint_value"], cycle)
     if joint_start > 0 and joint_end >= (1 + GROWTH) * joint_start:
         return Classification(
             "growth",
@@ -62,7 +93,8 @@ def classify(ts: pd.DataFrame, cycle: int) -> Classification:
         )
     over = f"({100 * change:+.1f}% over the last {w} periods)"
     if end < SPIRAL_LEVEL and change < SETTLED:
-        ratcheted = ts["discount_mean"].iloc[-1] > ts["discount_mean"].iloc[0] + 1e-6
+        discount = c["discount_mean"]
+        ratcheted = discount[-1] > discount[0] + 1e-6
         if change < 0:
             why = " while discounts ratcheted up" if ratcheted else ""
             return Classification("spiral", f"capability index {end:.2f}, still falling {over}{why}")
@@ -73,9 +105,10 @@ def classify(ts: pd.DataFrame, cycle: int) -> Classification:
     return Classification("drifting", f"capability index {end:.2f}, still {direction} {over}")
 
 
-def first_period(ts: pd.DataFrame, column: str) -> int | None:
-    hits = np.flatnonzero(ts[column].to_numpy() > 0)
-    return int(ts["period"].iloc[hits[0]]) if hits.size else None
+def first_period(ts: pd.DataFrame | Series, column: str) -> int | None:
+    c = columns(ts)
+    hits = np.flatnonzero(c[column] > 0)
+    return int(c["period"][hits[0]]) if hits.size else None
 
 
 def _edge_means(values: np.ndarray, cycle: int) -> tuple[float, float]:
@@ -83,27 +116,27 @@ def _edge_means(values: np.ndarray, cycle: int) -> tuple[float, float]:
     return float(values[:n].mean()), float(values[-n:].mean())
 
 
-def imbalance_phases(ts: pd.DataFrame, band: tuple[float, float], periods: int) -> list[tuple[int, int, str]]:
+def imbalance_phases(ts: pd.DataFrame | Series, band: tuple[float, float], periods: int) -> list[tuple[int, int, str]]:
     """Runs of at least ``periods`` in which the smoothed balance stays on one side outside the band.
 
     Each run is (first period, last period, side): side ``supplier`` when the supplier kept
     less than the band's lower bound (the customer took too much), ``customer`` when it
     kept more than the upper bound (the customer got too little for what it paid).
     """
-    balance = ts["balance_smoothed"].to_numpy()
+    c = columns(ts)
+    balance, p = c["balance_smoothed"], c["period"]
     side = np.where(balance < band[0], 1, np.where(balance > band[1], 2, 0))
-    out: list[tuple[int, int, str]] = []
-    start = 0
-    for i in range(1, len(side) + 1):
-        if i == len(side) or side[i] != side[start]:
-            if side[start] and i - start >= periods:
-                p = ts["period"].to_numpy()
-                out.append((int(p[start]), int(p[i - 1]), "supplier" if side[start] == 1 else "customer"))
-            start = i
-    return out
+    changes = np.flatnonzero(np.diff(side)) + 1
+    starts = np.r_[0, changes]
+    stops = np.r_[changes, len(side)]
+    return [
+        (int(p[a]), int(p[b - 1]), "supplier" if side[a] == 1 else "customer")
+        for a, b in zip(starts, stops, strict=True)
+        if len(side) and side[a] and b - a >= periods
+    ]
 
 
-def spiral_onset(ts: pd.DataFrame, band: tuple[float, float], periods: int) -> int | None:
+def spiral_onset(ts: pd.DataFrame | Series, band: tuple[float, float], periods: int) -> int | None:
     """First period of the first run of ``periods`` in which the smoothed balance stays outside the band."""
     phases = imbalance_phases(ts, band, periods)
     return phases[0][0] if phases else None
@@ -126,51 +159,52 @@ def lifetime_value(average_check: float, purchases_per_period: float, profitabil
     return average_check * purchases_per_period * profitability * periods
 
 
-def metrics(ts: pd.DataFrame, model: Any) -> dict[str, Any]:
+def metrics(ts: pd.DataFrame | Series, model: Any) -> dict[str, Any]:
     """The summary metrics of one run (money in the scenario currency, totals over the horizon)."""
+    c = columns(ts)
     st = model.state
     cycle = model.cycle
-    onset = spiral_onset(ts, model.fair_band, model.config.market.imbalance_periods)
-    collapse_at = [p for p in (first_period(ts, "exits"), first_period(ts, "relationships_ended")) if p is not None]
+    onset = spiral_onset(c, model.fair_band, model.config.market.imbalance_periods)
+    collapse_at = [p for p in (first_period(c, "exits"), first_period(c, "relationships_ended")) if p is not None]
     served_end = int((st.supplier >= 0).sum())
     start = int(st.customers_initial.sum())
     acquired = int(st.customers_acquired.sum())
     gm = float(np.average(model.sp.p["gross_margin"]))
-    revenue_total = float(ts["revenue"].sum())
-    served_periods = float(ts["customers_served"].sum())
+    revenue_total = float(c["revenue"].sum())
+    served_periods = float(c["customers_served"].sum())
     average_check = revenue_total / served_periods if served_periods else 0.0
-    profitability = float(ts["contribution"].sum()) / revenue_total if revenue_total else 0.0
+    profitability = float(c["contribution"].sum()) / revenue_total if revenue_total else 0.0
     duration = served_periods / max(start + acquired, 1)
     out = {
-        "capability_index_final": float(ts["capability_index"].iloc[-1]),
-        "capability_index_min": float(ts["capability_index"].min()),
-        "discount_final": float(ts["discount_mean"].iloc[-1]),
-        "discount_max": float(ts["discount_mean"].max()),
-        "supplier_margin_final": float(ts["supplier_margin"].iloc[-1]),
-        "supplier_profit_total": float(ts["supplier_profit"].sum()),
-        "supplier_cash_final": float(ts["supplier_cash"].iloc[-1]),
-        "customer_value_total": float(ts["customer_value"].sum()),
-        "supplier_value_total": float(ts["supplier_value"].sum()),
-        "joint_value_total": float(ts["joint_value"].sum()),
-        "joint_value_change": _relative_change(ts["joint_value"].to_numpy(), cycle),
-        "engagement_value_total": float(ts["engagement_value"].sum()),
-        "overhead_fixed_total": float(ts["overhead_fixed"].sum()),
-        "investment_total": float(ts["investment"].sum()),
-        "investment_sustaining_total": float(ts["investment_sustaining"].sum()),
-        "capability_depletion_total": float(ts["capability_depletion"].sum()),
-        "balance_final": float(ts["balance"].iloc[-1]),
+        "capability_index_final": float(c["capability_index"][-1]),
+        "capability_index_min": float(c["capability_index"].min()),
+        "discount_final": float(c["discount_mean"][-1]),
+        "discount_max": float(c["discount_mean"].max()),
+        "supplier_margin_final": float(c["supplier_margin"][-1]),
+        "supplier_profit_total": float(c["supplier_profit"].sum()),
+        "supplier_cash_final": float(c["supplier_cash"][-1]),
+        "customer_value_total": float(c["customer_value"].sum()),
+        "supplier_value_total": float(c["supplier_value"].sum()),
+        "joint_value_total": float(c["joint_value"].sum()),
+        "joint_value_change": _relative_change(c["joint_value"], cycle),
+        "engagement_value_total": float(c["engagement_value"].sum()),
+        "overhead_fixed_total": float(c["overhead_fixed"].sum()),
+        "investment_total": float(c["investment"].sum()),
+        "investment_sustaining_total": float(c["investment_sustaining"].sum()),
+        "capability_depletion_total": float(c["capability_depletion"].sum()),
+        "balance_final": float(c["balance"][-1]),
         "retention_rate": retention_rate(start, served_end, 0),
         "retention_by_supplier": supplier_retention(model),
         "customers_final": served_end,
-        "switches_total": int(ts["switches"].sum()),
-        "relationships_ended": int(ts["relationships_ended"].sum()),
+        "switches_total": int(c["switches"].sum()),
+        "relationships_ended": int(c["relationships_ended"].sum()),
         "accounts_dropped": int(model.accounts_dropped),
-        "suppliers_exited": int(ts["exits"].sum()),
-        "redesign_and_switching_cost_total": float(ts["transaction_cost"].sum()),
+        "suppliers_exited": int(c["exits"].sum()),
+        "redesign_and_switching_cost_total": float(c["transaction_cost"].sum()),
         "time_to_collapse": min(collapse_at) if collapse_at else None,
         "spiral_onset": onset,
-        "imbalance_against": imbalance_side(ts, model.fair_band, onset),
-        "break_even_volume_increase": break_even_volume(float(ts["discount_mean"].iloc[-1]), gm),
+        "imbalance_against": imbalance_side(c, model.fair_band, onset),
+        "break_even_volume_increase": break_even_volume(float(c["discount_mean"][-1]), gm),
         "lifetime_value": lifetime_value(average_check, 1.0, profitability, duration),
     }
     return {k: _clean(v) for k, v in out.items()}
@@ -186,11 +220,13 @@ def supplier_retention(model: Any) -> list[float | None]:
     ]
 
 
-def imbalance_side(ts: pd.DataFrame, band: tuple[float, float], onset: int | None) -> str | None:
+def imbalance_side(ts: pd.DataFrame | Series, band: tuple[float, float], onset: int | None) -> str | None:
     """Who the first sustained imbalance went against: 'supplier' (below the band) or 'customer' (above)."""
     if onset is None:
         return None
-    return "supplier" if ts["balance_smoothed"].iloc[onset] < band[0] else "customer"
+    c = columns(ts)
+    at = int(np.flatnonzero(c["period"] == onset)[0])
+    return "supplier" if c["balance_smoothed"][at] < band[0] else "customer"
 
 
 def _relative_change(values: np.ndarray, cycle: int) -> float | None:

@@ -161,13 +161,18 @@ def _where_positive(num: np.ndarray, den: np.ndarray) -> np.ndarray:
 COUNT_SERIES = ("active_suppliers", "customers_served", "switches", "relationships_ended", "exits", "redesigns")
 
 
-def series_frame(series: dict[str, np.ndarray], periods: int) -> pd.DataFrame:
-    """The market series of one market as a table, one row per period (counts as integers)."""
+def series_columns(series: dict[str, np.ndarray], periods: int) -> dict[str, np.ndarray]:
+    """The market series of one market as columns, one value per period (counts as integers)."""
     n = min(periods, len(series["joint_value"]))
     columns = {"period": np.arange(n)}
     for name, values in series.items():
         columns[name] = values[:n].astype(np.int64) if name in COUNT_SERIES else values[:n]
-    return pd.DataFrame(columns)
+    return columns
+
+
+def series_frame(series: dict[str, np.ndarray], periods: int) -> pd.DataFrame:
+    """The market series of one market as a table, one row per period (counts as integers)."""
+    return pd.DataFrame(series_columns(series, periods))
 
 
 class MemberRecorder:
@@ -182,6 +187,10 @@ class MemberRecorder:
     def timeseries(self) -> pd.DataFrame:
         """One row per period simulated so far."""
         return series_frame(self.series, self.recorder.model.period)
+
+    def columns(self) -> dict[str, np.ndarray]:
+        """The same as numpy columns (no table built)."""
+        return series_columns(self.series, self.recorder.model.period)
 
     def get_model_vars_dataframe(self) -> pd.DataFrame:
         """Mesa ``DataCollector`` API: the market series, indexed by period."""
@@ -371,6 +380,10 @@ class Recorder:
     def timeseries(self) -> pd.DataFrame:
         """One row per period simulated so far."""
         return series_frame(self.series, self.model.period)
+
+    def columns(self) -> dict[str, np.ndarray]:
+        """The same as numpy columns (no table built)."""
+        return series_columns(self.series, self.model.period)
 
     def get_model_vars_dataframe(self) -> pd.DataFrame:
         """Mesa ``DataCollector`` API: the market series, indexed by period."""

@@ -20,7 +20,7 @@ import pandas as pd
 
 from .account_totals import AccountTotals
 from .model import Market, ProcurementModel
-from .outcomes import OUTCOMES, Classification, classify, metrics
+from .outcomes import OUTCOMES, Classification, Series, classify, metrics
 from .outlook import Outlook, project_copy, project_ensemble
 from .scenario import Scenario, load_scenario
 
@@ -29,17 +29,28 @@ Progress = Callable[[int], None]
 
 @dataclass
 class RunResult:
-    """One simulated run: its summary, market time series and the model itself."""
+    """One simulated run: its summary, market time series and the model itself.
+
+    ``series`` holds the market series as a table or as numpy columns; ``timeseries`` is
+    always the table (built once, on first use: a sweep's runs never need one).
+    """
 
     scenario: Scenario
     seed: int
     summary: dict[str, Any]
-    timeseries: pd.DataFrame
+    series: pd.DataFrame | Series
     model: ProcurementModel
     wall_seconds: float
     counterfactual: RunResult | None = None
     out: Path | None = None
     totals: AccountTotals | None = None
+
+    @property
+    def timeseries(self) -> pd.DataFrame:
+        """The market series, one row per period."""
+        if not isinstance(self.series, pd.DataFrame):
+            self.series = pd.DataFrame(self.series)
+        return self.series
 
     @property
     def agents(self) -> pd.DataFrame:
@@ -95,7 +106,7 @@ def simulate(
         totals.observe(model)
         if progress:
             progress(1)
-    ts = model.recorder.timeseries()
+    ts = model.recorder.columns()
     summary, verdict, found = summarise(model.markets[0], ts)
     if outlook and scenario.outlook_periods > 0:
         summary.update(outlook_of(model, verdict.outcome, found, scenario.outlook_periods).as_summary())
@@ -126,7 +137,7 @@ def run_ensemble(
         model.step()
     results, projected = [], []
     for market in model.markets:
-        ts = market.recorder.timeseries()
+        ts = market.recorder.columns()
         summary, verdict, found = summarise(market, ts)
         results.append(RunResult(market.config, market.seed, summary, ts, market, 0.0))  # type: ignore[arg-type]
         limit = market.config.outlook_periods
@@ -159,7 +170,7 @@ def _scenario_of(base: Scenario | str | Path | None, overrides: dict[str, Any]) 
     return load_scenario(base, overrides)
 
 
-def summarise(market: Market, ts: pd.DataFrame) -> tuple[dict[str, Any], Classification, dict[str, Any]]:
+def summarise(market: Market, ts: pd.DataFrame | Series) -> tuple[dict[str, Any], Classification, dict[str, Any]]:
     """The summary of one market at its horizon (without the outlook), its verdict and its metrics."""
     scenario = market.config
     verdict = classify(ts, market.cycle)

@@ -144,7 +144,7 @@ def chunk_series(task: ChunkTask, kept: list[tuple[int, Any]]) -> pd.DataFrame |
     """The kept series rows of a chunk's runs as one table: ``point, replicate, period`` and the market series."""
     if not kept:
         return None
-    periods = kept_periods(len(kept[0][1].timeseries), task.series, task.every)
+    periods = kept_periods(len(kept[0][1].series["period"]), task.series, task.every)
     if periods is None:
         return None
     n = len(periods)
