@@ -506,13 +506,8 @@ class ProcurementModel(mesa.Model):
             for i in np.flatnonzero(exiting):
                 m = self.markets[self.sup_member[i]]
                 local = int(i - self.sup_start[m.index])
-                m.events.append(
-                    (
-                        t,
-                        f"supplier {local + 1} ({m.sp.group_names[m.sp.group[local]]}) "
-                        "became insolvent and discontinued its products",
-                    )
-                )
+                name = m.sp.group_names[m.sp.group[local]]
+                m.events.append((t, f"supplier {local + 1} ({name}) became insolvent and discontinued its products"))
             served = st.supplier >= 0
             orphaned = np.flatnonzero(served & exiting[self.links.supplier])
         renewing = self.renewal_phase[t % self.cycle]
@@ -526,13 +521,8 @@ class ProcurementModel(mesa.Model):
             for r in np.flatnonzero(counts):
                 m = self.markets[r]
                 m.accounts_dropped += int(counts[r])
-                m.events.append(
-                    (
-                        t,
-                        f"{int(counts[r])} account(s) dropped by their supplier (they destroyed value for it "
-                        "for too long: fire the customer)",
-                    )
-                )
+                what = f"{int(counts[r])} account(s) dropped by their supplier"
+                m.events.append((t, f"{what} (they destroyed value for it for too long: fire the customer)"))
         negotiating = renewing[~dropped]
         forced = np.concatenate([orphaned, renewing[dropped]])
         choosing = np.concatenate([negotiating, forced])
