@@ -159,6 +159,13 @@ def _where_positive(num: np.ndarray, den: np.ndarray) -> np.ndarray:
 
 
 COUNT_SERIES = ("active_suppliers", "customers_served", "switches", "relationships_ended", "exits", "redesigns")
+# Market series in money per period and as shares (how tables and workbooks format them).
+MONEY_SERIES = (
+    "supplier_cash", "supplier_profit", "contribution", "revenue", "investment", "investment_desired",
+    "investment_planned", "investment_sustaining", "gift_cost", "capability_depletion", "engagement_value",
+    "overhead_fixed", "customer_value", "supplier_value", "joint_value", "transaction_cost",
+)  # fmt: skip
+SHARE_SERIES = ("discount_mean", "demand_mean", "supplier_margin", "balance", "balance_smoothed", "margin_standard")
 
 
 def series_columns(series: dict[str, np.ndarray], periods: int) -> dict[str, np.ndarray]:

@@ -21,21 +21,9 @@ from typing import Any
 
 import pandas as pd
 
+from .recorder import COUNT_SERIES, MONEY_SERIES, SHARE_SERIES
+
 FIXED_TIME = dt.datetime(2000, 1, 1)  # noqa: DTZ001 - openpyxl stores naive times; fixed for byte-identical files
-MONEY_SERIES = {
-    "supplier_cash",
-    "supplier_profit",
-    "contribution",
-    "revenue",
-    "investment",
-    "investment_desired",
-    "customer_value",
-    "supplier_value",
-    "joint_value",
-    "transaction_cost",
-}
-PCT_SERIES = {"discount_mean", "demand_mean", "supplier_margin", "balance", "balance_smoothed"}
-COUNT_SERIES = {"active_suppliers", "customers_served", "switches", "relationships_ended", "exits", "redesigns"}
 
 
 @dataclass
@@ -72,7 +60,7 @@ def series_sheet(name: str, frame: pd.DataFrame, per_year: int) -> Sheet:
         base = column.split("__")[0]
         if base in MONEY_SERIES:
             kinds[column] = "money"
-        elif base in PCT_SERIES:
+        elif base in SHARE_SERIES:
             kinds[column] = "pct"
         elif base in COUNT_SERIES:
             kinds[column] = "int"
