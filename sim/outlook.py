@@ -1,8 +1,8 @@
 """The outlook: what a run settles into after the horizon (MODEL-SPEC section 6).
 
 A verdict read at the horizon can mislead: a market still sliding slowly looks like an
-equilibrium at period 40 and goes under at period 120. The outlook keeps stepping the
-same model (no series are written) until the run settles, collapses or reaches a limit,
+equilibrium at period 40 and goes under at period 120. The outlook keeps stepping a copy
+of the model (no series are written) until the run settles, collapses or reaches a limit,
 and names the regime it ends in. It is settled when, over the last two contract cycles,
 the capability index and the average discount have stopped moving and no trading
 supplier is losing cash (a supplier that burns cash has not settled: it is on its way to
