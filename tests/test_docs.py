@@ -32,7 +32,7 @@ def test_docs_cite_sources_in_the_repository_only():
     """Docs cite sources by their labels in docs/sources.md, never a path outside the repository."""
     import re
 
-    for path in [ROOT / "README.md", *(ROOT / "docs").glob("*.md")]:
+    for path in [ROOT / "README.md", *(ROOT / "docs").glob("*.md"), *(ROOT / "notebooks").glob("*.ipynb")]:
         text = path.read_text()
         assert "../shared" not in text, path
         if path.name != "sources.md":
