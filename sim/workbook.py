@@ -225,16 +225,21 @@ def _header_rows(title: str, description: str, changes: Sequence[str], outcome: 
     return rows
 
 
+def _scenario_rows(summary: dict[str, Any], scenario: Any) -> list[tuple[str, Any, str]]:
+    """The header rows of a run's or a replicated run's workbook: scenario, description, changes, outcome."""
+    from .report import matching_description, scenario_changes
+
+    changes = scenario_changes(scenario)
+    description = matching_description(summary["description"], summary["outcome"], bool(changes))
+    return _header_rows(summary["scenario"], description, changes, summary["outcome"])
+
+
 def run_workbook(result: Any, path: Path) -> None:
     """report.xlsx of one run."""
     from .account_table import account_table
-    from .report import matching_description, scenario_changes
 
     s, sc = result.summary, result.scenario
-    changes = scenario_changes(sc)
-    rows = _header_rows(
-        s["scenario"], matching_description(s["description"], s["outcome"], bool(changes)), changes, s["outcome"]
-    )
+    rows = _scenario_rows(s, sc)
     rows += [
         ("Outcome detail", s["outcome_detail"], "text"),
         ("Seed", s["seed"], "int"),
@@ -254,13 +259,9 @@ def run_workbook(result: Any, path: Path) -> None:
 def replicates_workbook(result: Any, path: Path, median: pd.DataFrame) -> None:
     """report.xlsx of a replicated run: outcome counts, metric spreads, median series, per-account means."""
     from .account_table import account_table
-    from .report import matching_description, scenario_changes
 
     s, sc = result.summary, result.scenario
-    changes = scenario_changes(sc)
-    rows = _header_rows(
-        s["scenario"], matching_description(s["description"], s["outcome"], bool(changes)), changes, s["outcome"]
-    )
+    rows = _scenario_rows(s, sc)
     rows += [
         ("Replicates", s["replicates"], "int"),
         ("Horizon (years)", s["periods"] / s["periods_per_year"], "years"),

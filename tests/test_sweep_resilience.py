@@ -84,18 +84,7 @@ def descendants(pid: int) -> list[tuple[int, int]]:
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="finds worker processes through /proc")
 def test_resume_after_a_killed_worker_equals_an_uninterrupted_sweep(sweep_file, reference, tmp_path):
     out = tmp_path / "killed"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "sim", "sweep", str(sweep_file), "--out", str(out), "--workers", "2", "--quiet"],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    deadline = time.monotonic() + 120
-    while not list((out / "chunks").glob("done-*.json")) if (out / "chunks").is_dir() else True:
-        assert proc.poll() is None, proc.communicate()
-        assert time.monotonic() < deadline, "no chunk appeared"
-        time.sleep(0.01)
+    proc = start(sweep_file, out, chunks=1)
     # the pool's workers are the deepest processes (main -> forkserver -> workers)
     tree = descendants(proc.pid)
     deepest = max(depth for _, depth in tree)
@@ -114,8 +103,8 @@ def test_resume_after_a_killed_worker_equals_an_uninterrupted_sweep(sweep_file, 
         assert (out / name).read_bytes() == (reference / name).read_bytes(), name
 
 
-def start(sweep_file: Path, out: Path) -> subprocess.Popen:
-    """The sweep in its own process (2 workers), once it has published its first chunks."""
+def start(sweep_file: Path, out: Path, chunks: int = 3) -> subprocess.Popen:
+    """The sweep in its own process (2 workers), once it has published its first ``chunks`` chunks."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "sim", "sweep", str(sweep_file), "--out", str(out), "--workers", "2", "--quiet"],
         cwd=ROOT,
@@ -124,7 +113,7 @@ def start(sweep_file: Path, out: Path) -> subprocess.Popen:
         text=True,
     )
     deadline = time.monotonic() + 120
-    while len(list((out / "chunks").glob("done-*.json")) if (out / "chunks").is_dir() else []) < 3:
+    while len(list((out / "chunks").glob("done-*.json")) if (out / "chunks").is_dir() else []) < chunks:
         assert proc.poll() is None, proc.communicate()
         assert time.monotonic() < deadline, "no chunk appeared"
         time.sleep(0.01)
