@@ -7,6 +7,7 @@ model, the tests and the docs all point at one place.
 from __future__ import annotations
 
 import numpy as np
+from numba import vectorize
 
 
 def procurement_demand(
@@ -44,20 +45,25 @@ def procurement_demand(
     return np.minimum(demand, p["max_discount"])
 
 
-def balance_index(supplier_value: np.ndarray, customer_value: np.ndarray) -> np.ndarray:
-    """Share of joint value the supplier keeps, B = V_s / (V_s + V_c).
+@vectorize(["float64(float64, float64)"], cache=True)
+def balance_index(supplier_value: float, customer_value: float) -> float:
+    """Share of joint value the supplier keeps, B = V_s / (V_s + V_c) (a ufunc: arrays or numbers).
 
     Negative values count as zero (a side that loses keeps none of the joint value);
     when neither side gains anything the balance is undefined and reported as 0.5.
     """
-    vs = np.maximum(supplier_value, 0.0)
-    total = vs + np.maximum(customer_value, 0.0)
-    out = np.full_like(total, 0.5)
-    np.divide(vs, total, out=out, where=total > 0)
-    return out
+    vs = max(supplier_value, 0.0)
+    total = vs + max(customer_value, 0.0)
+    return vs / total if total > 0 else 0.5
+
+
+@vectorize(["float64(float64, float64, float64, float64)"], cache=True)
+def trust_sustained(balance: float, low: float, high: float, tolerance: float) -> float:
+    """Trust the smoothed balance sustains: 1 inside the fair band [low, high], falling to 0 at ``tolerance`` outside it."""
+    distance = max(0.0, low - balance, balance - high)
+    return 1.0 - min(1.0, distance / tolerance)
 
 
 def trust_target(balance: np.ndarray, band: tuple[float, float], tolerance: np.ndarray) -> np.ndarray:
-    """Trust the smoothed balance sustains: 1 inside the fair band, falling to 0 at ``tolerance`` outside it."""
-    distance = np.maximum(0.0, np.maximum(band[0] - balance, balance - band[1]))
-    return 1.0 - np.minimum(1.0, distance / tolerance)
+    """:func:`trust_sustained` with the band as a (low, high) pair."""
+    return trust_sustained(balance, band[0], band[1], tolerance)

@@ -9,6 +9,7 @@ what makes a temporary shock leave a lasting mark.
 from __future__ import annotations
 
 import numpy as np
+from numba import vectorize
 
 
 def toward(stock: np.ndarray, target: np.ndarray, rate: np.ndarray | float) -> np.ndarray:
@@ -16,9 +17,9 @@ def toward(stock: np.ndarray, target: np.ndarray, rate: np.ndarray | float) -> n
     return (target - stock) * rate
 
 
-def toward_asymmetric(
-    stock: np.ndarray, target: np.ndarray, rise_rate: np.ndarray, fall_rate: np.ndarray
-) -> np.ndarray:
-    """Like :func:`toward`, at ``rise_rate`` when the target is above the stock and ``fall_rate`` below it."""
+@vectorize(["float64(float64, float64, float64, float64)"], cache=True)
+def toward_asymmetric(stock: float, target: float, rise_rate: float, fall_rate: float) -> float:
+    """Like :func:`toward`, at ``rise_rate`` when the target is above the stock and ``fall_rate`` below it
+    (a ufunc: arrays broadcast, and compiled passes call it on numbers)."""
     gap = target - stock
-    return gap * np.where(gap > 0, rise_rate, fall_rate)
+    return gap * (rise_rate if gap > 0 else fall_rate)

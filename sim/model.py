@@ -32,8 +32,9 @@ import numpy as np
 from .accounts import peer_edges, place_accounts
 from .agents import Customer, Supplier
 from .capabilities import INNOVATION, SALES, SUPPORT, distribute_cuts
-from .customers import balance_index, procurement_demand, trust_target
+from .customers import procurement_demand
 from .delays import toward_asymmetric
+from .kernels import customer_pass, going_terms_pass, links_pass, supplier_books_pass
 from .negotiation import NegotiationContext, Settlement
 from .network import PeerNetwork
 from .population import (
@@ -354,17 +355,31 @@ class ProcurementModel(mesa.Model):
         st, sp = self.state, self.sp.p
         S = self.n_suppliers
         s = self.links.supplier  # volume is zero for customers without a supplier
-        vol = st.volume
-        saving = 1.0 - sp["engagement_cost_saving"][s] * (st.engagement - self.customer_reference)
-        st.cost_to_serve[:] = sp["cost_to_serve"][s] * vol * np.maximum(saving, 0.0)
-        # Added service is delivered by the support organisation: an eroded one gives it dearly.
+        # Cost to serve, cheaper for an engaged customer:
+        #   cost_to_serve_i = cost_to_serve_k * q_i * max(0, 1 - engagement_cost_saving_k * (E_i - E_ref))
+        # Added service is delivered by the support organisation: an eroded one gives it dearly:
+        #   gift_cost_i = gift_cost_ratio_k / max(K_support, floor) * gift_i * q_i
         support = np.maximum(st.capability[:, SUPPORT], SUPPORT_FLOOR)
-        st.gift_cost[:] = (sp["gift_cost_ratio"] / support)[s] * st.gift * vol
-        st.revenue[:] = np.bincount(s, weights=st.price * vol, minlength=S)
-        st.list_revenue[:] = np.bincount(s, weights=vol, minlength=S)
+        serve_total = np.empty(S)
+        supplier_books_pass(
+            s,
+            st.volume,
+            st.price,
+            st.gift,
+            st.engagement,
+            self.customer_reference,
+            sp["engagement_cost_saving"],
+            sp["cost_to_serve"],
+            sp["gift_cost_ratio"] / support,
+            st.cost_to_serve,
+            st.gift_cost,
+            st.revenue,
+            st.list_revenue,
+            serve_total,
+            st.gift_cost_total,
+        )
         st.cogs[:] = (1.0 - sp["gross_margin"]) * st.list_revenue
-        st.overhead[:] = st.overhead_fixed + np.bincount(s, weights=st.cost_to_serve, minlength=S)
-        st.gift_cost_total[:] = np.bincount(s, weights=st.gift_cost, minlength=S)
+        st.overhead[:] = st.overhead_fixed + serve_total
         operating = st.revenue - st.cogs - st.overhead - st.gift_cost_total  # before investment
         plan = sp["spend"] * st.list_revenue[:, None]
         desired = st.standard * plan
@@ -437,55 +452,79 @@ class ProcurementModel(mesa.Model):
         )
 
     def update_customers(self) -> None:
-        """Stage 3: delivered value, own market success, the ledger, trust, engagement, co-creation."""
+        """Stage 3: delivered value, own market success, the ledger, trust, engagement, co-creation.
+
+        Per customer (one compiled pass, :func:`sim.kernels.customer_pass`; docs/model.md
+        section 3 has the equations): the value delivered from its (segment, supplier) cell
+        of the value table, the perceived value, expectation and market success that follow
+        it, the ledger of the relationship (V_c, contribution, the investment that sustains
+        what it receives, V_s), the balance index, trust, engagement and co-creation; and
+        per supplier what its customers expect and receive relative to baseline.
+        """
         st, sp, cp = self.state, self.sp.p, self.cp.p
         links = self.links
-        on, s, cell = links.on, links.supplier, links.cell
         self._update_tables()
-        value = (self.value_table[cell] + self.cocreation_table[cell] * np.maximum(st.cocreation, -1.0) + st.gift) * on
-        st.value[:] = value
-        st.perceived_value += (cp["value_visibility"] * value - st.perceived_value) * self.rate["perception_lag"]
-        st.expectation += (value - st.expectation) * self.rate["expectation_lag"] * on
-        ratio = value * self.inverse_baseline_value
-        with np.errstate(divide="ignore", invalid="ignore"):  # (ratio ** e, cheaper; no value: no success)
-            sustained = np.where(ratio > 0, np.exp(cp["elasticity"] * np.log(ratio)), 0.0)
-        st.market_success += (sustained - st.market_success) * self.rate["market_lag"]
-        # What each supplier's customers expect and receive, relative to baseline (volume-weighted).
-        weight = st.volume * self.inverse_baseline_value
-        for out, per_customer in ((st.expectation_ratio, st.expectation), (st.received_ratio, value)):
-            total = np.bincount(s, weights=weight * per_customer, minlength=self.n_suppliers)
-            np.divide(total, st.list_revenue, out=out, where=st.list_revenue > 0)
-
-        # Ledger (MODEL-SPEC section 3), per relationship.
-        redesigning = st.redesign_left > 0
-        st.transaction_cost[:] = st.pending_cost + st.redesign_cost * redesigning
-        st.redesign_left -= redesigning
-        st.pending_cost[:] = 0.0
-        unit_cost = 1.0 - sp["gross_margin"][s]
-        st.customer_value[:] = (value - st.price) * st.volume - st.transaction_cost
-        st.contribution[:] = ((st.price - unit_cost) * st.volume - st.cost_to_serve - st.gift_cost) * on
-        # The investment that sustains what this account receives, shared by volume.
+        # The investment that sustains what each supplier's accounts receive, per unit of volume.
         sustain_per_unit = np.divide(
             st.sustaining_investment.sum(axis=1),
             st.list_revenue,
             out=np.zeros(self.n_suppliers),
             where=st.list_revenue > 0,
         )
-        st.sustaining_cost[:] = sustain_per_unit[s] * st.volume
-        st.supplier_value[:] = (
-            st.contribution - st.sustaining_cost + sp["engagement_value"][s] * st.engagement * st.volume
+        rate = self.rate
+        customer_pass(
+            links.cell,
+            links.on,
+            links.supplier,
+            self.value_table,
+            self.cocreation_table,
+            cp["value_visibility"],
+            self.inverse_baseline_value,
+            cp["elasticity"],
+            rate["perception_lag"],
+            rate["expectation_lag"],
+            rate["market_lag"],
+            rate["trust_lag"],
+            rate["trust_loss_lag"],
+            rate["engagement_lag"],
+            rate["cocreation_lag"],
+            self.customer_smoothing,
+            self.band[0],
+            self.band[1],
+            cp["trust_tolerance"],
+            cp["engagement"],
+            cp["cocreation_gain"],
+            self.customer_reference,
+            sp["gross_margin"],
+            sustain_per_unit,
+            sp["engagement_value"],
+            np.ascontiguousarray(st.capability[:, SALES]),
+            st.list_revenue,
+            st.volume,
+            st.price,
+            st.gift,
+            st.cost_to_serve,
+            st.gift_cost,
+            st.pending_cost,
+            st.redesign_cost,
+            st.redesign_left,
+            st.value,
+            st.perceived_value,
+            st.expectation,
+            st.market_success,
+            st.transaction_cost,
+            st.customer_value,
+            st.contribution,
+            st.sustaining_cost,
+            st.supplier_value,
+            st.balance_smoothed,
+            st.trust,
+            st.engagement,
+            st.cocreation,
+            st.negative_value_periods,
+            st.expectation_ratio,
+            st.received_ratio,
         )
-        balance = balance_index(st.supplier_value, st.customer_value)
-        st.balance_smoothed += self.customer_smoothing * (balance - st.balance_smoothed) * on
-
-        target = trust_target(st.balance_smoothed, self.band, cp["trust_tolerance"])
-        st.trust += toward_asymmetric(st.trust, target, self.rate["trust_lag"], self.rate["trust_loss_lag"]) * on
-        st.engagement += (cp["engagement"] * st.trust - st.engagement) * self.rate["engagement_lag"] * on
-        coverage = st.capability[:, SALES][s]
-        # Co-creation needs the customer's engagement and the supplier's sales people's time.
-        goal = cp["cocreation_gain"] * (st.engagement * coverage - self.customer_reference)
-        st.cocreation += (goal - st.cocreation) * self.rate["cocreation_lag"] * on
-        st.negative_value_periods[:] = (st.negative_value_periods + 1) * (st.supplier_value < 0)
 
     def renew_contracts(self) -> None:
         """Stage 4: insolvencies and exits, then renewals (negotiation with parity), then switching.
@@ -629,20 +668,8 @@ class ProcurementModel(mesa.Model):
         """
         st, sp = self.state, self.sp.p
         s, on = self.links.supplier, self.links.on
-        weight = st.base_demand * on
-        book = np.bincount(s, weights=weight, minlength=self.n_suppliers)
-        going_discount = np.divide(
-            np.bincount(s, weights=weight * st.discount, minlength=self.n_suppliers),
-            book,
-            out=np.zeros(self.n_suppliers),
-            where=book > 0,
-        )
-        going_gift = np.divide(
-            np.bincount(s, weights=weight * st.gift, minlength=self.n_suppliers),
-            book,
-            out=np.zeros(self.n_suppliers),
-            where=book > 0,
-        )
+        going_discount, going_gift = np.zeros(self.n_suppliers), np.zeros(self.n_suppliers)
+        going_terms_pass(s, st.base_demand * on, st.discount, st.gift, going_discount, going_gift)
         discount, gift = np.zeros(self.n_suppliers), np.zeros(self.n_suppliers)
         for name, strategy in self.strategies.items():
             rows = self.strategy_rows[name]
@@ -910,12 +937,21 @@ class Links:
 
     @classmethod
     def of(cls, model: ProcurementModel) -> Links:
-        st = model.state
-        served = st.supplier >= 0
-        s = np.where(served, st.supplier, 0)
-        cell = model.cust_table + s
-        base = np.bincount(cell, weights=st.base_demand * served, minlength=model.table_size)
-        return cls(served, served.astype(float), model.cust_sup0 + s, cell, base.reshape(model.table_shape))
+        n = model.n_customers
+        served, on = np.empty(n, dtype=bool), np.empty(n)
+        supplier, cell, base = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64), np.empty(model.table_size)
+        links_pass(
+            model.state.supplier,
+            model.cust_table,
+            model.cust_sup0,
+            model.state.base_demand,
+            served,
+            on,
+            supplier,
+            cell,
+            base,
+        )
+        return cls(served, on, supplier, cell, base.reshape(model.table_shape))
 
 
 # What :meth:`ProcurementModel.select` copies row by row (or market by market); private names it shares.

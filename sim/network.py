@@ -13,6 +13,8 @@ from __future__ import annotations
 import networkx as nx
 import numpy as np
 
+from .kernels import best_peer_discount_pass
+
 
 def small_world_edges(n: int, degree: int, rewire: float, rng: np.random.Generator) -> np.ndarray:
     """Undirected edges (E, 2) of a ring lattice with ``degree`` neighbours, rewired with probability ``rewire``.
@@ -51,6 +53,7 @@ class PeerNetwork:
         self.n = n
         self.edges = edges
         self.peers = np.empty((0, n), dtype=np.int64)
+        self._by_customer = np.empty((n, 0), dtype=np.int64)
         if table:
             self._table()
 
@@ -66,6 +69,7 @@ class PeerNetwork:
         self.peers = np.full((width, n), n, dtype=np.int64)
         slot = np.arange(src.size) - np.repeat(np.cumsum(counts) - counts, counts)
         self.peers[slot, dst] = src
+        self._by_customer = np.ascontiguousarray(self.peers.T)  # each customer's peers side by side, for the pass
 
     @classmethod
     def build(
@@ -101,15 +105,9 @@ class PeerNetwork:
 
     def best_peer_discount(self, discount: np.ndarray, supplier: np.ndarray, idx: np.ndarray) -> np.ndarray:
         """For customers ``idx``, the largest discount a peer gets from the same supplier (0 if none)."""
-        if not self.peers.size or not idx.size:
-            return np.zeros(len(idx))
-        mine = np.where(supplier[idx] >= 0, supplier[idx], -3)
-        discounts, suppliers = np.append(discount, 0.0), np.append(supplier, -2)
         best = np.zeros(len(idx))
-        for row in self.peers[:, idx]:  # one peer slot at a time: contiguous, and the maximum is exact
-            values = discounts[row]
-            values[suppliers[row] != mine] = 0.0
-            np.maximum(best, values, out=best)
+        if self.peers.size and idx.size:
+            best_peer_discount_pass(self._by_customer, discount, supplier, idx, best)
         return best
 
     def to_networkx(self) -> nx.Graph:

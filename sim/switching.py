@@ -13,6 +13,8 @@ import copy
 
 import numpy as np
 
+from .kernels import best_option_pass, noisy_choice_pass
+
 # An option this many temperatures below the best has a logit probability below e^-36
 # (about 2e-16, under one double-precision ulp of 1): it is treated as impossible, so
 # customers with a single contender need no random draw.
@@ -34,30 +36,38 @@ def choose_suppliers(
     market's own number of options where markets have fewer than the table's rows (the rows
     between its suppliers and the last row, leaving the market, are padding).
     """
-    scaled = utility / temperature
-    best = scaled.max(axis=0)
-    choice = scaled.argmax(axis=0)
-    contenders = (scaled >= best - NEGLIGIBLE).sum(axis=0) > 1
-    if contenders.any():
-        cols = scaled[:, contenders]
-        if members is None:
-            noise = rng.standard_exponential(cols.shape)
-        else:
-            noise = rng.noise(cols.shape, members[contenders], options)
-        noisy = cols - np.log(noise)
-        choice[contenders] = noisy.argmax(axis=0)  # -inf stays -inf: unavailable options never win
+    rows, n = utility.shape
+    scaled = np.empty((rows, n))
+    choice = np.empty(n, dtype=np.int64)
+    contender = np.empty(n, dtype=np.bool_)
+    best_option_pass(utility, np.asarray(temperature, dtype=float), NEGLIGIBLE, scaled, choice, contender)
+    if not contender.any():
+        return choice
+    if members is None:  # one market: its noise straight from its generator, (options x contenders)
+        counts = np.array([int(contender.sum())])
+        sizes = np.array([rows])
+        buffer, pos = np.log(rng.standard_exponential(rows * int(counts[0])))[None, :], np.zeros(1, dtype=np.int64)
+        members = np.zeros(n, dtype=np.int64)
+    else:
+        counts = np.bincount(members[contender], minlength=len(rng.rngs))
+        sizes = np.full(len(counts), rows) if options is None else np.asarray(options, dtype=np.int64)
+        buffer, pos = rng.reserve(sizes * counts)
+    noisy_choice_pass(scaled, contender, members, counts, sizes, buffer, pos, choice)
+    if isinstance(rng, Streams):
+        rng.pos += sizes * counts
     return choice
 
 
 class Streams:
-    """The standard exponential variates of each market of an ensemble, drawn ahead from its own generator.
+    """The standard exponential variates of each market of an ensemble, drawn ahead from its own generator
+    and kept as their logarithms (the Gumbel-max draw subtracts ``log(E)``).
 
     A generator's draw of ``n`` variates followed by ``m`` more is its draw of ``n + m``, so
     drawing a block ahead and handing out its values in order gives every market exactly
     the values its single run draws, without one call per market per period.
     """
 
-    AHEAD = 4  # a market that runs short draws this many times what it needs now (little is left unused at the end)
+    AHEAD = 16  # a market that runs short draws this many times what it needs now (a refill is a call per market)
     MINIMUM = 256
 
     def __init__(self, rngs: list[np.random.Generator]):
@@ -89,39 +99,14 @@ class Streams:
             left = width - int(self.pos[r])
             start = width - max(int(total), left)
             self.buffer[r, start : start + left] = self.buffer[r, self.pos[r] :]
-            self.buffer[r, start + left :] = self.rngs[r].standard_exponential(width - start - left)
+            self.buffer[r, start + left :] = np.log(self.rngs[r].standard_exponential(width - start - left))
             self.pos[r] = start
 
-    def noise(self, shape: tuple[int, int], who: np.ndarray, options: np.ndarray | None) -> np.ndarray:
-        """Variates for columns owned by different markets: each market's (its options x its columns) block,
-        filled in order from its own stream, as its single run draws it."""
-        rows, n = shape
-        counts = np.bincount(who, minlength=len(self.rngs))
-        order = np.argsort(who, kind="stable")
-        if options is None or (options[counts > 0] == rows).all():
-            self._ensure(rows * counts)
-            sorted_who = who[order]
-            first = np.cumsum(counts) - counts
-            local = np.arange(n) - first[sorted_who]
-            start = sorted_who * self.buffer.shape[1] + self.pos[sorted_who] + local
-            flat = start[None, :] + np.arange(rows)[:, None] * counts[sorted_who][None, :]
-            noise = np.empty(shape)
-            noise[:, order] = self.buffer.ravel()[flat]
-            self.pos += rows * counts
-            return noise
-        sizes = options * counts
-        self._ensure(np.where(counts > 0, sizes, 0))
-        noise = np.ones(shape)  # padding rows are unavailable: their noise is never read
-        start = 0
-        for r in np.flatnonzero(counts).tolist():
-            k, m = int(counts[r]), int(options[r])
-            cols = order[start : start + k]
-            draw = self.buffer[r, self.pos[r] : self.pos[r] + m * k].reshape(m, k)
-            self.pos[r] += m * k
-            noise[: m - 1, cols] = draw[:-1]
-            noise[-1, cols] = draw[-1]
-            start += k
-        return noise
+    def reserve(self, need: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The buffer of ``log(E)`` and each market's position, with at least ``need`` values drawn ahead
+        of it (the caller reads them and moves ``pos`` on)."""
+        self._ensure(need)
+        return self.buffer, self.pos
 
 
 def logit_probabilities(utility: np.ndarray, temperature: np.ndarray) -> np.ndarray:

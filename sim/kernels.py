@@ -1,0 +1,309 @@
+"""The stages' passes over customer rows, compiled with numba: one loop instead of dozens of numpy passes.
+
+A sweep's runs are customer-periods by the million, and a stage written as whole-array
+numpy reads and writes every row once per operation (some 300 passes a period). Each
+function here does a stage's per-customer arithmetic in one loop over the rows, in the
+order and with the operations of the equations in docs/model.md, so the single run and
+every member of an ensemble (the same loop over more rows) get the same numbers. They are
+compiled on first use and cached beside this file (``cache=True``).
+
+Nothing here decides anything the model's methods do not describe: each pass is called
+from the stage of :class:`sim.model.ProcurementModel` whose docstring it implements, and
+takes every array it reads or writes as an argument.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from .customers import balance_index, trust_sustained
+from .delays import toward_asymmetric
+
+_JIT = {"cache": True, "nogil": True, "boundscheck": False}
+
+
+@njit(**_JIT)
+def customer_pass(
+    # what the relationship delivers
+    cell,
+    on,
+    s,
+    value_table,
+    cocreation_table,
+    visibility,
+    inverse_baseline_value,
+    elasticity,
+    # lags (as rates) and parameters of the customer
+    perception_rate,
+    expectation_rate,
+    market_rate,
+    trust_rise_rate,
+    trust_fall_rate,
+    engagement_rate,
+    cocreation_rate,
+    smoothing,
+    band_low,
+    band_high,
+    tolerance,
+    engagement_level,
+    cocreation_gain,
+    reference,
+    # the supplier side, per supplier row
+    gross_margin,
+    sustain_per_unit,
+    engagement_value,
+    coverage,
+    list_revenue,
+    # stocks and flows of the customer (read and written)
+    volume,
+    price,
+    gift,
+    cost_to_serve,
+    gift_cost,
+    pending_cost,
+    redesign_cost,
+    redesign_left,
+    value,
+    perceived_value,
+    expectation,
+    market_success,
+    transaction_cost,
+    customer_value,
+    contribution,
+    sustaining_cost,
+    supplier_value,
+    balance_smoothed,
+    trust,
+    engagement,
+    cocreation,
+    negative_value_periods,
+    # per supplier row (written): volume-weighted value expected and received, relative to baseline
+    expectation_ratio,
+    received_ratio,
+):
+    """Stage 3 for every customer row (see ``ProcurementModel.update_customers``)."""
+    expected_total = np.zeros(list_revenue.size)
+    received_total = np.zeros(list_revenue.size)
+    for i in range(cell.size):
+        k, j, served = cell[i], s[i], on[i]
+        u = (value_table[k] + cocreation_table[k] * max(cocreation[i], -1.0) + gift[i]) * served
+        value[i] = u
+        perceived_value[i] += (visibility[i] * u - perceived_value[i]) * perception_rate[i]
+        expectation[i] += (u - expectation[i]) * expectation_rate[i] * served
+        ratio = u * inverse_baseline_value[i]
+        sustained = math.exp(elasticity[i] * math.log(ratio)) if ratio > 0 else 0.0
+        market_success[i] += (sustained - market_success[i]) * market_rate[i]
+        weight = volume[i] * inverse_baseline_value[i]
+        expected_total[j] += weight * expectation[i]
+        received_total[j] += weight * u
+        # The ledger (MODEL-SPEC section 3), per relationship.
+        redesigning = redesign_left[i] > 0
+        transaction_cost[i] = pending_cost[i] + redesign_cost[i] * redesigning
+        redesign_left[i] -= redesigning
+        pending_cost[i] = 0.0
+        customer_value[i] = (u - price[i]) * volume[i] - transaction_cost[i]
+        contribution[i] = ((price[i] - (1.0 - gross_margin[j])) * volume[i] - cost_to_serve[i] - gift_cost[i]) * served
+        sustaining_cost[i] = sustain_per_unit[j] * volume[i]
+        supplier_value[i] = contribution[i] - sustaining_cost[i] + engagement_value[j] * engagement[i] * volume[i]
+        balance = balance_index(supplier_value[i], customer_value[i])
+        balance_smoothed[i] += smoothing[i] * (balance - balance_smoothed[i]) * served
+        target = trust_sustained(balance_smoothed[i], band_low[i], band_high[i], tolerance[i])
+        trust[i] += toward_asymmetric(trust[i], target, trust_rise_rate[i], trust_fall_rate[i]) * served
+        engagement[i] += (engagement_level[i] * trust[i] - engagement[i]) * engagement_rate[i] * served
+        # Co-creation needs the customer's engagement and the supplier's sales people's time.
+        goal = cocreation_gain[i] * (engagement[i] * coverage[j] - reference[i])
+        cocreation[i] += (goal - cocreation[i]) * cocreation_rate[i] * served
+        negative_value_periods[i] = (negative_value_periods[i] + 1) * (supplier_value[i] < 0)
+    for j in range(list_revenue.size):
+        if list_revenue[j] > 0:
+            expectation_ratio[j] = expected_total[j] / list_revenue[j]
+            received_ratio[j] = received_total[j] / list_revenue[j]
+
+
+@njit(**_JIT)
+def best_peer_discount_pass(peers, discount, supplier, idx, best):
+    """``best[c]``: the largest discount a peer of customer ``idx[c]`` gets from the same supplier (0 if none).
+
+    ``peers[i, j]`` is customer ``i``'s ``j``-th peer, or N (no one) past its degree
+    (the transpose of :attr:`sim.network.PeerNetwork.peers`); a customer without a supplier
+    has no parity to ask.
+    """
+    n = discount.size
+    for c in range(idx.size):
+        i = idx[c]
+        mine = supplier[i]
+        if mine < 0:
+            continue
+        for j in range(peers.shape[1]):
+            p = peers[i, j]
+            if p < n and supplier[p] == mine and discount[p] > best[c]:
+                best[c] = discount[p]
+
+
+@njit(**_JIT)
+def supplier_books_pass(
+    s,
+    volume,
+    price,
+    gift,
+    engagement,
+    reference,
+    engagement_cost_saving,
+    cost_to_serve_rate,
+    gift_unit_cost,
+    cost_to_serve,
+    gift_cost,
+    revenue,
+    list_revenue,
+    serve_total,
+    gift_total,
+):
+    """Stage 2's per-account flows and their sums per supplier row (see ``ProcurementModel.run_suppliers``).
+
+    An engaged customer is cheaper to serve; added service costs ``gift_unit_cost`` of its
+    supplier per unit of value given. ``revenue`` and ``list_revenue`` are the supplier's
+    takings at the negotiated and at list price.
+    """
+    revenue[:] = 0.0
+    list_revenue[:] = 0.0
+    serve_total[:] = 0.0
+    gift_total[:] = 0.0
+    for i in range(s.size):
+        j, v = s[i], volume[i]
+        saving = 1.0 - engagement_cost_saving[j] * (engagement[i] - reference[i])
+        cost_to_serve[i] = cost_to_serve_rate[j] * v * max(saving, 0.0)
+        gift_cost[i] = gift_unit_cost[j] * gift[i] * v
+        revenue[j] += price[i] * v
+        list_revenue[j] += v
+        serve_total[j] += cost_to_serve[i]
+        gift_total[j] += gift_cost[i]
+
+
+@njit(**_JIT)
+def going_terms_pass(s, weight, discount, gift, going_discount, going_gift):
+    """Each supplier row's going terms: the ``weight``-weighted mean discount and gift of its customers
+    (left at zero for a supplier without customers)."""
+    n = going_discount.size
+    book = np.zeros(n)
+    discount_total = np.zeros(n)
+    gift_total = np.zeros(n)
+    for i in range(s.size):
+        j, w = s[i], weight[i]
+        book[j] += w
+        discount_total[j] += w * discount[i]
+        gift_total[j] += w * gift[i]
+    for j in range(n):
+        if book[j] > 0:
+            going_discount[j] = discount_total[j] / book[j]
+            going_gift[j] = gift_total[j] / book[j]
+
+
+@njit(**_JIT)
+def best_option_pass(utility, temperature, negligible, scaled, choice, contender):
+    """Per customer (a column of ``utility``): utilities over its temperature into ``scaled``, the best
+    option into ``choice`` (the first best; option 0 when none is available) and whether another
+    option comes within ``negligible`` temperatures of it (``contender``: a draw is needed)."""
+    rows, n = utility.shape
+    for c in range(n):
+        best, arg = -np.inf, 0
+        for o in range(rows):
+            x = utility[o, c] / temperature[c]
+            scaled[o, c] = x
+            if x > best:
+                best, arg = x, o
+        close = 0
+        for o in range(rows):
+            close += scaled[o, c] >= best - negligible
+        choice[c] = arg
+        contender[c] = close > 1
+
+
+@njit(**_JIT)
+def noisy_choice_pass(scaled, contender, members, counts, sizes, buffer, pos, choice):
+    """The Gumbel-max draw for the contenders: the option with the largest ``scaled - log(E)``,
+    ``E`` standard exponential (``-log(E)`` is Gumbel noise).
+
+    Market ``r``'s ``counts[r]`` contenders read the logarithms of its standard exponential
+    variates, ``buffer[r, pos[r]:]``, as an (its options x its contenders) block in row order, the
+    shape its single run draws; a market with ``sizes[r]`` options fewer than the rows has
+    padding rows between its suppliers and the last row (leaving the market), never chosen.
+    """
+    rows, n = scaled.shape
+    seen = np.zeros(counts.size, dtype=np.int64)
+    for c in range(n):
+        if not contender[c]:
+            continue
+        r = members[c]
+        k, m = counts[r], sizes[r]
+        start = pos[r] + seen[r]
+        seen[r] += 1
+        best, arg = -np.inf, 0
+        for o in range(rows):
+            if o < m - 1:
+                block = o
+            elif o == rows - 1:
+                block = m - 1
+            else:
+                continue
+            x = scaled[o, c] - buffer[r, start + block * k]
+            if x > best:
+                best, arg = x, o
+        choice[c] = arg
+
+
+@njit(**_JIT)
+def links_pass(supplier, cust_table, cust_sup0, base_demand, served, on, supplier_row, cell, base):
+    """Who buys from whom, in the forms the stages use (see :class:`sim.model.Links`): served or not (also
+    as 1.0 / 0.0), the supplier row (the market's first where there is none), the (segment, supplier)
+    cell of the market's value table, and the base demand served in each cell."""
+    base[:] = 0.0
+    for i in range(supplier.size):
+        j = supplier[i]
+        served[i] = j >= 0
+        on[i] = 1.0 if j >= 0 else 0.0
+        local = j if j >= 0 else 0
+        supplier_row[i] = cust_sup0[i] + local
+        cell[i] = cust_table[i] + local
+        if j >= 0:
+            base[cell[i]] += base_demand[i]
+
+
+@njit(**_JIT)
+def market_sums_pass(
+    member,
+    block,
+    volume,
+    on,
+    contribution,
+    transaction_cost,
+    supplier_value,
+    sustaining_cost,
+    by_volume,
+    by_served,
+    totals,
+    flows,
+):
+    """Per market (``member`` of each customer row), what the recorder reads of its customers:
+    each recorded field (a row of ``block``) summed weighted by volume, over served customers, and
+    plainly; and ``flows[r]`` = (volume, customers served, contribution, transaction costs, the
+    engagement value suppliers draw, V_s - contribution + sustaining cost)."""
+    by_volume[:] = 0.0
+    by_served[:] = 0.0
+    totals[:] = 0.0
+    flows[:] = 0.0
+    for i in range(member.size):
+        r = member[i]
+        v, served = volume[i], on[i]
+        for f in range(block.shape[0]):
+            x = block[f, i]
+            by_volume[r, f] += x * v
+            by_served[r, f] += x * served
+            totals[r, f] += x
+        flows[r, 0] += v
+        flows[r, 1] += served
+        flows[r, 2] += contribution[i]
+        flows[r, 3] += transaction_cost[i]
+        flows[r, 4] += supplier_value[i] - contribution[i] + sustaining_cost[i]
