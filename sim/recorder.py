@@ -15,7 +15,6 @@ import numpy as np
 import pandas as pd
 
 from .capabilities import CAPABILITIES
-from .kernels import market_sums_pass
 from .state import RECORDED_CUSTOMER_FIELDS
 
 if TYPE_CHECKING:
@@ -135,6 +134,23 @@ class Segments:
         if self.uniform:
             return (v.reshape(self.n, 1, -1) @ m.reshape(self.n, -1, m.shape[1])).reshape(self.n, -1)
         return np.array([x @ y for x, y in zip(self.rows(v), self.rows(m), strict=True)])
+
+    def matvec(self, block: np.ndarray, v: np.ndarray) -> np.ndarray:
+        """``block @ v`` within each market: block (k, rows), v (rows,) -> (markets, k)."""
+        if self.uniform:
+            stacked = block.reshape(block.shape[0], self.n, -1).transpose(1, 0, 2)
+            return (stacked @ v.reshape(self.n, -1, 1)).reshape(self.n, -1)
+        return np.array(
+            [block[:, a : a + n] @ v[a : a + n] for a, n in zip(self.starts.tolist(), self.sizes.tolist(), strict=True)]
+        )
+
+    def block_sum(self, block: np.ndarray) -> np.ndarray:
+        """Row sums of ``block`` (k, rows) within each market -> (markets, k)."""
+        if self.uniform:
+            return block.reshape(block.shape[0], self.n, -1).sum(axis=2).T
+        return np.array(
+            [block[:, a : a + n].sum(axis=1) for a, n in zip(self.starts.tolist(), self.sizes.tolist(), strict=True)]
+        )
 
 
 def _where_positive(num: np.ndarray, den: np.ndarray) -> np.ndarray:
@@ -257,7 +273,7 @@ class Recorder:
         t = m.period
         links = m.links
         row = {name: values[:, t] for name, values in self._rows.items()}  # views: one column per market
-        sups = self.supplier_rows
+        cust, sups = self.customers, self.supplier_rows
         row["capability_index"][:] = capability_indices(m)
         if m.uniform:
             base = links.base.reshape(m.n_members, -1, st.capability.shape[0] // m.n_members).sum(axis=1).reshape(-1)
@@ -281,30 +297,13 @@ class Recorder:
         # Every customer field at once: volume-weighted means, means over served customers, totals.
         at = st.customer_rows
         block = st.customer_block[: len(BLOCK_SERIES)]  # the recorded fields lead the block
-        F = len(BLOCK_SERIES)
-        by_volume, by_served, totals = (
-            np.empty((m.n_members, F)),
-            np.empty((m.n_members, F)),
-            np.empty((m.n_members, F)),
-        )
-        flows = np.empty((m.n_members, 5))
-        market_sums_pass(
-            m.cust_member,
-            block,
-            st.volume,
-            links.on,
-            st.contribution,
-            st.transaction_cost,
-            st.supplier_value,
-            st.sustaining_cost,
-            by_volume,
-            by_served,
-            totals,
-            flows,
-        )
-        total_vol, n_served = flows[:, 0], flows[:, 1]
-        weighted = np.divide(by_volume, total_vol[:, None], out=np.zeros_like(by_volume), where=total_vol[:, None] > 0)
-        averaged = np.divide(by_served, n_served[:, None], out=np.zeros_like(by_served), where=n_served[:, None] > 0)
+        total_vol = cust.sum(st.volume)
+        n_served = cust.sum(links.on)
+        safe_vol = np.where(total_vol > 0, total_vol, 1.0)[m.cust_member]
+        safe_served = np.where(n_served > 0, n_served, 1.0)[m.cust_member]
+        weighted = cust.matvec(block, st.volume / safe_vol) * (total_vol > 0)[:, None]
+        averaged = cust.matvec(block, links.on / safe_served) * (n_served > 0)[:, None]
+        totals = cust.block_sum(block)
         for series, field in (
             ("discount_mean", "discount"),
             ("demand_mean", "demand"),
@@ -320,8 +319,8 @@ class Recorder:
             row[series][:] = averaged[:, at[field]]
         vc, vs = totals[:, at["customer_value"]], totals[:, at["supplier_value"]]
         row["customer_value"][:], row["supplier_value"][:], row["joint_value"][:] = vc, vs, vc + vs
-        row["contribution"][:] = flows[:, 2]
-        row["transaction_cost"][:] = flows[:, 3]
+        row["contribution"][:] = cust.sum(st.contribution)
+        row["transaction_cost"][:] = cust.sum(st.transaction_cost)
         vs_pos, vc_pos = np.maximum(vs, 0.0), np.maximum(vc, 0.0)
         both = vs_pos + vc_pos
         balance = np.divide(vs_pos, both, out=np.full(len(both), 0.5), where=both > 0)
@@ -345,7 +344,7 @@ class Recorder:
         sustaining = sups.sum(st.sustaining_investment)
         row["investment_sustaining"][:] = sustaining
         row["capability_depletion"][:] = sustaining - invested
-        row["engagement_value"][:] = flows[:, 4]
+        row["engagement_value"][:] = cust.sum(st.supplier_value - st.contribution + st.sustaining_cost)
         row["overhead_fixed"][:] = sups.sum(
             st.overhead - np.bincount(links.supplier, weights=st.cost_to_serve, minlength=m.n_suppliers)
         )

@@ -67,7 +67,7 @@ class Streams:
     the values its single run draws, without one call per market per period.
     """
 
-    AHEAD = 16  # a market that runs short draws this many times what it needs now (a refill is a call per market)
+    AHEAD = 8  # a market that runs short draws this many times what it needs now (a refill is a call per market)
     MINIMUM = 256
 
     def __init__(self, rngs: list[np.random.Generator]):
