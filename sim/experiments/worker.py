@@ -165,8 +165,9 @@ def chunk_series(task: ChunkTask, kept: list[tuple[int, Any]]) -> pa.Table | Non
     }
     series = [result.model.recorder.series for _, result in kept]
     names = list(series[0])
-    # one (series, kept periods) block per run, side by side: a few array operations per chunk, not per value
-    values = np.concatenate([np.stack([s[name] for name in names])[:, periods] for s in series], axis=1)
+    # runs x series x periods in one array, then one row per series: a few array operations per chunk
+    cube = np.array([[s[name] for name in names] for s in series])[:, :, periods]
+    values = cube.transpose(1, 0, 2).reshape(len(names), -1)
     for name, row in zip(names, values, strict=True):
         # counts as int64; a NaN of a float series is stored as a null, as pandas did
         columns[name] = pa.array(row.astype(np.int64)) if name in COUNT_SERIES else pa.array(row, from_pandas=True)
