@@ -194,7 +194,8 @@ def compact(out: Path) -> tuple[pa.Table, pa.Table, dict[str, str]]:
 
 def _gather(paths: list[Path], order: tuple[str, ...]) -> pa.Table:
     """The chunks' rows as one table sorted by ``order`` (an empty table if there are none)."""
-    tables = [t for t in (read_table(p) for p in paths) if t.num_rows]
+    # without schema metadata (chunks written through pandas carried some): the same bytes whoever wrote them
+    tables = [t.replace_schema_metadata(None) for t in (read_table(p) for p in paths) if t.num_rows]
     if not tables:
         return pa.table({})
     table = pa.concat_tables(_aligned(tables), promote_options="default")  # missing columns become nulls

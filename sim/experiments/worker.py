@@ -110,8 +110,10 @@ def runs_table(task: ChunkTask, results: list[Any]) -> pa.Table:
     """A chunk's runs, one row each: key, point, replicate, seed, label, the swept values, status, error,
     outcome, outlook and the scalar metrics (a failed run's result is its error text: no outcome, no metrics).
 
-    Built column by column from Python values, with the types pandas gave them before: counts int64,
-    metrics float64 with missing values as nulls, text as text; a column of nothing but None is null.
+    Built column by column from Python values (no per-run dicts, no pandas), with the types pandas
+    gave them before: counts int64, metrics float64 with missing values as nulls (text metrics as
+    text), swept values as numbers or JSON text; an error, outcome or outlook column holding
+    nothing but None is of null type (read back as None).
     """
     n = len(task.seeds)
     summaries = [None if isinstance(result, str) else result.summary for result in results]
@@ -249,7 +251,7 @@ def _numbers(values: list[Any]) -> pa.Array:
     """A metric's column: float64 with nulls for missing values; text and flags as pandas typed them."""
     try:
         array = pa.array(values, from_pandas=True)  # None and NaN as nulls
-    except (pa.ArrowException, TypeError, ValueError):  # mixed kinds: as before, via pandas' rules
+    except (pa.ArrowException, TypeError, ValueError):  # what Arrow cannot infer (an int beyond int64)
         return pa.array([_number(v) for v in values], from_pandas=True)
     kind = array.type
     if pa.types.is_null(kind) or pa.types.is_integer(kind) or pa.types.is_floating(kind):
