@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from sim.cli import main
-from sim.experiments import load_sweep, make_executor, query, run_sweep
+from sim.experiments import load_sweep, make_executor, query, run_sweep, store
 from sim.experiments.analysis import analyze
 from sim.experiments.discovery import discover
 from sim.experiments.runner import InlineExecutor
@@ -231,6 +231,58 @@ def test_a_failing_run_is_recorded_and_the_sweep_goes_on(tmp_path, monkeypatch, 
     assert (failed["seed"] == bad_seed).all() and (failed["savings_target"] == 0.2).all()
     assert failed["error"].str.contains("negative stock").all() and failed["outcome"].isna().all()
     assert json.loads((out / "summary.json").read_text())["failed"] == 2
+
+
+def test_failed_chunks_and_schedules_read_back_with_the_usual_types(tmp_path, monkeypatch):
+    """Every run of one point fails (its chunk has no metric columns) and one parameter is a schedule at one
+    point and a number at another: the compacted table still has one type per column, nulls where nothing is."""
+    import sim.runner
+
+    real, real_ensemble = sim.runner.simulate, sim.runner.run_ensemble
+
+    def doomed(scenario):
+        return scenario.suppliers[0].margin_defense == 0.7
+
+    def flaky(scenario, seed, **kwargs):
+        if doomed(scenario):
+            raise FloatingPointError("negative stock")
+        return real(scenario, seed, **kwargs)
+
+    def flaky_ensemble(scenarios, seeds, **kwargs):
+        if any(doomed(s) for s in scenarios):
+            raise FloatingPointError("negative stock")
+        return real_ensemble(scenarios, seeds, **kwargs)
+
+    monkeypatch.setattr(sim.runner, "simulate", flaky)
+    monkeypatch.setattr(sim.runner, "run_ensemble", flaky_ensemble)
+    design = {
+        "scenarios": [
+            {"name": "c", "set": {"suppliers.margin_defense": 0.7}},  # first chunk file: failed runs only
+            {"name": "a", "set": {"customers.procurement.savings_target": {0: 0.0, 6: 0.1}}},
+            {"name": "b", "set": {"customers.procurement.savings_target": 0.1}},
+        ]
+    }
+    path = write_sweep(tmp_path, design=design, replicates=2, outputs={"series": "final"})
+    out = tmp_path / "out"
+    assert main(["sweep", str(path), "--out", str(out), "--workers", "1", "--quiet"]) == 3
+    runs = store.read_runs(out)
+    assert list(runs["label"]) == ["c", "c", "a", "a", "b", "b"]
+    failed, ok = runs.iloc[:2], runs.iloc[2:]
+    assert (failed["status"] == "failed").all() and failed["error"].str.contains("negative stock").all()
+    assert failed["outcome"].isna().all() and failed["joint_value_total"].isna().all()
+    assert (ok["status"] == "ok").all() and ok["error"].isna().all() and ok["joint_value_total"].notna().all()
+    for column in ("point", "replicate", "seed"):
+        assert runs[column].dtype == np.int64, column
+    for column in ("joint_value_total", "switches_total", "outlook_period", "margin_defense"):
+        assert runs[column].dtype == np.float64, column
+    assert list(runs["margin_defense"].fillna(-1)) == [0.7, 0.7, -1, -1, -1, -1]
+    assert runs["savings_target"].isna()[:2].all()
+    assert json.loads(runs["savings_target"][2]) == {"0": 0.0, "6": 0.1}
+    assert float(runs["savings_target"][4]) == 0.1
+    # missing values are SQL nulls (not NaN), as before
+    nulls = query(out, "SELECT count(*) AS n FROM runs WHERE joint_value_total IS NULL AND outcome IS NULL")
+    assert int(nulls["n"][0]) == 2
+    assert len(store.read_parquet(out / "series.parquet")) == 4
 
 
 def test_existing_folder_needs_resume_and_resume_needs_the_same_sweep(tiny_run, tmp_path, capsys):

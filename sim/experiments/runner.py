@@ -29,6 +29,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+
 from ..errors import InputError
 from ..outputs import atomic_write_text, clean_stale, disk_problem, environment, to_json
 from ..signals import EXIT_INTERRUPTED, die_with_parent, exit_code
@@ -379,20 +381,20 @@ def _aborted_message(sweep: Sweep, out: Path, command: list[str] | None, why: st
     )
 
 
-def sweep_summary(sweep: Sweep, runs: Any, wall_seconds: float, resumed_chunks: int) -> dict[str, Any]:
+def sweep_summary(sweep: Sweep, runs: pa.Table, wall_seconds: float, resumed_chunks: int) -> dict[str, Any]:
     """Counts of runs, failures and outcomes, and the first failures with their parameters."""
-    failed = runs[runs["status"] == "failed"] if len(runs) else runs
-    outcomes = runs["outcome"].dropna().value_counts().to_dict() if len(runs) else {}
+    rows = runs.num_rows
+    status = runs.column("status").to_pylist() if rows else []
+    outcomes = Counter(runs.column("outcome").to_pylist() if rows else [])
+    failed = [i for i, s in enumerate(status) if s == "failed"]
+    first = runs.select(["key", "point", "seed", "error"]).take(failed[:20]).to_pylist() if failed else []
     return {
         "sweep": sweep.name,
-        "runs": len(runs),
-        "ok": int(len(runs) - len(failed)),
+        "runs": rows,
+        "ok": rows - len(failed),
         "failed": len(failed),
-        "outcomes": {k: int(outcomes.get(k, 0)) for k in OUTCOME_NAMES},
-        "failures": [
-            {"key": r.key, "point": int(r.point), "seed": int(r.seed), "error": r.error}
-            for r in failed.head(20).itertuples()
-        ],
+        "outcomes": {k: outcomes[k] for k in OUTCOME_NAMES},
+        "failures": [{"key": r["key"], "point": r["point"], "seed": r["seed"], "error": r["error"]} for r in first],
         "resumed_chunks": resumed_chunks,
         "wall_seconds": round(wall_seconds, 3),
         "python": sys.version.split()[0],

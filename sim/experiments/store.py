@@ -26,6 +26,7 @@ from typing import Any
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from ..errors import InputError
@@ -51,19 +52,43 @@ def sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def write_parquet_atomic(frame: pd.DataFrame, path: Path) -> str:
-    """Write zstd Parquet with page checksums under a temporary name, then rename it into place; its SHA-256."""
+def write_parquet_atomic(table: pa.Table | pd.DataFrame, path: Path, *, dictionary: bool = False) -> str:
+    """Write zstd Parquet with page checksums under a temporary name, then rename it into place; its SHA-256.
+
+    With ``dictionary``, text columns with few distinct values (status, outcome, label...) are
+    dictionary-encoded; nothing else is: on numbers, unique keys and small chunk files it costs
+    time and bytes (measured: a 25-row chunk's runs file 1.8 ms with it, 1.2 ms without).
+    """
+    if isinstance(table, pd.DataFrame):
+        table = pa.Table.from_pandas(table, preserve_index=False)
+    encode = _repetitive_text(table) if dictionary else False
     with atomic_path(path) as tmp:
-        pq.write_table(
-            pa.Table.from_pandas(frame, preserve_index=False), tmp, compression="zstd", write_page_checksum=True
-        )
+        pq.write_table(table, tmp, compression="zstd", write_page_checksum=True, use_dictionary=encode)
         digest = sha256(tmp)
     return digest
 
 
+def _repetitive_text(table: pa.Table) -> list[str]:
+    """Text columns whose distinct values are at most a quarter of the rows: where a dictionary pays."""
+    return [
+        field.name
+        for field in table.schema
+        if _is_text(field.type) and pc.count_distinct(table.column(field.name)).as_py() * 4 <= table.num_rows
+    ]
+
+
+def _is_text(kind: pa.DataType) -> bool:
+    return pa.types.is_string(kind) or pa.types.is_large_string(kind)
+
+
 def read_parquet(path: Path) -> pd.DataFrame:
     """Read a Parquet file, verifying its page checksums."""
-    return pq.read_table(path, page_checksum_verification=True).to_pandas()
+    return read_table(path).to_pandas()
+
+
+def read_table(path: Path) -> pa.Table:
+    """Read a Parquet file as an Arrow table, verifying its page checksums."""
+    return pq.ParquetFile(path, page_checksum_verification=True).read(use_threads=False)  # faster on small files
 
 
 def seal(out: Path, point: int, block: int, fingerprint: str, files: dict[str, str]) -> None:
@@ -151,28 +176,63 @@ def clean_partials(out: Path) -> int:
     return removed
 
 
-def compact(out: Path) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, str]]:
-    """Gather every chunk into ``runs.parquet`` and ``series.parquet``, sorted by point and replicate.
+def compact(out: Path) -> tuple[pa.Table, pa.Table, dict[str, str]]:
+    """Gather every chunk into ``runs.parquet`` and ``series.parquet``, sorted by point, replicate (and period).
 
-    Returns both tables and the SHA-256 of each file written.
+    Works on Arrow tables (no pandas on the way): the chunks are read with their page checksums
+    verified, concatenated, sorted stably and written once. Returns both tables and the SHA-256
+    of each file written.
     """
-    runs = _concat(sorted((out / CHUNKS).glob("runs-*.parquet")))
-    series = _concat(sorted((out / CHUNKS).glob("series-*.parquet")))
-    if not runs.empty:
-        runs = runs.sort_values(["point", "replicate"], kind="stable", ignore_index=True)
-    if not series.empty:
-        series = series.sort_values(["point", "replicate", "period"], kind="stable", ignore_index=True)
+    runs = _gather(sorted((out / CHUNKS).glob("runs-*.parquet")), ("point", "replicate"))
+    series = _gather(sorted((out / CHUNKS).glob("series-*.parquet")), ("point", "replicate", "period"))
     digests = {
-        "runs.parquet": write_parquet_atomic(runs, out / "runs.parquet"),
-        "series.parquet": write_parquet_atomic(series, out / "series.parquet"),
+        "runs.parquet": write_parquet_atomic(runs, out / "runs.parquet", dictionary=True),
+        "series.parquet": write_parquet_atomic(series, out / "series.parquet", dictionary=True),
     }
     return runs, series, digests
 
 
-def _concat(paths: list[Path]) -> pd.DataFrame:
-    frames = [read_parquet(p) for p in paths]
-    frames = [f for f in frames if not f.empty]
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+def _gather(paths: list[Path], order: tuple[str, ...]) -> pa.Table:
+    """The chunks' rows as one table sorted by ``order`` (an empty table if there are none)."""
+    # without schema metadata (chunks written through pandas carried some): the same bytes whoever wrote them
+    tables = [t.replace_schema_metadata(None) for t in (read_table(p) for p in paths) if t.num_rows]
+    if not tables:
+        return pa.table({})
+    table = pa.concat_tables(_aligned(tables), promote_options="default")  # missing columns become nulls
+    return table.sort_by([(name, "ascending") for name in order])  # a stable sort
+
+
+def _aligned(tables: list[pa.Table]) -> list[pa.Table]:
+    """The tables with one type per column, so they concatenate.
+
+    A column that is all null in one chunk (a metric no run of it had, stored as float) takes the
+    type it has where it holds values; a column that holds text in some chunks and numbers in others
+    (a parameter set to a schedule at one point and to a number at another) becomes text.
+    """
+    valued: dict[str, set[pa.DataType]] = {}
+    empty: dict[str, set[pa.DataType]] = {}
+    for table in tables:
+        for field, column in zip(table.schema, table.columns, strict=True):
+            if not pa.types.is_null(field.type):
+                found = valued if column.null_count < len(column) else empty
+                found.setdefault(field.name, set()).add(field.type)
+    target = {name: _common(kinds) for name, kinds in {**empty, **valued}.items()}
+    return [_cast(table, target) for table in tables]
+
+
+def _cast(table: pa.Table, target: dict[str, pa.DataType]) -> pa.Table:
+    for i, field in enumerate(table.schema):
+        kind = target.get(field.name)
+        if kind is not None and field.type != kind and not pa.types.is_null(field.type):  # null: concat promotes
+            table = table.set_column(i, pa.field(field.name, kind), table.column(i).cast(kind))
+    return table
+
+
+def _common(kinds: set[pa.DataType]) -> pa.DataType:
+    """One type for values of several: text if any is text, else float64 (numbers and flags)."""
+    if len(kinds) == 1:
+        return next(iter(kinds))
+    return pa.string() if any(_is_text(k) for k in kinds) else pa.float64()
 
 
 def resume_hint(out: Path, manifest: dict[str, Any] | None = None) -> str:

@@ -16,12 +16,14 @@ import copy
 import json
 import resource
 import traceback
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from ..recorder import COUNT_SERIES
 from ..scenario import _apply_override, build_scenario
@@ -73,7 +75,11 @@ def run_batch(tasks: list[ChunkTask], size: int | None = None) -> list[ChunkRepo
     ensemble has at most ``size`` runs (1: every run on its own, the single-run engine); if an
     ensemble fails, its runs are run one by one so the failing run is recorded with its error.
     """
-    scenarios: list[tuple[Any, str | None]] = [_scenario(task) for task in tasks]
+    built: dict[int, tuple[Any, str | None]] = {}
+    for task in tasks:  # the chunks of one point share its scenario (built once)
+        if task.point not in built:
+            built[task.point] = _scenario(task)
+    scenarios = [built[task.point] for task in tasks]
     jobs = [
         (t, i, replicate, seed)
         for t, (task, (scenario, error)) in enumerate(zip(tasks, scenarios, strict=True))
@@ -93,39 +99,45 @@ def run_batch(tasks: list[ChunkTask], size: int | None = None) -> list[ChunkRepo
             results.update(_simulate(runs, [(t, i) for t, i, _, _ in members]))
     reports = []
     for t, task in enumerate(tasks):
-        rows: list[dict[str, Any]] = []
-        kept: list[tuple[int, Any]] = []
-        params = parameter_values(task.params, task.columns)
         setup_error = scenarios[t][1]
-        for i, (replicate, seed) in enumerate(zip(task.replicates, task.seeds, strict=True)):
-            row: dict[str, Any] = {
-                "key": run_key(task.point, replicate),
-                "point": task.point,
-                "replicate": replicate,
-                "seed": seed,
-                "label": task.label,
-                **params,
-            }
-            result = results.get((t, i)) if setup_error is None else None
-            if setup_error or isinstance(result, str):
-                error = setup_error or result
-                rows.append({**row, "status": "failed", "error": error, "outcome": None, "outlook": None})
-                continue
-            summary = result.summary
-            rows.append(
-                {
-                    **row,
-                    "status": "ok",
-                    "error": None,
-                    "outcome": summary["outcome"],
-                    "outlook": summary.get("outlook"),
-                    "outlook_period": _number(summary.get("outlook_period")),
-                    **{name: _number(v) for name, v in summary["metrics"].items() if not isinstance(v, list)},
-                }
-            )
-            kept.append((replicate, result))
-        reports.append(_publish(task, rows, chunk_series(task, kept)))
+        found = [setup_error or results[(t, i)] for i in range(len(task.seeds))]  # a result or an error text
+        kept = [(r, result) for r, result in zip(task.replicates, found, strict=True) if not isinstance(result, str)]
+        reports.append(_publish(task, runs_table(task, found), chunk_series(task, kept)))
     return reports
+
+
+def runs_table(task: ChunkTask, results: list[Any]) -> pa.Table:
+    """A chunk's runs, one row each: key, point, replicate, seed, label, the swept values, status, error,
+    outcome, outlook and the scalar metrics (a failed run's result is its error text: no outcome, no metrics).
+
+    Built column by column from Python values (no per-run dicts, no pandas), with the types pandas
+    gave them before: counts int64, metrics float64 with missing values as nulls (text metrics as
+    text), swept values as numbers or JSON text; an error, outcome or outlook column holding
+    nothing but None is of null type (read back as None).
+    """
+    n = len(task.seeds)
+    summaries = [None if isinstance(result, str) else result.summary for result in results]
+    columns: dict[str, Any] = {
+        "key": [run_key(task.point, replicate) for replicate in task.replicates],
+        "point": pa.array(np.full(n, task.point, dtype=np.int64)),
+        "replicate": pa.array(task.replicates, pa.int64()),
+        "seed": pa.array(task.seeds, pa.int64()),
+        "label": [task.label] * n,
+        **{column: [value] * n for column, value in parameter_values(task.params, task.columns).items()},
+        "status": ["failed" if s is None else "ok" for s in summaries],
+        "error": [result if isinstance(result, str) else None for result in results],
+        "outcome": [None if s is None else s["outcome"] for s in summaries],
+        "outlook": [None if s is None else s.get("outlook") for s in summaries],
+    }
+    ok = [s for s in summaries if s is not None]
+    if ok:  # a chunk of failed runs only has no metric columns (compaction fills them with nulls)
+        columns["outlook_period"] = _numbers([None if s is None else s.get("outlook_period") for s in summaries])
+        metrics = [None if s is None else s["metrics"] for s in summaries]
+        names = dict.fromkeys(k for s in ok for k, v in s["metrics"].items() if not isinstance(v, list))
+        for name in names:
+            values = [None if m is None else m.get(name) for m in metrics]
+            columns[name] = _numbers([None if isinstance(v, list) else v for v in values])
+    return pa.table(columns)
 
 
 def kept_periods(periods: int, mode: str, every: int) -> np.ndarray | None:
@@ -140,7 +152,7 @@ def kept_periods(periods: int, mode: str, every: int) -> np.ndarray | None:
     return period[(period % every == 0) | (period == periods - 1)]
 
 
-def chunk_series(task: ChunkTask, kept: list[tuple[int, Any]]) -> pd.DataFrame | None:
+def chunk_series(task: ChunkTask, kept: list[tuple[int, Any]]) -> pa.Table | None:
     """The kept series rows of a chunk's runs as one table: ``point, replicate, period`` and the market series."""
     if not kept:
         return None
@@ -148,16 +160,20 @@ def chunk_series(task: ChunkTask, kept: list[tuple[int, Any]]) -> pd.DataFrame |
     if periods is None:
         return None
     n = len(periods)
-    columns: dict[str, np.ndarray] = {
-        "point": np.full(n * len(kept), task.point, dtype=np.int64),
-        "replicate": np.repeat(np.array([r for r, _ in kept], dtype=np.int64), n),
-        "period": np.tile(periods, len(kept)),
+    columns: dict[str, pa.Array] = {
+        "point": pa.array(np.full(n * len(kept), task.point, dtype=np.int64)),
+        "replicate": pa.array(np.repeat(np.array([r for r, _ in kept], dtype=np.int64), n)),
+        "period": pa.array(np.tile(periods, len(kept)).astype(np.int64)),
     }
     series = [result.model.recorder.series for _, result in kept]
-    for name in series[0]:
-        values = np.concatenate([s[name][periods] for s in series])
-        columns[name] = values.astype(np.int64) if name in COUNT_SERIES else values
-    return pd.DataFrame(columns)
+    names = list(series[0])
+    # runs x series x periods in one array, then one row per series: a few array operations per chunk
+    cube = np.array([[s[name] for name in names] for s in series])[:, :, periods]
+    values = cube.transpose(1, 0, 2).reshape(len(names), -1)
+    for name, row in zip(names, values, strict=True):
+        # counts as int64; a NaN of a float series is stored as a null, as pandas did
+        columns[name] = pa.array(row.astype(np.int64)) if name in COUNT_SERIES else pa.array(row, from_pandas=True)
+    return pa.table(columns)
 
 
 def _scenario(task: ChunkTask) -> tuple[Any, str | None]:
@@ -188,9 +204,8 @@ def _simulate(runs: list[tuple[Any, int]], keys: list[tuple[int, int]]) -> dict[
     return out
 
 
-def _publish(task: ChunkTask, rows: list[dict[str, Any]], series: pd.DataFrame | None) -> ChunkReport:
+def _publish(task: ChunkTask, runs: pa.Table, series: pa.Table | None) -> ChunkReport:
     """Write a chunk's series and runs files, then seal the chunk (the seal marks it complete)."""
-    runs = pd.DataFrame(rows)
     out = Path(task.out)
     runs_path, series_path = store.chunk_paths(out, task.point, task.block)
     files = {}
@@ -198,14 +213,13 @@ def _publish(task: ChunkTask, rows: list[dict[str, Any]], series: pd.DataFrame |
         files[series_path.name] = store.write_parquet_atomic(series, series_path)
     files[runs_path.name] = store.write_parquet_atomic(runs, runs_path)
     store.seal(out, task.point, task.block, task.fingerprint, files)  # last: the seal marks the chunk complete
-    failed = int((runs["status"] == "failed").sum())
-    outcomes = runs["outcome"].dropna().value_counts().to_dict()
+    outcomes = Counter(v for v in runs.column("outcome").to_pylist() if v is not None)
     return ChunkReport(
         task.point,
         task.block,
-        len(rows),
-        failed,
-        {str(k): int(v) for k, v in outcomes.items()},
+        runs.num_rows,
+        runs.column("status").to_pylist().count("failed"),
+        {str(k): int(v) for k, v in outcomes.most_common()},
         resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     )
 
@@ -231,6 +245,18 @@ def keep_series(ts: pd.DataFrame, mode: str, every: int) -> pd.DataFrame | None:
     """The per-period rows of one run's series a sweep keeps (see :func:`kept_periods`)."""
     periods = kept_periods(len(ts), mode, every)
     return None if periods is None else ts.iloc[periods].reset_index(drop=True)
+
+
+def _numbers(values: list[Any]) -> pa.Array:
+    """A metric's column: float64 with nulls for missing values; text and flags as pandas typed them."""
+    try:
+        array = pa.array(values, from_pandas=True)  # None and NaN as nulls
+    except (pa.ArrowException, TypeError, ValueError):  # what Arrow cannot infer (an int beyond int64)
+        return pa.array([_number(v) for v in values], from_pandas=True)
+    kind = array.type
+    if pa.types.is_null(kind) or pa.types.is_integer(kind) or pa.types.is_floating(kind):
+        return array.cast(pa.float64(), safe=False)  # counts as floats; nothing but None as float nulls
+    return array
 
 
 def _number(value: Any) -> Any:
