@@ -14,8 +14,6 @@ takes every array it reads or writes as an argument.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from numba import njit
 
@@ -35,11 +33,9 @@ def customer_pass(
     cocreation_table,
     visibility,
     inverse_baseline_value,
-    elasticity,
     # lags (as rates) and parameters of the customer
     perception_rate,
     expectation_rate,
-    market_rate,
     trust_rise_rate,
     trust_fall_rate,
     engagement_rate,
@@ -69,7 +65,6 @@ def customer_pass(
     value,
     perceived_value,
     expectation,
-    market_success,
     transaction_cost,
     customer_value,
     contribution,
@@ -84,7 +79,8 @@ def customer_pass(
     expectation_ratio,
     received_ratio,
 ):
-    """Stage 3 for every customer row (see ``ProcurementModel.update_customers``)."""
+    """Stage 3 for every customer row (see ``ProcurementModel.update_customers``), but its own market
+    success, which numpy's vectorised ``exp`` and ``log`` compute faster than a loop."""
     expected_total = np.zeros(list_revenue.size)
     received_total = np.zeros(list_revenue.size)
     for i in range(cell.size):
@@ -93,9 +89,6 @@ def customer_pass(
         value[i] = u
         perceived_value[i] += (visibility[i] * u - perceived_value[i]) * perception_rate[i]
         expectation[i] += (u - expectation[i]) * expectation_rate[i] * served
-        ratio = u * inverse_baseline_value[i]
-        sustained = math.exp(elasticity[i] * math.log(ratio)) if ratio > 0 else 0.0
-        market_success[i] += (sustained - market_success[i]) * market_rate[i]
         weight = volume[i] * inverse_baseline_value[i]
         expected_total[j] += weight * expectation[i]
         received_total[j] += weight * u

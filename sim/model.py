@@ -456,10 +456,11 @@ class ProcurementModel(mesa.Model):
 
         Per customer (one compiled pass, :func:`sim.kernels.customer_pass`; docs/model.md
         section 3 has the equations): the value delivered from its (segment, supplier) cell
-        of the value table, the perceived value, expectation and market success that follow
-        it, the ledger of the relationship (V_c, contribution, the investment that sustains
-        what it receives, V_s), the balance index, trust, engagement and co-creation; and
-        per supplier what its customers expect and receive relative to baseline.
+        of the value table, the perceived value and expectation that follow it, the ledger of
+        the relationship (V_c, contribution, the investment that sustains what it receives,
+        V_s), the balance index, trust, engagement and co-creation; and per supplier what its
+        customers expect and receive relative to baseline. Then (numpy) the customer's own
+        market success, which follows the value received.
         """
         st, sp, cp = self.state, self.sp.p, self.cp.p
         links = self.links
@@ -480,10 +481,8 @@ class ProcurementModel(mesa.Model):
             self.cocreation_table,
             cp["value_visibility"],
             self.inverse_baseline_value,
-            cp["elasticity"],
             rate["perception_lag"],
             rate["expectation_lag"],
-            rate["market_lag"],
             rate["trust_lag"],
             rate["trust_loss_lag"],
             rate["engagement_lag"],
@@ -511,7 +510,6 @@ class ProcurementModel(mesa.Model):
             st.value,
             st.perceived_value,
             st.expectation,
-            st.market_success,
             st.transaction_cost,
             st.customer_value,
             st.contribution,
@@ -525,6 +523,11 @@ class ProcurementModel(mesa.Model):
             st.expectation_ratio,
             st.received_ratio,
         )
+        # Own market success follows the value received: G* = (u / u_baseline) ** elasticity.
+        ratio = st.value * self.inverse_baseline_value
+        with np.errstate(divide="ignore", invalid="ignore"):  # (ratio ** e, cheaper; no value: no success)
+            sustained = np.where(ratio > 0, np.exp(cp["elasticity"] * np.log(ratio)), 0.0)
+        st.market_success += (sustained - st.market_success) * rate["market_lag"]
 
     def renew_contracts(self) -> None:
         """Stage 4: insolvencies and exits, then renewals (negotiation with parity), then switching.
