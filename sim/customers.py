@@ -19,9 +19,43 @@ def procurement_demand(
     supplier_margin: np.ndarray,
     best_peer_discount: np.ndarray,
 ) -> np.ndarray:
-    """Discount level procurement demands at renewal (capped at ``max_discount``).
+    """Discount level procurement demands at renewal (capped at ``max_discount``): :func:`demand_level`
+    with ``params`` mapping each procurement lever to its values for the renewing customers."""
+    p = params
+    return demand_level(
+        p["savings_target"],
+        p["value_pressure"],
+        p["surplus_target"],
+        p["budget_pressure"],
+        p["financials_pressure"],
+        p["margin_norm"],
+        p["parity_pressure"],
+        p["max_discount"],
+        perceived_value,
+        price,
+        market_success,
+        supplier_margin,
+        best_peer_discount,
+    )
 
-    ``params`` maps each procurement lever to its values for the renewing customers.
+
+@vectorize(["float64(" + ", ".join(["float64"] * 13) + ")"], cache=True)
+def demand_level(
+    savings_target: float,
+    value_pressure: float,
+    surplus_target: float,
+    budget_pressure: float,
+    financials_pressure: float,
+    margin_norm: float,
+    parity_pressure: float,
+    max_discount: float,
+    perceived_value: float,
+    price: float,
+    market_success: float,
+    supplier_margin: float,
+    best_peer_discount: float,
+) -> float:
+    """Discount level procurement demands at renewal, capped at ``max_discount`` (a ufunc: arrays or numbers).
 
     own    = savings_target
            + value_pressure      * max(0, 1 - (perceived value - surplus_target) / price)
@@ -33,16 +67,15 @@ def procurement_demand(
     ask on its own and the best discount its peers get from the same supplier, so at
     ``parity_pressure = 1`` a customer asks for full parity.
     """
-    p = params
-    safe_price = np.maximum(price, 1e-9)
+    safe_price = max(price, 1e-9)
     own = (
-        p["savings_target"]
-        + p["value_pressure"] * np.maximum(0.0, 1.0 - (perceived_value - p["surplus_target"]) / safe_price)
-        + p["budget_pressure"] * np.maximum(0.0, 1.0 - market_success)
-        + p["financials_pressure"] * np.maximum(0.0, supplier_margin - p["margin_norm"])
+        savings_target
+        + value_pressure * max(0.0, 1.0 - (perceived_value - surplus_target) / safe_price)
+        + budget_pressure * max(0.0, 1.0 - market_success)
+        + financials_pressure * max(0.0, supplier_margin - margin_norm)
     )
-    demand = own + p["parity_pressure"] * np.maximum(0.0, best_peer_discount - own)
-    return np.minimum(demand, p["max_discount"])
+    demand = own + parity_pressure * max(0.0, best_peer_discount - own)
+    return min(demand, max_discount)
 
 
 @vectorize(["float64(float64, float64)"], cache=True)

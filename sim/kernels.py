@@ -14,10 +14,12 @@ takes every array it reads or writes as an argument.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numba import njit
 
-from .customers import balance_index, trust_sustained
+from .customers import balance_index, demand_level, trust_sustained
 from .delays import toward_asymmetric
 
 _JIT = {"cache": True, "nogil": True, "boundscheck": False}
@@ -124,16 +126,135 @@ def best_peer_discount_pass(peers, discount, supplier, idx, best):
     (the transpose of :attr:`sim.network.PeerNetwork.peers`); a customer without a supplier
     has no parity to ask.
     """
+    for c in range(idx.size):
+        best[c] = _best_peer(peers, discount, supplier, idx[c])
+
+
+@njit(**_JIT)
+def _best_peer(peers, discount, supplier, i):
     n = discount.size
+    mine = supplier[i]
+    best = 0.0
+    if mine < 0:
+        return best
+    for j in range(peers.shape[1]):
+        p = peers[i, j]
+        if p < n and supplier[p] == mine and discount[p] > best:
+            best = discount[p]
+    return best
+
+
+@njit(**_JIT)
+def renewal_terms_pass(
+    idx,
+    supplier_row,
+    peers,
+    supplier,
+    # procurement levers of every customer
+    savings_target,
+    value_pressure,
+    surplus_target,
+    budget_pressure,
+    financials_pressure,
+    margin_norm,
+    parity_pressure,
+    max_discount,
+    # the relationship
+    discount,
+    gift,
+    perceived_value,
+    price,
+    market_success,
+    volume,
+    cost_to_serve,
+    engagement,
+    visibility,
+    value,
+    demand,
+    # the supplier, per supplier row
+    margin_reported,
+    gross_margin,
+    concession_rate,
+    explain_rate,
+    concession_exponent,
+    # the renewal
+    alternatives,
+    cycle,
+    demand_override,
+    terms,
+    rows,
+):
+    """What each renewing customer ``idx[c]`` brings to the table (see ``ProcurementModel._negotiate``).
+
+    Procurement's demand (:func:`sim.customers.demand_level`, with the best discount a peer
+    gets from the same supplier where parity pressure is on; ``demand_override`` unless NaN),
+    written to ``demand``; the buyer's reservation, the level that would make staying (worth
+    ``cycle`` x its perceived net value, as ``ProcurementModel._utility``) as good as its best
+    alternative (a column of ``alternatives``), never above its demand; the
+    supplier's ceiling, where the account stops covering unit cost and cost to serve. Into
+    ``terms`` (the rows of :data:`TERMS`) and ``rows`` (each one's supplier row).
+    """
     for c in range(idx.size):
         i = idx[c]
-        mine = supplier[i]
-        if mine < 0:
-            continue
-        for j in range(peers.shape[1]):
-            p = peers[i, j]
-            if p < n and supplier[p] == mine and discount[p] > best[c]:
-                best[c] = discount[p]
+        j = supplier_row[i]
+        rows[c] = j
+        peer = _best_peer(peers, discount, supplier, i) if parity_pressure[i] > 0 else 0.0
+        d = demand_level(
+            savings_target[i],
+            value_pressure[i],
+            surplus_target[i],
+            budget_pressure[i],
+            financials_pressure[i],
+            margin_norm[i],
+            parity_pressure[i],
+            max_discount[i],
+            perceived_value[i],
+            price[i],
+            market_success[i],
+            margin_reported[j],
+            peer,
+        )
+        if not math.isnan(demand_override):
+            d = demand_override
+        demand[i] = d
+        level = discount[i] + gift[i]
+        current = cycle * (perceived_value[i] - price[i])
+        best = -np.inf
+        for o in range(alternatives.shape[0]):
+            best = max(best, alternatives[o, c])
+        reservation = min(level + max(best - current, 0.0) / cycle, d)
+        serve = cost_to_serve[i] / volume[i] if volume[i] > 0 else 0.0
+        terms[0, c] = level
+        terms[1, c] = discount[i]
+        terms[2, c] = gift[i]
+        terms[3, c] = d
+        terms[4, c] = reservation
+        terms[5, c] = max(gross_margin[j] - serve, 0.0)
+        terms[6, c] = engagement[i]
+        terms[7, c] = visibility[i]
+        terms[8, c] = perceived_value[i]
+        terms[9, c] = value[i]
+        terms[10, c] = concession_rate[j]
+        terms[11, c] = explain_rate[j]
+        terms[12, c] = concession_exponent[j]
+
+
+# The rows ``renewal_terms_pass`` fills, named as the fields of a NegotiationContext.
+TERMS = (
+    "level",
+    "discount",
+    "gift",
+    "demand",
+    "reservation",
+    "ceiling",
+    "engagement",
+    "visibility",
+    "perceived",
+    "value",
+    "concession_rate",
+    "explain_rate",
+    "exponent",
+)
 
 
 @njit(**_JIT)

@@ -32,9 +32,8 @@ import numpy as np
 from .accounts import peer_edges, place_accounts
 from .agents import Customer, Supplier
 from .capabilities import INNOVATION, SALES, SUPPORT, distribute_cuts
-from .customers import procurement_demand
 from .delays import toward_asymmetric
-from .kernels import customer_pass, going_terms_pass, links_pass, supplier_books_pass
+from .kernels import TERMS, customer_pass, going_terms_pass, links_pass, renewal_terms_pass, supplier_books_pass
 from .negotiation import NegotiationContext, Settlement
 from .network import PeerNetwork
 from .population import (
@@ -57,6 +56,17 @@ MAX_DISCOUNT = 0.95  # hard physical cap on any discount, far above every docume
 # Support capability below which added service costs no more (a floor that keeps gift costs finite).
 SUPPORT_FLOOR = 0.1
 COCREATED = np.isin(np.arange(4), [INNOVATION, SUPPORT])  # the capabilities co-creation multiplies
+# The procurement levers procurement's demand reads, in the order of ``sim.customers.demand_level``.
+DEMAND_LEVERS = (
+    "savings_target",
+    "value_pressure",
+    "surplus_target",
+    "budget_pressure",
+    "financials_pressure",
+    "margin_norm",
+    "parity_pressure",
+    "max_discount",
+)
 RATES = (
     "perception_lag",
     "market_lag",
@@ -582,50 +592,43 @@ class ProcurementModel(mesa.Model):
 
     def _negotiate(self, idx: np.ndarray, alternatives: np.ndarray) -> None:
         st, sp, cp = self.state, self.sp.p, self.cp.p
-        s = self.links.supplier[idx]
-        parity = cp["parity_pressure"][idx] > 0
-        peers = np.zeros(len(idx))
-        if parity.any():
-            peers[parity] = self.network.best_peer_discount(st.discount, st.supplier, idx[parity])
-        levers = dict(zip(PROCUREMENT_LEVERS, self.cp.procurement[:, idx], strict=True))
-        st.demand[idx] = demand = procurement_demand(
-            levers,
-            perceived_value=st.perceived_value[idx],
-            price=st.price[idx],
-            market_success=st.market_success[idx],
-            supplier_margin=st.margin_reported[s],
-            best_peer_discount=peers,
+        n = len(idx)
+        terms, s = np.empty((len(TERMS), n)), np.empty(n, dtype=np.int64)
+        renewal_terms_pass(
+            idx,
+            self.links.supplier,
+            self.network.by_customer,
+            st.supplier,
+            *(cp[name] for name in DEMAND_LEVERS),
+            st.discount,
+            st.gift,
+            st.perceived_value,
+            st.price,
+            st.market_success,
+            st.volume,
+            st.cost_to_serve,
+            st.engagement,
+            cp["value_visibility"],
+            st.value,
+            st.demand,
+            st.margin_reported,
+            sp["gross_margin"],
+            sp["concession_rate"],
+            sp["explain_rate"],
+            sp["concession_exponent"],
+            alternatives,
+            float(self.cycle),
+            np.nan if self.demand_override is None else float(self.demand_override),
+            terms,
+            s,
         )
-        if self.demand_override is not None:
-            st.demand[idx] = demand = np.full(len(idx), self.demand_override)
-        discount, gift, perceived = st.discount[idx], st.gift[idx], st.perceived_value[idx]
-        level = discount + gift
-        # Buyer's reservation: the concession that would make staying as good as its best alternative.
-        current = self._utility(idx, perceived - st.price[idx])
-        best = alternatives.max(axis=0)  # row 0 (staying) is still -inf here
-        reservation = np.minimum(level + np.maximum(best - current, 0.0) / self.cycle, demand)
-        # Supplier's ceiling: the discount at which the account stops covering unit cost and cost to serve.
-        volume = st.volume[idx]
-        serve = np.divide(st.cost_to_serve[idx], volume, out=np.zeros(len(idx)), where=volume > 0)
-        ceiling = np.maximum(sp["gross_margin"][s] - serve, 0.0)
         ctx = NegotiationContext(
-            level=level,
-            discount=discount,
-            gift=gift,
-            demand=demand,
-            reservation=reservation,
-            ceiling=ceiling,
-            engagement=st.engagement[idx],
+            **dict(zip(TERMS, terms, strict=True)),
             engagement_reference=self.engagement_reference,
-            visibility=cp["value_visibility"][idx],
-            perceived=perceived,
-            value=st.value[idx],
-            concession_rate=sp["concession_rate"][s],
-            explain_rate=sp["explain_rate"][s],
-            exponent=sp["concession_exponent"][s],
-            list_price=np.ones(len(idx)),
+            list_price=np.ones(n),
             rounds=self.rounds,
         )
+        discount, gift, perceived = ctx.discount, ctx.gift, ctx.perceived
         deal = Settlement(discount.copy(), gift.copy(), ctx.visibility.copy(), perceived.copy())
         # Markets that negotiate differently (rounds, engagement reference) settle apart.
         terms = self.rounds_of * 1e6 + self.reference if self.n_members > 1 else None

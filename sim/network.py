@@ -53,7 +53,7 @@ class PeerNetwork:
         self.n = n
         self.edges = edges
         self.peers = np.empty((0, n), dtype=np.int64)
-        self._by_customer = np.empty((n, 0), dtype=np.int64)
+        self.by_customer = np.empty((n, 0), dtype=np.int64)
         if table:
             self._table()
 
@@ -69,7 +69,7 @@ class PeerNetwork:
         self.peers = np.full((width, n), n, dtype=np.int64)
         slot = np.arange(src.size) - np.repeat(np.cumsum(counts) - counts, counts)
         self.peers[slot, dst] = src
-        self._by_customer = np.ascontiguousarray(self.peers.T)  # each customer's peers side by side, for the pass
+        self.by_customer = np.ascontiguousarray(self.peers.T)  # (N, max degree): a customer's peers side by side
 
     @classmethod
     def build(
@@ -107,7 +107,7 @@ class PeerNetwork:
         """For customers ``idx``, the largest discount a peer gets from the same supplier (0 if none)."""
         best = np.zeros(len(idx))
         if self.peers.size and idx.size:
-            best_peer_discount_pass(self._by_customer, discount, supplier, idx, best)
+            best_peer_discount_pass(self.by_customer, discount, supplier, idx, best)
         return best
 
     def to_networkx(self) -> nx.Graph:

@@ -74,6 +74,8 @@ class SweepResult:
 class InlineExecutor(Executor):
     """Runs each task in this process when submitted: the sequential executor (``--workers 1``)."""
 
+    _max_workers = 1  # as ProcessPoolExecutor says it: how many tasks run at once (sizes the batches)
+
     def submit(self, fn, /, *args, **kwargs) -> Future:  # type: ignore[override]
         future: Future = Future()
         try:
