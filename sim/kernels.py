@@ -383,3 +383,14 @@ def links_pass(supplier, cust_table, cust_sup0, base_demand, served, on, supplie
         cell[i] = cust_table[i] + local
         if j >= 0:
             base[cell[i]] += base_demand[i]
+
+
+@njit(**_JIT)
+def peer_table_pass(src, dst, table):
+    """Each customer's peers side by side: ``table[d]`` gets the ``src`` of every entry with ``dst == d``,
+    in the order of the entries (``table`` comes filled with the no-one sentinel)."""
+    filled = np.zeros(table.shape[0], dtype=np.int64)
+    for e in range(src.size):
+        d = dst[e]
+        table[d, filled[d]] = src[e]
+        filled[d] += 1

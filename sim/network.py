@@ -13,7 +13,7 @@ from __future__ import annotations
 import networkx as nx
 import numpy as np
 
-from .kernels import best_peer_discount_pass
+from .kernels import best_peer_discount_pass, peer_table_pass
 
 
 def small_world_edges(n: int, degree: int, rewire: float, rng: np.random.Generator) -> np.ndarray:
@@ -33,8 +33,17 @@ def small_world_edges(n: int, degree: int, rewire: float, rng: np.random.Generat
     dst[moved] = rng.integers(0, n, moved.sum())
     keep = src != dst
     low, high = np.minimum(src[keep], dst[keep]), np.maximum(src[keep], dst[keep])
-    codes = np.unique(low * n + high)  # one integer per undirected edge: dedupe and sort in one pass
+    codes = sorted_unique(low * n + high)  # one integer per undirected edge: dedupe and sort in one pass
     return np.stack([codes // n, codes % n], axis=1)
+
+
+def sorted_unique(codes: np.ndarray) -> np.ndarray:
+    """``np.unique`` of integers by sorting (numpy 2's hash-based ``unique`` costs ten times as much here)."""
+    codes = np.sort(codes)
+    keep = np.empty(codes.size, dtype=bool)
+    keep[:1] = True
+    np.not_equal(codes[1:], codes[:-1], out=keep[1:])
+    return codes[keep]
 
 
 def union_edges(n: int, edges: np.ndarray, extra: np.ndarray) -> np.ndarray:
@@ -42,34 +51,29 @@ def union_edges(n: int, edges: np.ndarray, extra: np.ndarray) -> np.ndarray:
     both = np.concatenate([edges, np.asarray(extra, dtype=np.int64).reshape(-1, 2)])
     low, high = both.min(axis=1), both.max(axis=1)
     keep = low != high
-    codes = np.unique(low[keep] * n + high[keep])
+    codes = sorted_unique(low[keep] * n + high[keep])
     return np.stack([codes // n, codes % n], axis=1)
 
 
 class PeerNetwork:
-    """Each customer's peers as a padded (max degree, N) table, for vectorised neighbour maxima."""
+    """Each customer's peers as a padded (N, max degree) table, for compiled neighbour maxima."""
 
     def __init__(self, n: int, edges: np.ndarray, table: bool = True):
         self.n = n
         self.edges = edges
-        self.peers = np.empty((0, n), dtype=np.int64)
+        # by_customer[i, j] is customer i's j-th peer (in edge order), or n (a sentinel with no
+        # supplier) past its degree.
         self.by_customer = np.empty((n, 0), dtype=np.int64)
-        if table:
-            self._table()
+        if table and edges.size:
+            src = np.concatenate([edges[:, 0], edges[:, 1]])
+            dst = np.concatenate([edges[:, 1], edges[:, 0]])
+            self.by_customer = np.full((n, int(np.bincount(dst, minlength=n).max())), n, dtype=np.int64)
+            peer_table_pass(src, dst, self.by_customer)
 
-    def _table(self) -> None:
-        n, edges = self.n, self.edges
-        src = np.concatenate([edges[:, 0], edges[:, 1]])
-        dst = np.concatenate([edges[:, 1], edges[:, 0]])
-        order = np.argsort(dst, kind="stable")
-        src, dst = src[order], dst[order]
-        counts = np.bincount(dst, minlength=n)
-        width = int(counts.max()) if counts.size and src.size else 0
-        # peers[j, i] is customer i's j-th peer, or n (a sentinel with no supplier) past its degree.
-        self.peers = np.full((width, n), n, dtype=np.int64)
-        slot = np.arange(src.size) - np.repeat(np.cumsum(counts) - counts, counts)
-        self.peers[slot, dst] = src
-        self.by_customer = np.ascontiguousarray(self.peers.T)  # (N, max degree): a customer's peers side by side
+    @property
+    def peers(self) -> np.ndarray:
+        """The table as (max degree, N): ``peers[j, i]`` is customer i's j-th peer, or N past its degree."""
+        return self.by_customer.T
 
     @classmethod
     def build(
