@@ -100,3 +100,11 @@ def trust_sustained(balance: float, low: float, high: float, tolerance: float) -
 def trust_target(balance: np.ndarray, band: tuple[float, float], tolerance: np.ndarray) -> np.ndarray:
     """:func:`trust_sustained` with the band as a (low, high) pair."""
     return trust_sustained(balance, band[0], band[1], tolerance)
+
+
+@vectorize(["float64(float64, float64, float64, float64)"], cache=True)
+def fresh_cocreation(gain: float, engagement: float, coverage: float, reference: float) -> float:
+    """Co-creation a new relationship starts with (a ufunc): nothing built yet, but a buyer who
+    engages below the reference (price-only) takes value away from the first day:
+    min(0, cocreation_gain * (engagement * K_sales - E_ref))."""
+    return min(gain * (engagement * coverage - reference), 0.0)

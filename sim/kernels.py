@@ -19,7 +19,7 @@ import math
 import numpy as np
 from numba import njit
 
-from .customers import balance_index, demand_level, trust_sustained
+from .customers import balance_index, demand_level, fresh_cocreation, trust_sustained
 from .delays import toward_asymmetric
 
 _JIT = {"cache": True, "nogil": True, "boundscheck": False}
@@ -394,3 +394,50 @@ def peer_table_pass(src, dst, table):
         d = dst[e]
         table[d, filled[d]] = src[e]
         filled[d] += 1
+
+
+@njit(**_JIT)
+def alternatives_pass(
+    idx,
+    current,
+    member,
+    sup_count,
+    cust_sup0,
+    cust_table,
+    visibility,
+    switching_cost,
+    cocreation_gain,
+    engagement_level,
+    reference,
+    coverage,
+    active,
+    value_table,
+    cocreation_table,
+    quote_discount,
+    quote_gift,
+    outside_option,
+    cycle,
+    options,
+):
+    """Utility of each option for customers ``idx`` into ``options`` (S + 2, n), -inf where unavailable
+    (see ``ProcurementModel._alternatives``): row 0 (staying) is left -inf, row 1 + k is the market's
+    supplier k on the terms it quotes a new customer (valued with fresh co-creation), row S + 1 is
+    leaving the market."""
+    most = options.shape[0] - 2  # the most suppliers a market has
+    for c in range(idx.size):
+        i = idx[c]
+        r = member[i]
+        options[0, c] = -np.inf
+        for k in range(most):
+            j = cust_sup0[i] + k
+            if k >= sup_count[r] or k == current[c] or not active[j]:
+                options[1 + k, c] = -np.inf
+                continue
+            cell = cust_table[i] + k
+            fresh = fresh_cocreation(cocreation_gain[i], engagement_level[i], coverage[j], reference[i])
+            value = value_table[cell] + cocreation_table[cell] * fresh
+            x = visibility[i] * (value + quote_gift[j])
+            x -= 1.0 - quote_discount[j]
+            x *= cycle
+            options[1 + k, c] = x - switching_cost[i]
+        options[most + 1, c] = cycle * outside_option[r] - switching_cost[i]

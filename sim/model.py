@@ -32,8 +32,17 @@ import numpy as np
 from .accounts import peer_edges, place_accounts
 from .agents import Customer, Supplier
 from .capabilities import INNOVATION, SALES, SUPPORT, distribute_cuts
+from .customers import fresh_cocreation
 from .delays import toward_asymmetric
-from .kernels import TERMS, customer_pass, going_terms_pass, links_pass, renewal_terms_pass, supplier_books_pass
+from .kernels import (
+    TERMS,
+    alternatives_pass,
+    customer_pass,
+    going_terms_pass,
+    links_pass,
+    renewal_terms_pass,
+    supplier_books_pass,
+)
 from .negotiation import NegotiationContext, Settlement
 from .network import PeerNetwork
 from .population import (
@@ -695,32 +704,29 @@ class ProcurementModel(mesa.Model):
         per-customer maxima reduce across a few contiguous rows.
         """
         st, cp = self.state, self.cp.p
-        S, n = int(self.sup_count.max()), len(idx)
-        visibility = cp["value_visibility"][idx]
-        switching = cp["switching_cost"][idx]
-        quote_discount, quote_gift = quotes
-        member = self.cust_member[idx]
-        rank = np.arange(S)[:, None]
-        if self.uniform:
-            absent = None
-            rival = self.cust_sup0[idx] + rank  # each option's supplier row
-            cell = self.cust_table[idx] + rank
-        else:
-            absent = rank >= self.sup_count[member]  # (S, n): beyond the customer's market
-            rival = self.cust_sup0[idx] + np.where(absent, 0, rank)
-            cell = self.cust_table[idx] + np.where(absent, 0, rank)
-        options = np.empty((S + 2, n))
-        rivals = options[1 : S + 1]
-        fresh = self._fresh_cocreation(idx[None, :], rival)
-        value = self.value_table[cell] + self.cocreation_table[cell] * fresh
-        np.multiply(visibility, value + quote_gift[rival], out=rivals)
-        rivals -= 1.0 - quote_discount[rival]
-        rivals *= self.cycle
-        rivals -= switching
-        rivals[~st.active[rival] if absent is None else ~st.active[rival] | absent] = -np.inf
-        rivals[current, np.arange(n)] = -np.inf
-        options[S + 1] = self.cycle * self.market_lever["outside_option"][member] - switching
-        options[0] = -np.inf
+        options = np.empty((int(self.sup_count.max()) + 2, len(idx)))
+        alternatives_pass(
+            idx,
+            current,
+            self.cust_member,
+            self.sup_count,
+            self.cust_sup0,
+            self.cust_table,
+            cp["value_visibility"],
+            cp["switching_cost"],
+            cp["cocreation_gain"],
+            cp["engagement"],
+            self.customer_reference,
+            np.ascontiguousarray(st.capability[:, SALES]),
+            st.active,
+            self.value_table,
+            self.cocreation_table,
+            quotes[0],
+            quotes[1],
+            self.market_lever["outside_option"],
+            float(self.cycle),
+            options,
+        )
         return options
 
     def _fresh_cocreation(self, customers: np.ndarray, suppliers: np.ndarray) -> np.ndarray:
@@ -728,9 +734,9 @@ class ProcurementModel(mesa.Model):
         below the reference (price-only) takes value away from the first day."""
         cp = self.cp.p
         coverage = self.state.capability[suppliers, SALES]
-        reference = self.customer_reference[customers]
-        goal = cp["cocreation_gain"][customers] * (cp["engagement"][customers] * coverage - reference)
-        return np.minimum(goal, 0.0)
+        return fresh_cocreation(
+            cp["cocreation_gain"][customers], cp["engagement"][customers], coverage, self.customer_reference[customers]
+        )
 
     def _switch(
         self,
