@@ -26,6 +26,7 @@ import pandas as pd
 import pyarrow as pa
 
 from ..recorder import COUNT_SERIES
+from ..resources import release_free_memory
 from ..scenario import _apply_override, build_scenario
 from . import store
 
@@ -103,6 +104,8 @@ def run_batch(tasks: list[ChunkTask], size: int | None = None) -> list[ChunkRepo
         found = [setup_error or results[(t, i)] for i in range(len(task.seeds))]  # a result or an error text
         kept = [(r, result) for r, result in zip(task.replicates, found, strict=True) if not isinstance(result, str)]
         reports.append(_publish(task, runs_table(task, found), chunk_series(task, kept)))
+    del results, found, kept
+    release_free_memory()  # the next batch starts from a trimmed heap (see sim.resources)
     return reports
 
 
