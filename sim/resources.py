@@ -223,5 +223,8 @@ def release_free_memory() -> None:
     70 MiB per batch of 150 runs (880 MiB after 1,000 runs, against a 500 MiB peak with it).
     """
     gc.collect()
+    # What survives is long-lived (modules, the sweep's own tables): later collections skip it, so
+    # the next one costs milliseconds instead of the 80 ms a full scan of the heap takes.
+    gc.freeze()
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL(None).malloc_trim(0)
