@@ -153,6 +153,22 @@ class Segments:
         )
 
 
+# Market series that are means of a customer field: weighted by volume, and over served customers.
+VOLUME_WEIGHTED = {
+    "discount_mean": "discount",
+    "demand_mean": "demand",
+    "value_mean": "value",
+    "gift_value_mean": "gift",
+}
+SERVED_MEANS = {"engagement_mean": "engagement", "trust_mean": "trust", "market_success_mean": "market_success"}
+
+
+def _rows(block: np.ndarray, at: dict[str, int], fields) -> tuple[np.ndarray, int]:
+    """The rows of the customer block from the first to the last of ``fields`` (a view), and the first row."""
+    rows = [at[f] for f in fields]
+    return block[min(rows) : max(rows) + 1], min(rows)
+
+
 def _where_positive(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     """num / den where den > 0, else 0."""
     return np.divide(num, den, out=np.zeros(len(den)), where=den > 0)
@@ -294,30 +310,25 @@ class Recorder:
         )
         for k, name in enumerate(CAPABILITIES):
             row[name][:] = by_capability[:, k]
-        # Every customer field at once: volume-weighted means, means over served customers, totals.
+        # The customer fields the series need, each group's rows of the block in one product:
+        # volume-weighted means, means over served customers, totals.
         at = st.customer_rows
-        block = st.customer_block[: len(BLOCK_SERIES)]  # the recorded fields lead the block
+        block = st.customer_block
         total_vol = cust.sum(st.volume)
         n_served = cust.sum(links.on)
         safe_vol = np.where(total_vol > 0, total_vol, 1.0)[m.cust_member]
         safe_served = np.where(n_served > 0, n_served, 1.0)[m.cust_member]
-        weighted = cust.matvec(block, st.volume / safe_vol) * (total_vol > 0)[:, None]
-        averaged = cust.matvec(block, links.on / safe_served) * (n_served > 0)[:, None]
-        totals = cust.block_sum(block)
-        for series, field in (
-            ("discount_mean", "discount"),
-            ("demand_mean", "demand"),
-            ("value_mean", "value"),
-            ("gift_value_mean", "gift"),
-        ):
-            row[series][:] = weighted[:, at[field]]
-        for series, field in (
-            ("engagement_mean", "engagement"),
-            ("trust_mean", "trust"),
-            ("market_success_mean", "market_success"),
-        ):
-            row[series][:] = averaged[:, at[field]]
-        vc, vs = totals[:, at["customer_value"]], totals[:, at["supplier_value"]]
+        weighted, w0 = _rows(block, at, VOLUME_WEIGHTED.values())
+        weighted = cust.matvec(weighted, st.volume / safe_vol) * (total_vol > 0)[:, None]
+        averaged, a0 = _rows(block, at, SERVED_MEANS.values())
+        averaged = cust.matvec(averaged, links.on / safe_served) * (n_served > 0)[:, None]
+        totals, t0 = _rows(block, at, ("customer_value", "supplier_value"))
+        totals = cust.block_sum(totals)
+        for series, field in VOLUME_WEIGHTED.items():
+            row[series][:] = weighted[:, at[field] - w0]
+        for series, field in SERVED_MEANS.items():
+            row[series][:] = averaged[:, at[field] - a0]
+        vc, vs = totals[:, at["customer_value"] - t0], totals[:, at["supplier_value"] - t0]
         row["customer_value"][:], row["supplier_value"][:], row["joint_value"][:] = vc, vs, vc + vs
         row["contribution"][:] = cust.sum(st.contribution)
         row["transaction_cost"][:] = cust.sum(st.transaction_cost)
