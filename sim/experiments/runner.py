@@ -26,7 +26,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -312,6 +312,7 @@ def run_sweep(
     done = prepare(sweep, out, resume=resume, command=command, log=log)
     todo = list(tasks(sweep, out, done))
     reports: list[ChunkReport] = []
+    published: dict[str, pa.Table] = {}  # the chunk files this session wrote, as tables (no need to read them back)
     with contextlib.ExitStack() as stack:
         slots = getattr(executor, "_max_workers", None) or 4
         if executor is None:
@@ -332,6 +333,8 @@ def run_sweep(
                 finished, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for future in finished:
                     for report in future.result():
+                        published.update(report.tables or {})
+                        report = replace(report, tables=None)  # noqa: PLW2901 - the tables are kept once, above
                         reports.append(report)
                         if progress:
                             progress(report)
@@ -348,7 +351,7 @@ def run_sweep(
             _stop(executor, pending)
             raise SweepAborted(_aborted_message(sweep, out, command, problem), 2) from None
     try:
-        runs, _series, digests = store.compact(out)
+        runs, _series, digests = store.compact(out, published)
     except KeyboardInterrupt as exc:
         why = f"{_stopped_by(exc)} while gathering the chunks"
         raise SweepAborted(_aborted_message(sweep, out, command, why), exit_code(exc)) from None

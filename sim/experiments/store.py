@@ -176,15 +176,17 @@ def clean_partials(out: Path) -> int:
     return removed
 
 
-def compact(out: Path) -> tuple[pa.Table, pa.Table, dict[str, str]]:
+def compact(out: Path, published: dict[str, pa.Table] | None = None) -> tuple[pa.Table, pa.Table, dict[str, str]]:
     """Gather every chunk into ``runs.parquet`` and ``series.parquet``, sorted by point, replicate (and period).
 
     Works on Arrow tables (no pandas on the way): the chunks are read with their page checksums
-    verified, concatenated, sorted stably and written once. Returns both tables and the SHA-256
+    verified (or taken from ``published``, the tables this session's workers wrote, by file
+    name), concatenated, sorted stably and written once. Returns both tables and the SHA-256
     of each file written.
     """
-    runs = _gather(sorted((out / CHUNKS).glob("runs-*.parquet")), ("point", "replicate"))
-    series = _gather(sorted((out / CHUNKS).glob("series-*.parquet")), ("point", "replicate", "period"))
+    published = published or {}
+    runs = _gather(sorted((out / CHUNKS).glob("runs-*.parquet")), ("point", "replicate"), published)
+    series = _gather(sorted((out / CHUNKS).glob("series-*.parquet")), ("point", "replicate", "period"), published)
     digests = {
         "runs.parquet": write_parquet_atomic(runs, out / "runs.parquet", dictionary=True),
         "series.parquet": write_parquet_atomic(series, out / "series.parquet", dictionary=True),
@@ -192,10 +194,11 @@ def compact(out: Path) -> tuple[pa.Table, pa.Table, dict[str, str]]:
     return runs, series, digests
 
 
-def _gather(paths: list[Path], order: tuple[str, ...]) -> pa.Table:
+def _gather(paths: list[Path], order: tuple[str, ...], published: dict[str, pa.Table]) -> pa.Table:
     """The chunks' rows as one table sorted by ``order`` (an empty table if there are none)."""
     # without schema metadata (chunks written through pandas carried some): the same bytes whoever wrote them
-    tables = [t.replace_schema_metadata(None) for t in (read_table(p) for p in paths) if t.num_rows]
+    read = (published[p.name] if p.name in published else read_table(p) for p in paths)
+    tables = [t.replace_schema_metadata(None) for t in read if t.num_rows]
     if not tables:
         return pa.table({})
     table = pa.concat_tables(_aligned(tables), promote_options="default")  # missing columns become nulls

@@ -60,6 +60,7 @@ class ChunkReport:
     failed: int
     outcomes: dict[str, int]
     peak_rss_mib: float  # the worker process's resident-set high-water mark so far
+    tables: dict[str, pa.Table] | None = None  # the files published, by name: compaction need not read them back
 
 
 def run_chunk(task: ChunkTask) -> ChunkReport:
@@ -224,6 +225,7 @@ def _publish(task: ChunkTask, runs: pa.Table, series: pa.Table | None) -> ChunkR
         runs.column("status").to_pylist().count("failed"),
         {str(k): int(v) for k, v in outcomes.most_common()},
         resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        {runs_path.name: runs, **({series_path.name: series} if series is not None else {})},
     )
 
 
