@@ -63,11 +63,11 @@ class PeerNetwork:
         self.edges = edges
         # by_customer[i, j] is customer i's j-th peer (in edge order), or n (a sentinel with no
         # supplier) past its degree.
-        self.by_customer = np.empty((n, 0), dtype=np.int64)
+        self.by_customer = np.empty((n, 0), dtype=np.int32)
         if table and edges.size:
             src = np.concatenate([edges[:, 0], edges[:, 1]])
             dst = np.concatenate([edges[:, 1], edges[:, 0]])
-            self.by_customer = np.full((n, int(np.bincount(dst, minlength=n).max())), n, dtype=np.int64)
+            self.by_customer = np.full((n, int(np.bincount(dst, minlength=n).max())), n, dtype=np.int32)
             peer_table_pass(src, dst, self.by_customer)
 
     @property
