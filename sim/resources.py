@@ -42,12 +42,14 @@ SECONDS_PER_CUSTOMER_PERIOD = 150e-9  # simulating ("sim" fit alone: 161 ns)
 RECORD_SECONDS_PER_CUSTOMER_PERIOD = 1.6e-6  # per-agent rows to agents.parquet ("run" fit 1.93 us, less two sims)
 OUTPUT_SECONDS = 1.1  # figures and report ("run" fit intercept)
 # A sweep's batches (issue 13): an ensemble holds every run's state, the outlook's copy and the
-# temporaries of its stages (measured: 384-435 MiB RSS for batches of 125-166 runs of 300
-# customers, less the process: about 4 kB a customer), and a batched run costs its summary
-# and files (1.5 ms) plus the simulation at the ensemble's pace (about 170 ns a customer-period).
+# temporaries of its stages (measured: 397-455 MiB RSS for batches of 150 runs of 300
+# customers with the compiled passes, less the process: 2.2-3.6 kB a customer; 4 kB keeps a
+# margin), and a batched run costs its set-up, summary and files (0.6 ms) plus the simulation
+# at the ensemble's pace (about 110 ns a customer-period): 1.9 ms a run of 300 customers x 40
+# periods, as benchmarks/README.md's sweep benchmark measures (472-532 runs/s on one worker).
 ENSEMBLE_BYTES_PER_CUSTOMER = 4_000
-BATCHED_SECONDS_PER_RUN = 1.5e-3
-BATCHED_SECONDS_PER_CUSTOMER_PERIOD = 170e-9
+BATCHED_SECONDS_PER_RUN = 0.6e-3
+BATCHED_SECONDS_PER_CUSTOMER_PERIOD = 110e-9
 SWEEP_ROW_BYTES = 300  # one runs.parquet or series.parquet row in memory while compacting (measured: 289, 272)
 SWEEP_ROW_DISK = 200  # the same row on disk, chunk and compacted file each (measured: 206, 174)
 HEADROOM = 0.9  # refuse above this share of the memory (or disk) available
