@@ -22,6 +22,7 @@ from .errors import InputError, clean, excerpt
 from .signals import exit_code, sigterm_as_interrupt
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT, EXIT_FAILED_RUNS = 0, 1, 2, 3
+EXIT_PIPE = 141  # what a shell reports for a program whose output pipe closed (128 + SIGPIPE)
 
 
 class Parser(argparse.ArgumentParser):
@@ -746,6 +747,17 @@ COMMANDS = {
 }
 
 
+def _output_closed() -> int:
+    """The reader of our output went away (``procsim ... | head``): stop quietly, as command-line tools do.
+
+    Standard output is pointed at /dev/null so the interpreter's final flush cannot fail again;
+    files already written are complete (every write that matters is atomic).
+    """
+    with contextlib.suppress(OSError, ValueError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return EXIT_PIPE
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``procsim`` and ``python -m sim``; returns the exit code."""
     parser = build_parser()
@@ -775,6 +787,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_INPUT
+    except BrokenPipeError:
+        return _output_closed()
     except OSError as exc:
         from .outputs import disk_problem
 

@@ -269,3 +269,15 @@ def test_the_tipping_search_stops_at_its_cap_whatever_the_tolerance():
     assert len(point.evaluations) == 2 * (2 + MAX_BISECTIONS)
     with pytest.raises(ValueError, match="tolerance: at least"):
         TippingSpec(parameter="x", low=0.0, high=1.0, tolerance=1e-300)
+
+
+def test_a_closed_output_pipe_ends_quietly_with_the_shells_code():
+    """`procsim list | head`: the reader goes away; no 'internal error', no traceback, exit 141 (128 + SIGPIPE)."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sim", "list"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    proc.stdout.close()  # the reader is gone before procsim writes a line
+    err = proc.stderr.read().decode()
+    proc.stderr.close()
+    assert proc.wait(timeout=60) == 141
+    assert "error" not in err and "Traceback" not in err
