@@ -443,6 +443,7 @@ def test_debrief_export_writes_every_file_at_once_and_they_agree(live, tmp_path)
     assert rounds["points"].iloc[:2].tolist() == [0.03, 0.04]
     handout = (folder / "debrief.html").read_text()
     assert XSS not in handout and html_escaped(XSS) in handout and "<img" not in handout
+    assert "Content-Security-Policy" in handout and "script-src" not in handout  # default-src 'none': no script
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest["session"] == live.session.code and manifest["seed"] == 42
     # the downloads are the same files, made in memory

@@ -23,7 +23,7 @@ from matplotlib.ticker import FuncFormatter, PercentFormatter
 
 from ..dashboard.charts import Line, line_chart
 from ..outputs import staged_directory
-from ..report import money
+from ..report import CSP, money
 from .session import Session
 from .table import ANSWERS
 
@@ -290,6 +290,8 @@ def handout_html(session: Session) -> str:
     cur = session.scenario.currency
     parts = [
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
+        # No script at all, as every page procsim writes: names typed in the room are shown escaped.
+        f"<meta http-equiv='Content-Security-Policy' content=\"{CSP}\">",
         f"<title>{html.escape(title(session))}</title>",
         (
             "<style>body{font-family:system-ui,sans-serif;max-width:1200px;margin:24px auto;padding:0 16px;color:#111}"
