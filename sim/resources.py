@@ -40,7 +40,7 @@ SECONDS_PER_RUN = 0.02  # building a model and summarising it
 SECONDS_PER_PERIOD = 0.5e-3  # numpy and Python call overhead of a period, whatever the market's size
 SECONDS_PER_CUSTOMER_PERIOD = 150e-9  # simulating ("sim" fit alone: 161 ns)
 RECORD_SECONDS_PER_CUSTOMER_PERIOD = 1.6e-6  # per-agent rows to agents.parquet ("run" fit 1.93 us, less two sims)
-OUTPUT_SECONDS = 1.1  # figures and report ("run" fit intercept)
+OUTPUT_SECONDS = 2.4  # figures, report, counterfactual and outlook (Model 2.0: a "run" of 5,000 x 20 takes 2.6 s)
 # A sweep's batches (issue 13): an ensemble holds every run's state, the outlook's copy and the
 # temporaries of its stages (measured: 397-455 MiB RSS for batches of 150 runs of 300
 # customers with the compiled passes, less the process: 2.2-3.6 kB a customer; 4 kB keeps a
