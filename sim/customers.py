@@ -7,7 +7,8 @@ model, the tests and the docs all point at one place.
 from __future__ import annotations
 
 import numpy as np
-from numba import vectorize
+
+from .compiled import compiled_ufunc
 
 
 def procurement_demand(
@@ -39,7 +40,7 @@ def procurement_demand(
     )
 
 
-@vectorize(["float64(" + ", ".join(["float64"] * 13) + ")"], cache=True)
+@compiled_ufunc("float64(" + ", ".join(["float64"] * 13) + ")")
 def demand_level(
     savings_target: float,
     value_pressure: float,
@@ -78,7 +79,7 @@ def demand_level(
     return min(demand, max_discount)
 
 
-@vectorize(["float64(float64, float64)"], cache=True)
+@compiled_ufunc("float64(float64, float64)")
 def balance_index(supplier_value: float, customer_value: float) -> float:
     """Share of joint value the supplier keeps, B = V_s / (V_s + V_c) (a ufunc: arrays or numbers).
 
@@ -90,7 +91,7 @@ def balance_index(supplier_value: float, customer_value: float) -> float:
     return vs / total if total > 0 else 0.5
 
 
-@vectorize(["float64(float64, float64, float64, float64)"], cache=True)
+@compiled_ufunc("float64(float64, float64, float64, float64)")
 def trust_sustained(balance: float, low: float, high: float, tolerance: float) -> float:
     """Trust the smoothed balance sustains: 1 inside the fair band [low, high], falling to 0 at ``tolerance`` outside it."""
     distance = max(0.0, low - balance, balance - high)
@@ -102,7 +103,7 @@ def trust_target(balance: np.ndarray, band: tuple[float, float], tolerance: np.n
     return trust_sustained(balance, band[0], band[1], tolerance)
 
 
-@vectorize(["float64(float64, float64, float64, float64)"], cache=True)
+@compiled_ufunc("float64(float64, float64, float64, float64)")
 def fresh_cocreation(gain: float, engagement: float, coverage: float, reference: float) -> float:
     """Co-creation a new relationship starts with (a ufunc): nothing built yet, but a buyer who
     engages below the reference (price-only) takes value away from the first day:

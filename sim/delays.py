@@ -9,7 +9,8 @@ what makes a temporary shock leave a lasting mark.
 from __future__ import annotations
 
 import numpy as np
-from numba import vectorize
+
+from .compiled import compiled_ufunc
 
 
 def toward(stock: np.ndarray, target: np.ndarray, rate: np.ndarray | float) -> np.ndarray:
@@ -17,7 +18,7 @@ def toward(stock: np.ndarray, target: np.ndarray, rate: np.ndarray | float) -> n
     return (target - stock) * rate
 
 
-@vectorize(["float64(float64, float64, float64, float64)"], cache=True)
+@compiled_ufunc("float64(float64, float64, float64, float64)")
 def toward_asymmetric(stock: float, target: float, rise_rate: float, fall_rate: float) -> float:
     """Like :func:`toward`, at ``rise_rate`` when the target is above the stock and ``fall_rate`` below it
     (a ufunc: arrays broadcast, and compiled passes call it on numbers)."""

@@ -5,7 +5,7 @@ numpy reads and writes every row once per operation (some 300 passes a period). 
 function here does a stage's per-customer arithmetic in one loop over the rows, in the
 order and with the operations of the equations in docs/model.md, so the single run and
 every member of an ensemble (the same loop over more rows) get the same numbers. They are
-compiled on first use and cached beside this file (``cache=True``).
+compiled on first use and cached beside this file (see :mod:`sim.compiled`).
 
 Nothing here decides anything the model's methods do not describe: each pass is called
 from the stage of :class:`sim.model.ProcurementModel` whose docstring it implements, and
@@ -17,15 +17,13 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
 
+from .compiled import compiled_loop
 from .customers import balance_index, demand_level, fresh_cocreation, trust_sustained
 from .delays import toward_asymmetric
 
-_JIT = {"cache": True, "nogil": True, "boundscheck": False}
 
-
-@njit(**_JIT)
+@compiled_loop
 def customer_pass(
     # what the relationship delivers
     cell,
@@ -118,7 +116,7 @@ def customer_pass(
             received_ratio[j] = received_total[j] / list_revenue[j]
 
 
-@njit(**_JIT)
+@compiled_loop
 def best_peer_discount_pass(peers, discount, supplier, idx, best):
     """``best[c]``: the largest discount a peer of customer ``idx[c]`` gets from the same supplier (0 if none).
 
@@ -130,7 +128,7 @@ def best_peer_discount_pass(peers, discount, supplier, idx, best):
         best[c] = _best_peer(peers, discount, supplier, idx[c])
 
 
-@njit(**_JIT)
+@compiled_loop
 def _best_peer(peers, discount, supplier, i):
     n = discount.size
     mine = supplier[i]
@@ -144,7 +142,7 @@ def _best_peer(peers, discount, supplier, i):
     return best
 
 
-@njit(**_JIT)
+@compiled_loop
 def renewal_terms_pass(
     idx,
     supplier_row,
@@ -257,7 +255,7 @@ TERMS = (
 )
 
 
-@njit(**_JIT)
+@compiled_loop
 def supplier_books_pass(
     s,
     volume,
@@ -296,7 +294,7 @@ def supplier_books_pass(
         gift_total[j] += gift_cost[i]
 
 
-@njit(**_JIT)
+@compiled_loop
 def going_terms_pass(s, weight, discount, gift, going_discount, going_gift):
     """Each supplier row's going terms: the ``weight``-weighted mean discount and gift of its customers
     (left at zero for a supplier without customers)."""
@@ -315,7 +313,7 @@ def going_terms_pass(s, weight, discount, gift, going_discount, going_gift):
             going_gift[j] = gift_total[j] / book[j]
 
 
-@njit(**_JIT)
+@compiled_loop
 def best_option_pass(utility, temperature, negligible, scaled, choice, contender):
     """Per customer (a column of ``utility``): utilities over its temperature into ``scaled``, the best
     option into ``choice`` (the first best; option 0 when none is available) and whether another
@@ -335,7 +333,7 @@ def best_option_pass(utility, temperature, negligible, scaled, choice, contender
         contender[c] = close > 1
 
 
-@njit(**_JIT)
+@compiled_loop
 def noisy_choice_pass(scaled, contender, members, counts, sizes, buffer, pos, choice):
     """The Gumbel-max draw for the contenders: the option with the largest ``scaled - log(E)``,
     ``E`` standard exponential (``-log(E)`` is Gumbel noise).
@@ -368,7 +366,7 @@ def noisy_choice_pass(scaled, contender, members, counts, sizes, buffer, pos, ch
         choice[c] = arg
 
 
-@njit(**_JIT)
+@compiled_loop
 def links_pass(supplier, cust_table, cust_sup0, base_demand, served, on, supplier_row, cell, base):
     """Who buys from whom, in the forms the stages use (see :class:`sim.model.Links`): served or not (also
     as 1.0 / 0.0), the supplier row (the market's first where there is none), the (segment, supplier)
@@ -385,7 +383,7 @@ def links_pass(supplier, cust_table, cust_sup0, base_demand, served, on, supplie
             base[cell[i]] += base_demand[i]
 
 
-@njit(**_JIT)
+@compiled_loop
 def peer_table_pass(src, dst, table):
     """Each customer's peers side by side: ``table[d]`` gets the ``src`` of every entry with ``dst == d``,
     in the order of the entries (``table`` comes filled with the no-one sentinel)."""
@@ -396,7 +394,7 @@ def peer_table_pass(src, dst, table):
         filled[d] += 1
 
 
-@njit(**_JIT)
+@compiled_loop
 def alternatives_pass(
     idx,
     current,
