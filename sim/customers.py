@@ -10,6 +10,18 @@ import numpy as np
 
 from .compiled import compiled_ufunc
 
+# The procurement levers procurement's demand reads, in the order of :func:`demand_level`'s arguments.
+DEMAND_LEVERS = (
+    "savings_target",
+    "value_pressure",
+    "surplus_target",
+    "budget_pressure",
+    "financials_pressure",
+    "margin_norm",
+    "parity_pressure",
+    "max_discount",
+)
+
 
 def procurement_demand(
     params: dict[str, np.ndarray],
@@ -22,16 +34,8 @@ def procurement_demand(
 ) -> np.ndarray:
     """Discount level procurement demands at renewal (capped at ``max_discount``): :func:`demand_level`
     with ``params`` mapping each procurement lever to its values for the renewing customers."""
-    p = params
     return demand_level(
-        p["savings_target"],
-        p["value_pressure"],
-        p["surplus_target"],
-        p["budget_pressure"],
-        p["financials_pressure"],
-        p["margin_norm"],
-        p["parity_pressure"],
-        p["max_discount"],
+        *(params[name] for name in DEMAND_LEVERS),
         perceived_value,
         price,
         market_success,

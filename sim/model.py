@@ -32,7 +32,7 @@ import numpy as np
 from .accounts import peer_edges, place_accounts
 from .agents import Customer, Supplier
 from .capabilities import INNOVATION, SALES, SUPPORT, distribute_cuts
-from .customers import fresh_cocreation
+from .customers import DEMAND_LEVERS, fresh_cocreation
 from .delays import toward_asymmetric
 from .kernels import (
     TERMS,
@@ -65,17 +65,6 @@ MAX_DISCOUNT = 0.95  # hard physical cap on any discount, far above every docume
 # Support capability below which added service costs no more (a floor that keeps gift costs finite).
 SUPPORT_FLOOR = 0.1
 COCREATED = np.isin(np.arange(4), [INNOVATION, SUPPORT])  # the capabilities co-creation multiplies
-# The procurement levers procurement's demand reads, in the order of ``sim.customers.demand_level``.
-DEMAND_LEVERS = (
-    "savings_target",
-    "value_pressure",
-    "surplus_target",
-    "budget_pressure",
-    "financials_pressure",
-    "margin_norm",
-    "parity_pressure",
-    "max_discount",
-)
 RATES = (
     "perception_lag",
     "market_lag",

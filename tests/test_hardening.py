@@ -27,6 +27,12 @@ from .conftest import bundled
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY = ["--set", "customers.count=10", "--periods", "4", "--quiet"]
+# The same tiny market as a sweep: two design points.
+TINY_SWEEP = {
+    "base": "baseline",
+    "set": {"customers.count": 10, "periods": 4},
+    "design": {"grid": {"suppliers.margin_defense": [0.0, 1.0]}},
+}
 
 
 # ----------------------------------------------------------------------------- messages
@@ -118,15 +124,7 @@ def test_a_full_disk_or_a_refused_write_is_a_plain_message(tmp_path, monkeypatch
 
 def test_a_full_disk_stops_a_sweep_with_the_resume_command(tmp_path, monkeypatch, capsys):
     sweep = tmp_path / "s.yaml"
-    sweep.write_text(
-        yaml.safe_dump(
-            {
-                "base": "baseline",
-                "set": {"customers.count": 10, "periods": 4},
-                "design": {"grid": {"suppliers.margin_defense": [0.0, 1.0]}},
-            }
-        )
-    )
+    sweep.write_text(yaml.safe_dump(TINY_SWEEP))
 
     def refuse(*_args, **_kwargs):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
@@ -198,16 +196,7 @@ def test_sigterm_stops_a_run_cleanly_with_exit_143(tmp_path):
 def sweep_folder(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("query")
     sweep = folder / "s.yaml"
-    sweep.write_text(
-        yaml.safe_dump(
-            {
-                "base": "baseline",
-                "set": {"customers.count": 10, "periods": 4},
-                "design": {"grid": {"suppliers.margin_defense": [0.0, 1.0]}},
-                "replicates": 2,
-            }
-        )
-    )
+    sweep.write_text(yaml.safe_dump({**TINY_SWEEP, "replicates": 2}))
     assert main(["sweep", str(sweep), "--out", str(folder / "out"), "--workers", "1", "--quiet"]) == 0
     return folder / "out"
 

@@ -99,15 +99,19 @@ def run_batch(tasks: list[ChunkTask], size: int | None = None) -> list[ChunkRepo
             members = group[first : first + step]
             runs = [(scenarios[t][0], seed) for t, _, _, seed in members]
             results.update(_simulate(runs, [(t, i) for t, i, _, _ in members]))
-    reports = []
-    for t, task in enumerate(tasks):
-        setup_error = scenarios[t][1]
-        found = [setup_error or results[(t, i)] for i in range(len(task.seeds))]  # a result or an error text
-        kept = [(r, result) for r, result in zip(task.replicates, found, strict=True) if not isinstance(result, str)]
-        reports.append(_publish(task, runs_table(task, found), chunk_series(task, kept)))
-    del results, found, kept
-    release_free_memory()  # the next batch starts from a trimmed heap (see sim.resources)
+    reports = [
+        _publish_chunk(task, [scenarios[t][1] or results[(t, i)] for i in range(len(task.seeds))])
+        for t, task in enumerate(tasks)
+    ]
+    del results  # the batch's models go now: the next batch starts from a trimmed heap (see sim.resources)
+    release_free_memory()
     return reports
+
+
+def _publish_chunk(task: ChunkTask, found: list[Any]) -> ChunkReport:
+    """Publish a chunk from its runs' results (or error texts, for runs that failed)."""
+    kept = [(r, result) for r, result in zip(task.replicates, found, strict=True) if not isinstance(result, str)]
+    return _publish(task, runs_table(task, found), chunk_series(task, kept))
 
 
 def runs_table(task: ChunkTask, results: list[Any]) -> pa.Table:
