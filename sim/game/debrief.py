@@ -25,7 +25,7 @@ from ..dashboard.charts import Line, line_chart
 from ..outputs import staged_directory
 from ..report import CSP, money
 from .session import Session
-from .table import ANSWERS
+from .table import ANSWERS, series_totals
 
 QUESTIONS = (
     "When did the supplier start cutting investment, and when did procurement first notice?",
@@ -158,19 +158,9 @@ def png_chart(session: Session, spec: ChartSpec) -> bytes:
     return buffer.getvalue()
 
 
-TOTALS = ("joint_value", "procurement_savings", "customer_value", "supplier_profit", "supplier_value")
-
-
 def balanced_totals(session: Session, periods: int) -> dict[str, float]:
     """The balanced policy's totals over its first ``periods`` periods."""
-    b = session.balanced().iloc[:periods]
-    return {
-        "joint_value": float(b["joint_value"].sum()),
-        "procurement_savings": float(b["savings"].sum()),
-        "customer_value": float(b["customer_value"].sum()),
-        "supplier_profit": float(b["supplier_profit"].sum()),
-        "supplier_value": float(b["supplier_value"].sum()),
-    }
+    return series_totals(session.balanced().iloc[:periods])
 
 
 def ranking(session: Session) -> list[dict]:

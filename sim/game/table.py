@@ -217,14 +217,7 @@ class Table:
 
     def totals(self) -> dict[str, float]:
         """Each side's figures summed over the periods played."""
-        ts = self.series()
-        return {
-            "procurement_savings": float(ts["savings"].sum()),
-            "customer_value": float(ts["customer_value"].sum()),
-            "supplier_profit": float(ts["supplier_profit"].sum()),
-            "supplier_value": float(ts["supplier_value"].sum()),
-            "joint_value": float(ts["joint_value"].sum()),
-        }
+        return series_totals(self.series())
 
     def capability_outlook(self, years: tuple[int, ...] = (1, 2)) -> dict[str, list[float]]:
         """Each capability now and in ``years`` if the supplier keeps investing as in the last period.
@@ -252,3 +245,14 @@ class Table:
                 out[name].append(float(ahead[k]))
             out["index"].append(float(weights @ ahead))
         return out
+
+
+def series_totals(ts: pd.DataFrame) -> dict[str, float]:
+    """Each side's figures summed over the periods of ``ts`` (a table's series, or the balanced policy's)."""
+    return {
+        "procurement_savings": float(ts["savings"].sum()),
+        "customer_value": float(ts["customer_value"].sum()),
+        "supplier_profit": float(ts["supplier_profit"].sum()),
+        "supplier_value": float(ts["supplier_value"].sum()),
+        "joint_value": float(ts["joint_value"].sum()),
+    }
