@@ -54,7 +54,7 @@ notebooks:
 	$(PY) scripts/run_notebooks.py
 
 docs: setup
-	$(PY) -m sim.schema_doc > docs/scenarios.md
+	$(PY) -m sim.inputs.schema_doc > docs/scenarios.md
 
 clean-venv:
 	rm -rf $(VENV)

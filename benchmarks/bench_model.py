@@ -37,8 +37,8 @@ def _rss_mib() -> float:
 def measure(scale: int, repeat: int, outlook: bool = False) -> dict:
     """Time ``repeat`` runs of the workload (best and median), then report memory of one run."""
     from sim import load_scenario
-    from sim.model import ProcurementModel
-    from sim.outlook import project_copy
+    from sim.engine.model import ProcurementModel
+    from sim.engine.outlook import project_copy
 
     base = load_scenario(HERE / "large.yaml")
     customers = base.customers[0].count * scale
@@ -68,7 +68,7 @@ def measure(scale: int, repeat: int, outlook: bool = False) -> dict:
 def memory(scale: int) -> dict:
     """Peak resident memory of one construction + run, and the part above the imported libraries."""
     from sim import load_scenario
-    from sim.model import ProcurementModel
+    from sim.engine.model import ProcurementModel
 
     base = load_scenario(HERE / "large.yaml")
     scenario = load_scenario(HERE / "large.yaml", {"customers.count": base.customers[0].count * scale})

@@ -1,4 +1,4 @@
-"""Measure the constants of sim/resources.py: memory and time per customer and per customer-period.
+"""Measure the constants of sim/runs/resources.py: memory and time per customer and per customer-period.
 
     python benchmarks/bench_resources.py            # a few sizes, each in a fresh process
 
@@ -13,7 +13,7 @@ above the process after its imports, time the wall time of the work. Two workloa
 
 The script fits memory = a * customers + b * customer-periods (recorded) and time =
 c * customer-periods (simulated) by least squares and prints the constants to copy into
-sim/resources.py, with the table they came from.
+sim/runs/resources.py, with the table they came from.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ def _rss() -> int:
 
 def child(mode: str, customers: int, periods: int) -> dict:
     from sim import load_scenario
-    from sim.runner import run_scenario, simulate
+    from sim.runs.runner import run_scenario, simulate
 
     scenario = load_scenario("procurement_squeeze", {"customers.count": customers, "periods": periods})
     before = _rss()

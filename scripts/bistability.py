@@ -17,7 +17,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from sim import load_scenario
-from sim.runner import simulate
+from sim.runs.runner import simulate
 
 OUT = Path(__file__).resolve().parent.parent / "docs" / "img" / "bistability.png"
 SEEDS = (1, 2, 3)

@@ -1,5 +1,5 @@
 """``python -m sim`` is the same as the ``procsim`` command."""
 
-from .cli import run
+from sim.cli import run
 
 run()

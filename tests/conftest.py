@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from sim.model import ProcurementModel
-from sim.scenario import build_scenario, load_scenario
+from sim.engine.model import ProcurementModel
+from sim.inputs.loading import build_scenario, load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = sorted(p.stem for p in (ROOT / "scenarios").glob("*.yaml"))

@@ -9,12 +9,13 @@ import openpyxl
 import pytest
 import yaml
 
-from sim.accounts import account_indices, read_accounts, template_csv
 from sim.cli import main
+from sim.engine.accounts import account_indices, effective_periods
 from sim.errors import InputError
-from sim.interventions import effective_periods, parse_grant
-from sim.runner import simulate
-from sim.scenario import load_scenario
+from sim.inputs.accounts import read_accounts, template_csv
+from sim.inputs.grants import parse_grant
+from sim.inputs.loading import load_scenario
+from sim.runs.runner import simulate
 
 SMALL = {"customers.count": 30, "periods": 12}
 
@@ -143,7 +144,7 @@ def test_xlsx_accounts_read_values_and_refuse_unsaved_formulas(tmp_path):
 
 
 def test_a_huge_or_binary_or_missing_file_is_refused(tmp_path, monkeypatch):
-    import sim.accounts
+    import sim.inputs.accounts
 
     with pytest.raises(InputError, match="cannot read the accounts file"):
         read_accounts(tmp_path / "nothere.csv")
@@ -161,7 +162,7 @@ def test_a_huge_or_binary_or_missing_file_is_refused(tmp_path, monkeypatch):
     path.write_bytes(b"name,segment\x00\n")
     with pytest.raises(InputError, match="not a text file"):
         read_accounts(path)
-    monkeypatch.setattr(sim.accounts, "MAX_BYTES", 10)
+    monkeypatch.setattr(sim.inputs.accounts, "MAX_BYTES", 10)
     with pytest.raises(InputError, match="the limit is"):
         read_accounts(path)
 

@@ -8,9 +8,9 @@ means the horizon plus the outlook (or a longer horizon where totals are compare
 import numpy as np
 import pytest
 
-from sim.capabilities import CAPABILITIES
-from sim.outcomes import classify, imbalance_phases
-from sim.runner import simulate
+from sim.engine.capabilities import CAPABILITIES
+from sim.engine.outcomes import classify, imbalance_phases
+from sim.runs.runner import simulate
 
 from .conftest import SEEDS, bundled, run
 

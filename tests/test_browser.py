@@ -483,9 +483,9 @@ def test_a_whatif_report_shows_the_answer_and_the_account_table(browser, tmp_pat
     """The report a strategy team opens: the answer first, then the accounts, the granted one on top."""
     from playwright.sync_api import expect
 
-    from sim.accounts import template_csv
     from sim.cli import main
-    from sim.scenario import load_scenario
+    from sim.inputs.accounts import template_csv
+    from sim.inputs.loading import load_scenario
 
     accounts = tmp_path / "accounts.csv"
     accounts.write_text(template_csv(load_scenario("baseline")), encoding="utf-8")

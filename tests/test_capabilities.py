@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from sim.capabilities import distribute_cuts
+from sim.engine.capabilities import distribute_cuts
 
 
 def test_equal_weights_cut_every_budget_by_the_same_share():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.compiled import compiled_loop, compiled_ufunc
+from sim.engine.compiled import compiled_loop, compiled_ufunc
 
 
 def _without_source(code: str, name: str):
@@ -28,7 +28,7 @@ def test_a_ufunc_that_cannot_be_cached_is_still_a_ufunc():
 
 
 def test_the_model_formulas_are_cached_ufuncs_that_work_on_arrays_and_numbers():
-    from sim.customers import balance_index, trust_sustained
+    from sim.engine.customers import balance_index, trust_sustained
 
     np.testing.assert_allclose(balance_index(np.array([3.0, -1.0, 0.0]), np.array([1.0, 2.0, 0.0])), [0.75, 0.0, 0.5])
     assert trust_sustained(0.5, 0.4, 0.6, 0.2) == 1.0
@@ -36,6 +36,6 @@ def test_the_model_formulas_are_cached_ufuncs_that_work_on_arrays_and_numbers():
 
 def test_the_passes_of_the_source_tree_are_cached():
     """Beside the source, numba can write: a new process loads the passes instead of compiling them (4 s)."""
-    from sim.kernels import customer_pass
+    from sim.engine.kernels import customer_pass
 
     assert type(customer_pass._cache).__name__ != "NullCache"

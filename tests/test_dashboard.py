@@ -17,7 +17,7 @@ from sim.dashboard import figures  # noqa: E402
 from sim.dashboard.app import Dashboard, Page  # noqa: E402
 from sim.dashboard.phase import PHASES, phase_of  # noqa: E402
 from sim.dashboard.session import Simulation  # noqa: E402
-from sim.model import ProcurementModel  # noqa: E402
+from sim.engine.model import ProcurementModel  # noqa: E402
 
 
 def html_of(rc) -> list[str]:

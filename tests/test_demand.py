@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from sim.customers import balance_index, procurement_demand, trust_target
+from sim.engine.customers import balance_index, procurement_demand, trust_target
 
 
 def levers(n=1, **changes):

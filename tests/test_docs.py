@@ -1,17 +1,17 @@
 from pathlib import Path
 
-from sim.schema_doc import render
+from sim.inputs.schema_doc import render
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_scenario_reference_matches_the_code():
-    """docs/scenarios.md is generated; regenerate with `python -m sim.schema_doc > docs/scenarios.md`."""
+    """docs/scenarios.md is generated; regenerate with `python -m sim.inputs.schema_doc > docs/scenarios.md`."""
     assert (ROOT / "docs" / "scenarios.md").read_text() == render()
 
 
 def test_every_strategy_is_documented_in_the_model_docs():
-    from sim.strategies import PROCUREMENT_STYLES, SUPPLIER_STRATEGIES
+    from sim.engine.strategies import PROCUREMENT_STYLES, SUPPLIER_STRATEGIES
 
     text = (ROOT / "docs" / "model.md").read_text()
     for name in [*SUPPLIER_STRATEGIES, *PROCUREMENT_STYLES]:
@@ -20,7 +20,7 @@ def test_every_strategy_is_documented_in_the_model_docs():
 
 def test_every_model_parameter_is_named_in_the_model_docs():
     """docs/model.md explains every parameter of the scenario schema (by its name, in backticks)."""
-    from sim.scenario import CustomerGroup, MarketSettings, NetworkSettings, ProcurementSettings, SupplierGroup
+    from sim.inputs.schema import CustomerGroup, MarketSettings, NetworkSettings, ProcurementSettings, SupplierGroup
 
     text = (ROOT / "docs" / "model.md").read_text()
     for model in (SupplierGroup, CustomerGroup, MarketSettings, ProcurementSettings, NetworkSettings):

@@ -16,8 +16,8 @@ import pytest
 import yaml
 
 from sim import load_scenario
-from sim.model import ProcurementModel
-from sim.runner import run_ensemble, simulate
+from sim.engine.model import ProcurementModel
+from sim.runs.runner import run_ensemble, simulate
 
 SHORT = {"periods": 24, "outlook_periods": 60}
 DESIGNS = [

@@ -197,13 +197,13 @@ def test_process_pool_gives_the_same_bytes_as_one_process(tiny_run, tmp_path):
 
 
 def test_a_failing_run_is_recorded_and_the_sweep_goes_on(tmp_path, monkeypatch, capsys):
-    import sim.runner
+    import sim.runs.runner
 
-    real = sim.runner.simulate
+    real = sim.runs.runner.simulate
     sweep = load_sweep(write_sweep(tmp_path))
     bad_seed = sweep.seeds[1]
 
-    real_ensemble = sim.runner.run_ensemble
+    real_ensemble = sim.runs.runner.run_ensemble
 
     def bad(scenario, seed):
         return seed == bad_seed and scenario.customers[0].procurement.savings_target == 0.2
@@ -218,8 +218,8 @@ def test_a_failing_run_is_recorded_and_the_sweep_goes_on(tmp_path, monkeypatch, 
             raise FloatingPointError("negative stock")
         return real_ensemble(scenarios, seeds, **kwargs)
 
-    monkeypatch.setattr(sim.runner, "simulate", flaky)
-    monkeypatch.setattr(sim.runner, "run_ensemble", flaky_ensemble)
+    monkeypatch.setattr(sim.runs.runner, "simulate", flaky)
+    monkeypatch.setattr(sim.runs.runner, "run_ensemble", flaky_ensemble)
     out = tmp_path / "out"
     code = main(["sweep", str(tmp_path / "tiny.yaml"), "--out", str(out), "--workers", "1", "--quiet"])
     captured = capsys.readouterr()
@@ -236,9 +236,9 @@ def test_a_failing_run_is_recorded_and_the_sweep_goes_on(tmp_path, monkeypatch, 
 def test_failed_chunks_and_schedules_read_back_with_the_usual_types(tmp_path, monkeypatch):
     """Every run of one point fails (its chunk has no metric columns) and one parameter is a schedule at one
     point and a number at another: the compacted table still has one type per column, nulls where nothing is."""
-    import sim.runner
+    import sim.runs.runner
 
-    real, real_ensemble = sim.runner.simulate, sim.runner.run_ensemble
+    real, real_ensemble = sim.runs.runner.simulate, sim.runs.runner.run_ensemble
 
     def doomed(scenario):
         return scenario.suppliers[0].margin_defense == 0.7
@@ -253,8 +253,8 @@ def test_failed_chunks_and_schedules_read_back_with_the_usual_types(tmp_path, mo
             raise FloatingPointError("negative stock")
         return real_ensemble(scenarios, seeds, **kwargs)
 
-    monkeypatch.setattr(sim.runner, "simulate", flaky)
-    monkeypatch.setattr(sim.runner, "run_ensemble", flaky_ensemble)
+    monkeypatch.setattr(sim.runs.runner, "simulate", flaky)
+    monkeypatch.setattr(sim.runs.runner, "run_ensemble", flaky_ensemble)
     design = {
         "scenarios": [
             {"name": "c", "set": {"suppliers.margin_defense": 0.7}},  # first chunk file: failed runs only

@@ -26,13 +26,13 @@ pytest.importorskip("starlette")
 uvicorn = pytest.importorskip("uvicorn")
 
 from sim.cli import main  # noqa: E402
+from sim.engine.model import ProcurementModel  # noqa: E402
 from sim.game import debrief  # noqa: E402
 from sim.game.codes import ALPHABET, CODE_PATTERN, new_code, normalise_code  # noqa: E402
 from sim.game.server import GameServer, create_app  # noqa: E402
 from sim.game.session import Registry, Session, Settings  # noqa: E402
 from sim.game.table import GameError, game_scenario  # noqa: E402
-from sim.model import ProcurementModel  # noqa: E402
-from sim.report import money  # noqa: E402
+from sim.reports.pages import money  # noqa: E402
 
 from .servers import free_port  # noqa: E402
 

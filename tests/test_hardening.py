@@ -16,12 +16,13 @@ from types import SimpleNamespace
 import pytest
 import yaml
 
-import sim.compare  # noqa: F401 - imported before a test replaces what it imports from sim.runner
-from sim import outputs, resources
+import sim.compare.comparison  # noqa: F401 - imported before a test replaces what it imports from sim.runs.runner
 from sim.cli import main
 from sim.errors import InputError, clean, excerpt
 from sim.experiments.spec import MAX_BISECTIONS, TippingSpec
 from sim.experiments.tipping import find_tipping
+from sim.reports import files as outputs
+from sim.runs import resources
 
 from .conftest import bundled
 
@@ -87,8 +88,8 @@ def test_out_is_checked_before_the_run(tmp_path, monkeypatch, capsys):
     def no_run(*_args, **_kwargs):
         raise AssertionError("the run started before --out was checked")
 
-    monkeypatch.setattr("sim.runner.simulate", no_run)
-    monkeypatch.setattr("sim.compare.simulate", no_run)
+    monkeypatch.setattr("sim.runs.runner.simulate", no_run)
+    monkeypatch.setattr("sim.compare.comparison.simulate", no_run)
     dangling = tmp_path / "dangling"
     dangling.symlink_to(tmp_path / "nowhere")
     assert main(["run", "baseline", "--out", str(dangling), *TINY]) == 2
@@ -114,7 +115,7 @@ def test_a_full_disk_or_a_refused_write_is_a_plain_message(tmp_path, monkeypatch
     def refuse(*_args, **_kwargs):
         raise OSError(code, os.strerror(code), "agents.parquet")
 
-    monkeypatch.setattr(outputs, "write_parquet", refuse)
+    monkeypatch.setattr("sim.reports.run_folder.write_parquet", refuse)
     out = tmp_path / "out"
     assert main(["run", "baseline", "--out", str(out), *TINY]) == 2
     err = capsys.readouterr().err

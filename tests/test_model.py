@@ -3,9 +3,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.agents import Customer, Supplier
-from sim.capabilities import CAPABILITIES
-from sim.model import ProcurementModel
+from sim.engine.agents import Customer, Supplier
+from sim.engine.capabilities import CAPABILITIES
+from sim.engine.model import ProcurementModel
 
 from .conftest import SCENARIOS, bundled, market, run
 

@@ -1,6 +1,6 @@
 import numpy as np
 
-from sim.network import PeerNetwork, small_world_edges
+from sim.engine.network import PeerNetwork, small_world_edges
 
 
 def test_small_world_graph_shape():

@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.outcomes import break_even_volume, classify, lifetime_value, retention_rate, spiral_onset
+from sim.engine.outcomes import break_even_volume, classify, lifetime_value, retention_rate, spiral_onset
 
 
 def series(ci, discount=None, joint=None, exits=None, ended=None, balance=None):

@@ -1,7 +1,8 @@
 import pytest
 
-from sim import outputs, run_scenario
+from sim import run_scenario
 from sim.errors import InputError
+from sim.reports import files as outputs
 
 from .conftest import bundled
 
@@ -10,7 +11,7 @@ def test_a_failure_while_writing_leaves_nothing_behind(tmp_path, monkeypatch):
     def broken(*_args, **_kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr("sim.report.run_report", broken)
+    monkeypatch.setattr("sim.reports.pages.run_report", broken)
     out = tmp_path / "run"
     with pytest.raises(RuntimeError):
         run_scenario(bundled("baseline", {"customers.count": 10, "periods": 4}), out=out)

@@ -8,9 +8,11 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim.model import ProcurementModel
-from sim.scenario import Bounds, CustomerGroup, ProcurementSettings, SupplierGroup, build_scenario
-from sim.strategies import PROCUREMENT_STYLES, SUPPLIER_STRATEGIES
+from sim.engine.model import ProcurementModel
+from sim.engine.strategies import PROCUREMENT_STYLES, SUPPLIER_STRATEGIES
+from sim.inputs.loading import build_scenario
+from sim.inputs.schema import CustomerGroup, ProcurementSettings, SupplierGroup
+from sim.inputs.values import Bounds
 
 SKIP = {"share", "cash_months", "annual_revenue", "size_spread"}  # scale only: covered by fixed values
 

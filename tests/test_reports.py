@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from sim.cli import main
-from sim.report import matching_description
+from sim.reports.pages import matching_description
 
 RAW_FLOAT = re.compile(r"\d\.\d{5,}")  # 35.588235294117645, 0.8123456: never shown to people
 
@@ -48,7 +48,7 @@ def test_run_workbook_holds_the_summary_figures_and_the_account_table_adds_up(tm
     summary = json.loads((out / "summary.json").read_text())
     book = openpyxl.load_workbook(out / "report.xlsx")
     cells = {r[0].value: r[1].value for r in book["Summary"].iter_rows(min_col=1, max_col=2) if r[0].value}
-    from sim.report import KEY_METRICS
+    from sim.reports.pages import KEY_METRICS
 
     for key, label, _ in KEY_METRICS:
         value = summary["metrics"][key]
@@ -113,8 +113,8 @@ def test_index_escapes_what_users_wrote(tmp_path, monkeypatch):
 
 
 def test_a_single_run_with_a_grant_and_accounts(tmp_path, monkeypatch, capsys):
-    from sim.accounts import template_csv
-    from sim.scenario import load_scenario
+    from sim.inputs.accounts import template_csv
+    from sim.inputs.loading import load_scenario
 
     monkeypatch.chdir(tmp_path)
     (tmp_path / "ours.csv").write_text(template_csv(load_scenario("baseline")), encoding="utf-8")

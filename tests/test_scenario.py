@@ -1,9 +1,10 @@
 import pytest
 import yaml
 
+from sim.engine.schedule import Schedule
 from sim.errors import InputError
-from sim.scenario import build_scenario, list_scenarios, load_scenario, parse_override
-from sim.schedule import Schedule
+from sim.inputs.loading import build_scenario, list_scenarios, load_scenario
+from sim.inputs.overrides import parse_override
 
 from .conftest import SCENARIOS
 

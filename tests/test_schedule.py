@@ -1,6 +1,6 @@
 import pytest
 
-from sim.schedule import Schedule, initial_value
+from sim.engine.schedule import Schedule, initial_value
 
 
 def test_value_holds_from_its_period_on():

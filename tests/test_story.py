@@ -4,8 +4,8 @@ import re
 
 import pytest
 
-from sim.runner import run_scenario
-from sim.story import OUTCOME_WORDS, STATE_WORDS, story
+from sim.reports.story import OUTCOME_WORDS, STATE_WORDS, story
+from sim.runs.runner import run_scenario
 
 from .conftest import SCENARIOS, bundled
 
@@ -83,7 +83,7 @@ def test_no_sentence_contradicts_the_badge(told):
 
 
 def test_a_cost_structure_that_loses_money_at_list_price_is_flagged():
-    from sim.story import loss_warnings
+    from sim.reports.story import loss_warnings
 
     (warning,) = loss_warnings(bundled("baseline", {"suppliers.gross_margin": 0.38}))
     assert "loses money before any discount" in warning and "-1.0%" in warning

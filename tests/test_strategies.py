@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from sim.negotiation import NegotiationContext, settle_offers
-from sim.strategies import PROCUREMENT_STYLES, SUPPLIER_STRATEGIES
-from sim.strategies.base import summary
+from sim.engine.negotiation import NegotiationContext, settle_offers
+from sim.engine.strategies import PROCUREMENT_STYLES, SUPPLIER_STRATEGIES
+from sim.engine.strategies.base import summary
 
 
 def context(n=3, **changes) -> NegotiationContext:
@@ -148,7 +148,7 @@ class TestProcurementStyles:
 
 def test_played_answers_as_the_team_decides():
     """The game's supplier: a discount adds to the discount, value trade to the gift, hold keeps the price."""
-    from sim.strategies import SUPPLIER_STRATEGIES
+    from sim.engine.strategies import SUPPLIER_STRATEGIES
 
     played = SUPPLIER_STRATEGIES["played"]()
     ctx = context(1, level=np.array([0.05]), discount=np.array([0.05]), demand=np.array([0.2]))

@@ -1,6 +1,6 @@
 import numpy as np
 
-from sim.switching import choose_suppliers, logit_probabilities
+from sim.engine.switching import choose_suppliers, logit_probabilities
 
 
 def test_choices_follow_the_logit_probabilities():

@@ -18,8 +18,8 @@ ODD = "<script>alert(1)</script> & Sons"
 
 @pytest.fixture(scope="module")
 def accounts(tmp_path_factory):
-    from sim.accounts import template_csv
-    from sim.scenario import load_scenario
+    from sim.inputs.accounts import template_csv
+    from sim.inputs.loading import load_scenario
 
     path = tmp_path_factory.mktemp("accounts") / "accounts.csv"
     path.write_text(template_csv(load_scenario("baseline")).replace("Umbrella", ODD), encoding="utf-8")

@@ -117,8 +117,8 @@ def test_whatif_report_shows_payloads_as_text(browser, folder, tmp_path):  # noq
     import csv
     import io
 
-    from sim.accounts import template_csv
-    from sim.scenario import load_scenario
+    from sim.inputs.accounts import template_csv
+    from sim.inputs.loading import load_scenario
 
     rows = list(csv.reader(io.StringIO(template_csv(load_scenario(str(folder / "xss_a.yaml"))))))
     names = {"Globex": payload("account", 0), "Umbrella": payload("peer-account", 1)}

@@ -19,11 +19,11 @@ from typing import Any
 
 import solara
 
-from ..fmt import money
-from ..scenario import list_scenarios, load_scenario
-from ..strategies import PROCUREMENT_STYLES, SUPPLIER_STRATEGIES
-from . import figures, labels
-from .session import LEVERS, Frame, Simulation
+from sim.dashboard import figures, labels
+from sim.dashboard.session import LEVERS, Frame, Simulation
+from sim.engine.strategies import PROCUREMENT_STYLES, SUPPLIER_STRATEGIES
+from sim.inputs.loading import list_scenarios, load_scenario
+from sim.reports.fmt import money
 
 DEFAULT_SCENARIO = os.environ.get("PROCSIM_SCENARIO", "procurement_squeeze")
 PLAYABLE = sorted(s for s in SUPPLIER_STRATEGIES if s != "played")

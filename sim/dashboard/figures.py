@@ -15,11 +15,11 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
-from ..fmt import money
-from ..plots import plain
-from . import labels
-from .charts import Line, line_chart, y_limits
-from .session import Frame
+from sim.dashboard import labels
+from sim.dashboard.session import Frame
+from sim.reports.fmt import money
+from sim.reports.plots import plain
+from sim.reports.svg import Line, line_chart, y_limits
 
 DASHES = ("", "5 3")
 CAPABILITY_COLORS = {"quality": "#1f77b4", "innovation": "#9467bd", "support": "#2ca02c", "sales_coverage": "#ff7f0e"}

@@ -13,10 +13,11 @@ from typing import Any
 
 import pandas as pd
 
-from ..model import ProcurementModel
-from ..scenario import Scenario, load_scenario
-from ..schedule import Schedule
-from .phase import Phase, phase_of
+from sim.dashboard.phase import Phase, phase_of
+from sim.engine.model import ProcurementModel
+from sim.engine.schedule import Schedule
+from sim.inputs.loading import load_scenario
+from sim.inputs.schema import Scenario
 
 
 @dataclass(frozen=True)
@@ -136,9 +137,11 @@ class Simulation:
             return None
         key = (id(model), model.period)
         if key not in self._outlooks:
-            from ..runner import outlook_words
+            from sim.reports.story import outlook_sentence
+            from sim.runs.runner import outlook_summary
 
-            self._outlooks[key] = outlook_words(model)
+            summary = outlook_summary(model)
+            self._outlooks[key] = None if summary is None else outlook_sentence(summary)
         return self._outlooks[key]
 
     def _publish(self) -> None:

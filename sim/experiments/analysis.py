@@ -22,24 +22,25 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from ..errors import InputError
-from ..fmt import years
-from ..outputs import _publishable, atomic_write_text, clean_stale, save_figure, to_json
-from ..report import OUTCOME_COLORS, _img, page
-from ..scenario import build_scenario
-from ..schedule import Schedule
-from . import store
-from .discovery import Box, DiscoveryUnavailable, discover
-from .labels import Parameter, describe, format_metric, metric_name, outcome_words
-from .phase import PhaseDiagram, phase_diagram, phase_figure, phase_panels, verdicts
-from .ranking import marginal_means, ranking
-from .runner import make_executor
-from .sensitivity import SensitivityUnavailable, sensitivity, sensitivity_figure
-from .spec import OUTCOME_NAMES, Sweep, sweep_from_manifest
-from .tipping import TippingPoint, find_tipping, search_runs, tipping_figure
+from sim.engine.schedule import Schedule
+from sim.errors import InputError
+from sim.experiments import store
+from sim.experiments.discovery import Box, DiscoveryUnavailable, discover
+from sim.experiments.labels import Parameter, describe, format_metric, metric_name, outcome_words
+from sim.experiments.phase import PhaseDiagram, phase_diagram, phase_figure, phase_panels, verdicts
+from sim.experiments.ranking import marginal_means, ranking
+from sim.experiments.runner import make_executor
+from sim.experiments.sensitivity import SensitivityUnavailable, sensitivity, sensitivity_figure
+from sim.experiments.spec import OUTCOME_NAMES, Sweep, sweep_from_manifest
+from sim.experiments.tipping import TippingPoint, find_tipping, search_runs, tipping_figure
+from sim.inputs.loading import build_scenario
+from sim.reports.files import _publishable, atomic_write_text, clean_stale, to_json
+from sim.reports.fmt import years
+from sim.reports.pages import OUTCOME_COLORS, _img, page
+from sim.reports.run_folder import save_figure
 
 if TYPE_CHECKING:
-    from ..resources import Estimate
+    from sim.runs.resources import Estimate
 
 Log = Callable[[str], None]
 ProgressBar = Callable[[int, str], contextlib.AbstractContextManager[Callable[[int], None] | None]]
@@ -132,7 +133,7 @@ def analyze(
 
 def tipping_estimate(folder: str | Path, workers: int | None) -> Estimate | None:
     """How big the tipping-point search of a sweep folder is (None when the sweep has none)."""
-    from .. import resources
+    from sim.runs import resources
 
     manifest = store.read_manifest(Path(folder))
     sweep = sweep_from_manifest(manifest)

@@ -18,8 +18,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..outputs import atomic_path
-from .spec import OUTCOME_NAMES
+from sim.experiments.spec import OUTCOME_NAMES
+from sim.reports.files import atomic_path
 
 
 class DiscoveryUnavailable(Exception):

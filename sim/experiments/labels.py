@@ -17,8 +17,9 @@ from typing import Any
 import pandas as pd
 from pydantic import BaseModel
 
-from ..fmt import money
-from ..scenario import Bounds, CustomerGroup, Scenario
+from sim.inputs.schema import CustomerGroup, Scenario
+from sim.inputs.values import Bounds
+from sim.reports.fmt import money
 
 # Paths whose last part alone would read oddly.
 NAMES = {

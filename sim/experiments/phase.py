@@ -16,10 +16,10 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter
 
-from ..plots import plain
-from ..report import OUTCOME_COLORS
-from .labels import Parameter
-from .spec import OUTCOME_NAMES
+from sim.experiments.labels import Parameter
+from sim.experiments.spec import OUTCOME_NAMES
+from sim.reports.pages import OUTCOME_COLORS
+from sim.reports.plots import plain
 
 BAD = ("spiral", "collapse")
 MAX_LEVELS = 20  # more distinct values than this (sampled designs) are binned

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .spec import OUTCOME_NAMES
+from sim.experiments.spec import OUTCOME_NAMES
 
 
 def ranking(runs: pd.DataFrame, parameters: list[str], rank_by: list[str]) -> pd.DataFrame:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import gc
+import math
 import multiprocessing
 import os
 import shlex
@@ -32,12 +33,25 @@ from typing import Any
 
 import pyarrow as pa
 
-from ..errors import InputError
-from ..outputs import atomic_write_text, clean_stale, disk_problem, environment, to_json
-from ..signals import EXIT_INTERRUPTED, die_with_parent, exit_code
-from . import store
-from .spec import OUTCOME_NAMES, Sweep, resolved_yaml
-from .worker import ChunkReport, ChunkTask, run_batch
+from sim.errors import InputError
+from sim.experiments import store
+from sim.experiments.spec import OUTCOME_NAMES, Sweep, resolved_yaml
+from sim.experiments.worker import ChunkReport, ChunkTask, run_batch
+from sim.inputs.schema import Scenario
+from sim.reports.files import atomic_write_text, clean_stale, disk_problem, environment, to_json
+from sim.runs.resources import (
+    BATCHED_SECONDS_PER_CUSTOMER_PERIOD,
+    BATCHED_SECONDS_PER_RUN,
+    ENSEMBLE_BYTES_PER_CUSTOMER,
+    PROCESS_BYTES,
+    SWEEP_ROW_BYTES,
+    SWEEP_ROW_DISK,
+    Estimate,
+    model_bytes,
+    run_seconds,
+    simulated_periods,
+)
+from sim.runs.signals import EXIT_INTERRUPTED, die_with_parent, exit_code
 
 ENSEMBLE_ROWS = 50_000  # customers simulated together in one batch, by default (flat speed from ~15,000 up)
 MAX_BATCH = 256  # runs per batch at most, by default
@@ -90,7 +104,7 @@ def _init_worker() -> None:
     """Workers leave Ctrl-C to the driver (which stops cleanly and says how to resume), end at once on
     SIGTERM (not the driver's handler, inherited through fork), and die with the driver. What a worker
     starts with (modules, the driver's heap) lives as long as it does: the garbage collector leaves it
-    alone (``gc.freeze``), so freeing a batch (:func:`sim.resources.release_free_memory`) costs
+    alone (``gc.freeze``), so freeing a batch (:func:`sim.runs.resources.release_free_memory`) costs
     milliseconds from the first batch on."""
     gc.freeze()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -409,3 +423,26 @@ def sweep_summary(sweep: Sweep, runs: pa.Table, wall_seconds: float, resumed_chu
         "wall_seconds": round(wall_seconds, 3),
         "python": sys.version.split()[0],
     }
+
+
+def for_sweep(sweep: Sweep, scenario: Scenario, workers: int) -> Estimate:
+    """``procsim sweep``: one batch (an ensemble of runs) per worker; at the end the driver gathers every row
+    into two files."""
+    from sim.experiments.runner import batch_size
+
+    runs = sweep.total_runs
+    n, periods = scenario.n_customers, scenario.periods
+    kept = {"every": periods, "every_k": math.ceil(periods / sweep.spec.outputs.every) + 1, "final": 1, "none": 0}
+    rows = runs * (1 + kept[sweep.spec.outputs.series])
+    batch = min(batch_size(sweep, workers), runs)
+    chunk_rows = max(batch, sweep.spec.chunk_size) * kept["every"] * SWEEP_ROW_BYTES
+    ensemble = model_bytes(n) if batch == 1 else batch * n * ENSEMBLE_BYTES_PER_CUSTOMER
+    per_worker = PROCESS_BYTES + ensemble + chunk_rows
+    memory = max(workers * per_worker, 0) + PROCESS_BYTES + 2 * rows * SWEEP_ROW_BYTES
+    simulated = simulated_periods(scenario)
+    if batch == 1:
+        one = run_seconds(n, simulated)
+    else:
+        one = BATCHED_SECONDS_PER_RUN + BATCHED_SECONDS_PER_CUSTOMER_PERIOD * n * simulated
+    seconds = runs * one / max(workers, 1)
+    return Estimate(f"{runs:,} runs of {n:,} customers", memory, 2 * rows * SWEEP_ROW_DISK, seconds)

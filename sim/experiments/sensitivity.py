@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from ..plots import plain
-from .spec import Sweep
+from sim.experiments.spec import Sweep
+from sim.reports.plots import plain
 
 
 class SensitivityUnavailable(Exception):

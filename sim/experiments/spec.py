@@ -23,22 +23,16 @@ import numpy as np
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from ..errors import InputError, excerpt
-from ..runner import replicate_seeds
-from ..scenario import (
-    Int,
-    Scenario,
-    _apply_override,
-    _display_path,
-    _load_raw,
-    _translate,
-    allowed_roots,
-    build_scenario,
-    resolve_reference,
-)
-from ..yamlio import load_mapping
+from sim.errors import InputError, excerpt
+from sim.inputs.loading import _display_path, _load_raw, allowed_roots, build_scenario, resolve_reference
+from sim.inputs.overrides import _apply_override
+from sim.inputs.schema import Scenario
+from sim.inputs.validation import _translate
+from sim.inputs.values import Int
+from sim.inputs.yamlio import load_mapping
+from sim.runs.runner import replicate_seeds
 
-SWEEP_FOLDER = Path(__file__).resolve().parent.parent.parent / "scenarios" / "sweeps"
+SWEEP_FOLDER = Path(__file__).resolve().parents[2] / "scenarios" / "sweeps"
 OUTCOME_NAMES = ("collapse", "spiral", "equilibrium", "growth", "drifting")
 Outcome = Literal["collapse", "spiral", "equilibrium", "growth", "drifting"]
 # Which verdict a phase diagram or tipping point reads: at the horizon, or the outlook past it.

@@ -29,8 +29,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from ..errors import InputError
-from ..outputs import atomic_path, atomic_write_text, to_json
+from sim.errors import InputError
+from sim.reports.files import atomic_path, atomic_write_text, to_json
 
 CHUNKS = "chunks"
 

@@ -23,11 +23,12 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 from scipy.optimize import minimize
 
-from ..plots import plain
-from ..runner import replicate_seeds
-from ..scenario import _apply_override, build_scenario
-from .labels import Parameter
-from .spec import MAX_BISECTIONS, Sweep, TippingSpec
+from sim.experiments.labels import Parameter
+from sim.experiments.spec import MAX_BISECTIONS, Sweep, TippingSpec
+from sim.inputs.loading import build_scenario
+from sim.inputs.overrides import _apply_override
+from sim.reports.plots import plain
+from sim.runs.runner import replicate_seeds
 
 BOOTSTRAP = 400
 
@@ -41,7 +42,7 @@ def outcomes_of(
     base: dict[str, Any], source: str, params: dict[str, Any], seeds: list[int], regime: str = "horizon"
 ) -> list[str]:
     """The outcomes of one parameter setting over several seeds, run as one ensemble (each as its single run)."""
-    from ..runner import run_ensemble
+    from sim.runs.runner import run_ensemble
 
     raw = copy.deepcopy(base)
     for path, value in params.items():

@@ -25,10 +25,11 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from ..recorder import COUNT_SERIES
-from ..resources import release_free_memory
-from ..scenario import _apply_override, build_scenario
-from . import store
+from sim.engine.recorder import COUNT_SERIES
+from sim.experiments import store
+from sim.inputs.loading import build_scenario
+from sim.inputs.overrides import _apply_override
+from sim.runs.resources import release_free_memory
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,7 @@ def run_chunk(task: ChunkTask) -> ChunkReport:
 def run_batch(tasks: list[ChunkTask], size: int | None = None) -> list[ChunkReport]:
     """Run the seeds of several chunks as one vectorised ensemble, then publish each chunk's files.
 
-    Every run's results are those of its single run (see :func:`sim.runner.run_ensemble`), so
+    Every run's results are those of its single run (see :func:`sim.runs.runner.run_ensemble`), so
     a chunk's files are the same bytes however its runs were batched. Runs that cannot share
     an ensemble (another horizon or contract cycle) run in an ensemble of their own; an
     ensemble has at most ``size`` runs (1: every run on its own, the single-run engine); if an
@@ -103,7 +104,7 @@ def run_batch(tasks: list[ChunkTask], size: int | None = None) -> list[ChunkRepo
         _publish_chunk(task, [scenarios[t][1] or results[(t, i)] for i in range(len(task.seeds))])
         for t, task in enumerate(tasks)
     ]
-    del results  # the batch's models go now: the next batch starts from a trimmed heap (see sim.resources)
+    del results  # the batch's models go now: the next batch starts from a trimmed heap (see sim.runs.resources)
     release_free_memory()
     return reports
 
@@ -198,7 +199,7 @@ def _scenario(task: ChunkTask) -> tuple[Any, str | None]:
 def _simulate(runs: list[tuple[Any, int]], keys: list[tuple[int, int]]) -> dict[tuple[int, int], Any]:
     """Results (or error texts) of runs that share a structure: one ensemble, or one by one (a single run,
     or an ensemble that failed)."""
-    from ..runner import run_ensemble, simulate
+    from sim.runs.runner import run_ensemble, simulate
 
     if len(runs) > 1:
         with contextlib.suppress(Exception):  # if it fails, find the run that fails and keep the others

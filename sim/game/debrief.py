@@ -16,16 +16,19 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
-from ..dashboard.charts import Line, line_chart
-from ..outputs import staged_directory
-from ..report import CSP, money
-from .session import Session
-from .table import ANSWERS, series_totals
+from sim.game.table import ANSWERS, series_totals
+from sim.reports.files import staged_directory
+from sim.reports.pages import CSP, money
+from sim.reports.svg import Line, line_chart
+
+if TYPE_CHECKING:
+    from sim.game.session import Session
 
 QUESTIONS = (
     "When did the supplier start cutting investment, and when did procurement first notice?",
@@ -354,7 +357,7 @@ def export(session: Session, folder: str | Path) -> Path:
     Files: one PNG per chart (``chart-<id>.png``), ``rounds.csv`` (every table's rounds),
     ``debrief.html`` (the handout) and ``manifest.json`` (settings and the files).
     """
-    from .. import __version__
+    from sim.version import __version__
 
     folder = Path(folder)
     with staged_directory(folder) as tmp:

@@ -24,12 +24,12 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from ..errors import InputError
-from ..outputs import default_out
-from ..scenario import list_scenarios
-from . import debrief, qr, views
-from .session import Registry, Session, Settings
-from .table import GameError
+from sim.errors import InputError
+from sim.game import debrief, qr, views
+from sim.game.session import Registry, Session, Settings
+from sim.game.table import GameError
+from sim.inputs.loading import list_scenarios
+from sim.reports.files import default_out
 
 STATIC = Path(__file__).resolve().parent / "static"
 MAX_BODY = 16_384

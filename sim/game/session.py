@@ -17,12 +17,13 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from ..errors import InputError
-from ..model import ProcurementModel
-from ..runner import no_discount
-from ..scenario import Scenario, list_scenarios
-from .codes import CODE_PATTERN, new_code, new_secret, normalise_code, same_secret
-from .table import ROLES, GameError, Table, game_scenario, series_of, step_period
+from sim.engine.model import ProcurementModel
+from sim.errors import InputError
+from sim.game.codes import CODE_PATTERN, new_code, new_secret, normalise_code, same_secret
+from sim.game.table import ROLES, GameError, Table, game_scenario, series_of, step_period
+from sim.inputs.loading import list_scenarios
+from sim.inputs.schema import Scenario
+from sim.runs.runner import no_discount
 
 STATES = ("lobby", "running", "paused", "finished", "debrief")
 MAX_TABLES = 20
@@ -292,7 +293,7 @@ class Session:
 
     def show_question(self, index: object) -> None:
         """Put debrief question ``index`` (0-based) on every screen."""
-        from .debrief import QUESTIONS
+        from sim.game.debrief import QUESTIONS
 
         with self.lock:
             if self.state != "debrief":

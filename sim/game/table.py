@@ -1,6 +1,6 @@
 """One table of the room game: a procurement team, a supplier team and their own market model.
 
-The market is a plain :class:`~sim.model.ProcurementModel` of the game scenario (one
+The market is a plain :class:`~sim.engine.model.ProcurementModel` of the game scenario (one
 ``played`` supplier, every customer renewing together at the start of each round). A round
 sets the supplier team's answer on the ``played`` strategy and procurement's demand as the
 model's ``demand_override``, then steps one contract cycle period by period: a played round
@@ -14,8 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..model import ProcurementModel
-from ..scenario import Scenario, load_scenario
+from sim.engine.model import ProcurementModel
+from sim.inputs.loading import load_scenario
+from sim.inputs.schema import Scenario
 
 ROLES = ("procurement", "supplier")
 ANSWERS = {
@@ -226,7 +227,7 @@ class Table:
         rebuild lag (the model's asymmetric first-order delay), so a cut shows up here before it shows up in
         the delivered value. Keys: the capabilities and ``index``; values: now, then each year.
         """
-        from ..capabilities import CAPABILITIES
+        from sim.engine.capabilities import CAPABILITIES
 
         m, st = self.model, self.model.state
         capability = st.capability[0].copy()

@@ -23,12 +23,12 @@ from collections.abc import Callable
 
 import pandas as pd
 
-from ..capabilities import CAPABILITIES
-from ..dashboard.charts import Line, line_chart
-from ..report import money
-from . import debrief
-from .session import Player, Session
-from .table import ANSWERS, MAX_DEMAND, MAX_POINTS, Table
+from sim.engine.capabilities import CAPABILITIES
+from sim.game import debrief
+from sim.game.session import Player, Session
+from sim.game.table import ANSWERS, MAX_DEMAND, MAX_POINTS, Table
+from sim.reports.pages import money
+from sim.reports.svg import Line, line_chart
 
 _cache: weakref.WeakKeyDictionary[Session, dict[tuple, tuple[int, object]]] = weakref.WeakKeyDictionary()
 

@@ -1,0 +1,214 @@
+"""The command line's grammar: every command, option and its check, with help in plain words."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from sim.cli.common import EXIT_INPUT
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse that reports usage errors as exit code 2 with one line (no usage dump spam)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_INPUT, f"procsim: error: {message}\n")
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def seed_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if not 0 <= value <= 2**32 - 1:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 4294967295, got {value}")
+    return value
+
+
+def build_parser() -> Parser:
+    parser = Parser(
+        prog="procsim", description="Simulate procurement negotiations and the value-exchange death spiral."
+    )
+    parser.add_argument("--version", action="store_true", help="print the version and exit")
+    sub = parser.add_subparsers(dest="command", parser_class=Parser)
+
+    def force_option(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--force",
+            action="store_true",
+            help="start even if the estimated memory or disk needed exceeds what this machine has",
+        )
+
+    def scenario_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--seed", type=seed_int, help="random seed (default: the scenario's)")
+        p.add_argument("--periods", type=positive_int, help="horizon in periods (default: the scenario's)")
+        p.add_argument(
+            "--set",
+            dest="overrides",
+            action="append",
+            default=[],
+            metavar="PATH=VALUE",
+            help="override a scenario field, e.g. customers.count=2000, "
+            "customers.procurement.savings_target='{0: 0.08, 12: 0}' or "
+            "segments.automotive.procurement.savings_target=6%% (repeatable)",
+        )
+        p.add_argument(
+            "--grant",
+            dest="grants",
+            action="append",
+            default=[],
+            metavar="NAME=LEVEL@PERIOD",
+            help="you grant an account or segment a discount at its next renewal from PERIOD "
+            "(or years: @2y), e.g. ACME=5%%@0 (repeatable)",
+        )
+        p.add_argument(
+            "--accounts", type=Path, metavar="FILE", help="your accounts, CSV or XLSX (see `procsim accounts template`)"
+        )
+        p.add_argument("--years", type=positive_int, help="horizon in years (instead of --periods)")
+
+    run = sub.add_parser("run", help="run a scenario and write its outputs and report")
+    run.add_argument("scenario", help="bundled scenario name (see `procsim list`) or a YAML file")
+    run.add_argument("--out", type=Path, help="output folder (default: results/<scenario>/<run-id>)")
+    run.add_argument("--replicates", type=positive_int, default=1, help="run over N seeds derived from --seed")
+    run.add_argument(
+        "--no-counterfactual", action="store_true", help="skip the no-discount comparison run used by the report"
+    )
+    run.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+    run.add_argument("--label", help="label of the run folder (default: derived from --set and --grant)")
+    scenario_options(run)
+    force_option(run)
+
+    what = sub.add_parser(
+        "whatif", help="answer a what-if in money and years: base vs changed scenario on the same seeds"
+    )
+    what.add_argument("scenario", help="the base: a bundled scenario name or a YAML file")
+    what.add_argument("--replicates", type=positive_int, default=20, help="seeds to run both sides on (default 20)")
+    what.add_argument("--out", type=Path, help="output folder (default: results/whatif/<scenario>/<run-id>-<label>)")
+    what.add_argument("--label", help="name of the what-if (default: derived from --set and --grant)")
+    what.add_argument("--quiet", action="store_true", help="no progress bar; print only the answer")
+    what.add_argument(
+        "--base-set",
+        dest="base_overrides",
+        action="append",
+        default=[],
+        metavar="PATH=VALUE",
+        help="change the base too (both sides), e.g. customers.count=500; --set changes only the what-if",
+    )
+    scenario_options(what)
+    force_option(what)
+
+    accounts = sub.add_parser("accounts", help="your account list: `procsim accounts template > accounts.csv`")
+    accounts_sub = accounts.add_subparsers(dest="accounts_command", parser_class=Parser, required=True)
+    template = accounts_sub.add_parser("template", help="print an example account list (CSV) with every column")
+    template.add_argument("scenario", nargs="?", default="baseline", help="scenario whose segments to use")
+    check = accounts_sub.add_parser("check", help="check an account list against a scenario")
+    check.add_argument("file", type=Path)
+    check.add_argument("--scenario", default="baseline")
+
+    validate = sub.add_parser("validate", help="check scenario files without running them")
+    validate.add_argument("scenarios", nargs="+")
+    validate.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE")
+    validate.add_argument("--grant", dest="grants", action="append", default=[], metavar="NAME=LEVEL@PERIOD")
+    validate.add_argument("--accounts", type=Path, metavar="FILE")
+
+    sub.add_parser("list", help="list bundled scenarios with their descriptions")
+
+    cmp = sub.add_parser("compare", help="run two scenarios on the same seeds and compare them")
+    cmp.add_argument("a")
+    cmp.add_argument("b")
+    cmp.add_argument("--out", type=Path, help="output folder (default: results/compare/<a>-vs-<b>/<run-id>)")
+    cmp.add_argument("--replicates", type=positive_int, default=1)
+    cmp.add_argument("--quiet", action="store_true")
+    scenario_options(cmp)
+    force_option(cmp)
+    sweep = sub.add_parser("sweep", help="run a parameter sweep (resumable; local processes or a Dask cluster)")
+    sweep.add_argument("sweep", help="bundled sweep name (scenarios/sweeps) or a sweep YAML file")
+    sweep.add_argument("--out", type=Path, help="output folder (default: results/sweeps/<sweep>)")
+    sweep.add_argument(
+        "--workers", type=positive_int, help="local worker processes (default: one per core; 1 runs in this process)"
+    )
+    sweep.add_argument("--scheduler", metavar="ADDRESS", help="run on a Dask cluster, e.g. tcp://10.0.0.5:8786")
+    sweep.add_argument("--resume", action="store_true", help="finish an interrupted sweep in --out")
+    sweep.add_argument("--quiet", action="store_true", help="no progress bar")
+    force_option(sweep)
+
+    query = sub.add_parser("query", help="SQL over a sweep's runs and series tables (DuckDB)")
+    query.add_argument("folder", type=Path)
+    query.add_argument("sql", help='one SELECT, e.g. "SELECT outcome, count(*) FROM runs GROUP BY outcome" (read-only)')
+    query.add_argument("--csv", action="store_true", help="print CSV instead of a table")
+
+    analyze = sub.add_parser("analyze", help="phase diagram, tipping point, sensitivity and ranking of a sweep")
+    analyze.add_argument("folder", type=Path)
+    analyze.add_argument("--workers", type=positive_int, help="processes for the tipping-point search")
+    analyze.add_argument(
+        "--no-tipping", action="store_true", help="skip the tipping-point search (it runs new simulations)"
+    )
+    analyze.add_argument("--quiet", action="store_true", help="no progress bar or log lines")
+    force_option(analyze)
+
+    for name, text in (
+        ("dashboard", "the live workshop dashboard in a browser (levers, play, side by side)"),
+        ("game", "the negotiation game for a room: teams on their own devices, a facilitator console, a debrief"),
+    ):
+        web = sub.add_parser(name, help=text)
+        web.add_argument("scenario", nargs="?", default="procurement_squeeze", help="scenario to start with")
+        web.add_argument("--port", type=port_int, default=8765, help="port (default 8765)")
+        web.add_argument(
+            "--host",
+            default="127.0.0.1",
+            help="address to serve on (default 127.0.0.1: this machine only; 0.0.0.0 lets the room's devices connect)",
+        )
+        if name == "game":
+            web.add_argument("--rounds", type=game_rounds, default=6, help="contract cycles per game, 1-40 (default 6)")
+            web.add_argument("--tables", type=game_tables, default=2, help="tables of two teams, 1-20 (default 2)")
+            web.add_argument(
+                "--timer", type=game_timer, default=180, help="seconds per round, 0 for none (default 180)"
+            )
+            web.add_argument("--seed", type=seed_int, help="seed of every table's market (default: the scenario's)")
+            web.add_argument(
+                "--out", type=Path, default=Path("results") / "game", help="folder for exports (default results/game)"
+            )
+    return parser
+
+
+def game_rounds(text: str) -> int:
+    value = positive_int(text)
+    if value > 40:
+        raise argparse.ArgumentTypeError(f"must be between 1 and 40, got {value}")
+    return value
+
+
+def game_tables(text: str) -> int:
+    value = positive_int(text)
+    if value > 20:
+        raise argparse.ArgumentTypeError(f"must be between 1 and 20, got {value}")
+    return value
+
+
+def game_timer(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number of seconds, got {text!r}") from None
+    if not 0 <= value <= 3600:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 3600 seconds, got {value}")
+    return value
+
+
+def port_int(text: str) -> int:
+    value = seed_int(text)
+    if not 0 < value < 65536:
+        raise argparse.ArgumentTypeError(f"must be a port between 1 and 65535, got {value}")
+    return value

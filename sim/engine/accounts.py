@@ -1,0 +1,99 @@
+"""Named accounts and grants in a market: where each account sits, its terms, and grants on the timetable."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from sim.engine.model import ProcurementModel
+    from sim.inputs.schema import Intervention, Scenario
+
+
+YOU = 0  # your company: the first supplier of the first supplier group
+
+
+def account_indices(scenario: Scenario) -> dict[str, int]:
+    """Customer index of each named account: the first customers of its segment, in list order."""
+    starts, start = {}, 0
+    for group in scenario.customers:
+        starts[group.name] = start
+        start += group.count
+    out: dict[str, int] = {}
+    for account in scenario.accounts:
+        out[account.name] = starts[account.segment]
+        starts[account.segment] += 1
+    return out
+
+
+def peer_edges(scenario: Scenario) -> np.ndarray:
+    """Peer links between named accounts as undirected edges (E, 2) of customer indices."""
+    index = account_indices(scenario)
+    pairs = {tuple(sorted((index[a.name], index[p]))) for a in scenario.accounts for p in a.peers}
+    return np.array(sorted(pairs), dtype=np.int64).reshape(-1, 2)
+
+
+def place_accounts(model: ProcurementModel) -> None:
+    """Give the named accounts their revenue, discount, renewal month and supplier (you); schedule grants."""
+    scenario = model.config
+    if scenario.accounts:
+        st = model.state
+        index = account_indices(scenario)
+        rows = np.array([index[a.name] for a in scenario.accounts], dtype=np.int64)
+        st.base_demand[rows] = [a.annual_revenue / scenario.periods_per_year for a in scenario.accounts]
+        st.discount[rows] = [a.current_discount for a in scenario.accounts]
+        st.price[rows] = 1.0 - st.discount[rows]
+        st.supplier[rows] = YOU
+        st.offset[rows] = [int(a.months_to_renewal // model.months_per_period) for a in scenario.accounts]
+    if scenario.interventions:
+        schedule_grants(model)
+
+
+def targets(scenario: Scenario, item: Intervention) -> np.ndarray:
+    """Customer indices an intervention is addressed to."""
+
+    index = account_indices(scenario)
+    if item.to in index:
+        return np.array([index[item.to]], dtype=np.int64)
+    start = 0
+    for group in scenario.customers:
+        if group.name == item.to:
+            return np.arange(start, start + group.count, dtype=np.int64)
+        start += group.count
+    return np.empty(0, dtype=np.int64)
+
+
+def effective_periods(model: ProcurementModel, rows: np.ndarray, start: int) -> np.ndarray:
+    """The period after each customer's next renewal on or after ``start`` (when the grant first prices)."""
+    cycle = model.cycle
+    offset = np.broadcast_to(model.state.offset, (model.n_customers,))[rows]
+    renewal = start + (offset - start) % cycle
+    return renewal + 1
+
+
+def schedule_grants(model: ProcurementModel) -> None:
+    """Put every grant on the model's timetable, at the start of the period after the renewal."""
+    scenario = model.config
+    for item in scenario.interventions:
+        rows = targets(scenario, item)
+        when = effective_periods(model, rows, int(item.from_period))
+        for period in np.unique(when):
+            if period >= model.periods:
+                continue
+            chosen = rows[when == period]
+            model.timetable.events[int(period)].append(
+                lambda m=model, r=chosen, lv=float(item.grant), who=item.to, t=int(period): _grant(m, r, lv, who, t)
+            )
+
+
+def _grant(model: ProcurementModel, rows: np.ndarray, level: float, who: str, period: int) -> None:
+
+    st = model.state
+    mine = rows[st.supplier[rows] == YOU]
+    raised = mine[st.discount[mine] < level]
+    if raised.size:
+        st.discount[raised] = level
+        st.price[raised] = 1.0 - level
+        what = who if rows.size == 1 else f"{raised.size} account(s) of segment {who}"
+        model.events.append((period - 1, f"you granted {what} a {100 * level:.1f}% discount at renewal"))
