@@ -5,11 +5,16 @@ bundled scenarios (which are the seed stories) and vary one lever at a time. "Lo
 means the horizon plus the outlook (or a longer horizon where totals are compared).
 """
 
+import itertools
+
 import numpy as np
 import pytest
 
 from sim.engine.capabilities import CAPABILITIES
+from sim.engine.customers import balance_index
+from sim.engine.model import ProcurementModel
 from sim.engine.outcomes import classify, imbalance_phases
+from sim.inputs.loading import load_scenario
 from sim.runs.runner import simulate
 
 from .conftest import SEEDS, bundled, run
@@ -119,20 +124,15 @@ def test_equal_down_and_up_budget_pulses_leave_a_net_loss():
 
 
 def test_trust_is_lost_faster_than_it_is_won():
-    """One bad contract cycle (a deep squeeze, then relief) costs trust quickly; winning it back takes longer."""
+    """One bad contract cycle for the customer (its supplier charges a third more for a year, then its old
+    price again) costs trust quickly; winning it back takes more than twice as long (L3)."""
     for seed in SEEDS[:3]:
-        ts = series(
-            bundled(
-                "baseline",
-                {
-                    "customers.procurement.savings_target": {0: 0.0, 4: 0.3, 8: 0.0},
-                    "market.ratchet": 0.0,
-                    "periods": 40,
-                },
-            ),
-            seed,
-        )
-        trust = ts["trust_mean"].to_numpy()
+        model = ProcurementModel(bundled("baseline", {"periods": 40}), rng=seed, record_agents_every=0)
+        while model.running:
+            if 4 <= model.period <= 8:
+                model.state.premium[:] = 0.35 if model.period < 8 else 0.0
+            model.step()
+        trust = model.recorder.timeseries()["trust_mean"].to_numpy()
         low = int(trust.argmin())
         lost = 1.0 - trust[low]
         assert lost > 0.05
@@ -257,7 +257,7 @@ def test_an_aggressive_conceder_wins_share_then_spirals_and_its_customers_pay_re
         index = np.mean([rec.suppliers[k][:n, challenger] for k in CAPABILITIES], axis=0)
         peak = int(customers.argmax())
         assert customers[peak] > 1.3 * customers[0]  # wins share first ...
-        assert index[peak:].min() < 0.95 * index[peak]  # ... then its capabilities slide
+        assert index[peak:].min() < index[peak] - 0.01 and index.min() < 0.92 * index[0]  # ... then it slides
         exit_period = model.supplier_agents[challenger].exit_period
         assert exit_period is not None and exit_period > peak  # ... and it goes under
         ts = rec.timeseries()
@@ -289,16 +289,18 @@ def test_every_scenario_tells_its_story_at_the_horizon_and_in_its_outlook(name, 
         assert s["outcome"] in at_horizon and s["outlook"] in in_the_long_run, (name, seed, s["outcome"], s["outlook"])
 
 
-def test_the_squeeze_first_goes_out_of_balance_against_the_supplier_who_restores_it_by_cutting():
-    """Source texts: procurement takes too much first; the supplier restores its balance by cutting quality,
-    R&D, support and sales, so its share of the joint value comes back while capability falls."""
+def test_the_squeeze_first_goes_out_of_balance_against_the_supplier_who_cuts_and_stays_out_of_balance():
+    """Source texts: procurement takes too much first; the supplier tries to restore its balance by cutting
+    quality, R&D, support and sales. Under the honest ledger cutting is no value to the supplier (it draws
+    down capability), so the balance never calls it fair again while capability falls (Model 3.0 issue)."""
     for seed in SEEDS[:3]:
         ts = series(bundled("procurement_squeeze"), seed)
         phases = imbalance_phases(ts, (0.4, 0.6), 4)
         assert phases and phases[0][2] == "supplier" and phases[0][0] < 12, phases
-        after = ts[ts["period"] > phases[0][1]]
-        assert after["balance_smoothed"].iloc[-1] > ts["balance_smoothed"].min() + 0.05
-        assert after["capability_index"].iloc[-1] < after["capability_index"].iloc[0] - 0.1
+        after = ts[ts["period"] >= phases[0][0]]
+        assert (after["investment"] < after["investment_planned"]).mean() > 0.8  # it cuts ...
+        assert after["capability_index"].iloc[-1] < after["capability_index"].iloc[0] - 0.1  # ... capability falls
+        assert (after["balance_smoothed"] < 0.4).all()  # ... and the exchange is never called fair again
 
 
 def test_parity_spreads_a_key_accounts_discount_to_customers_who_never_asked():
@@ -308,9 +310,143 @@ def test_parity_spreads_a_key_accounts_discount_to_customers_who_never_asked():
     assert model.cp.p["savings_target"][others].max() == 0
 
 
-def test_a_supplier_fires_accounts_that_keep_destroying_value_for_it():
-    """Walk-away is reachable: the key account's deep discount makes it a loss after its sustaining investment."""
+def test_a_supplier_gives_notice_to_an_account_that_does_not_pay_for_its_upkeep():
+    """Walk-away (seeds 000, 001) in a bundled story: once the supplier asks every account to pay for all of its
+    upkeep, the key account that won a deep discount gets notice and its price is corrected; the discount that
+    spreads stops short of the key account's, and the collapse comes decades later than without the review."""
     for seed in SEEDS[:3]:
-        s = summary(bundled("parity_contagion", {"suppliers.walk_away_periods": 8}), seed)
-        assert s["metrics"]["accounts_dropped"] >= 1 and s["outcome"] == "collapse"
-        assert any("fire the customer" in e["event"] for e in s["events"])
+        reviewed = summary(bundled("fire_the_customer"), seed)
+        kept = summary(bundled("parity_contagion"), seed)
+        assert reviewed["metrics"]["accounts_noticed"] >= 1
+        assert any("given notice" in e["event"] for e in reviewed["events"])
+        assert reviewed["metrics"]["discount_final"] < kept["metrics"]["discount_final"] - 0.05
+        assert reviewed["outlook_period"] > kept["outlook_period"] + 40
+
+
+# --------------------------------------------------------------------------- Model 3.0: reciprocity, upkeep, value
+
+
+def _accounts_with(tmp_path, current):
+    """The template account list with ACME Industries at ``current`` discount."""
+    from sim.inputs.accounts import template_csv
+
+    rows = template_csv(bundled("baseline")).splitlines()
+    head, acme, rest = rows[0], rows[1].split(","), rows[2:]
+    acme[3] = f"{100 * current:g}%"
+    path = tmp_path / f"accounts_{100 * current:g}.csv"
+    path.write_text("\n".join([head, ",".join(acme), *rest]) + "\n")
+    return path
+
+
+def _grant_runs(tmp_path, current, step, seeds=3):
+    """Base and what-if runs of baseline with ACME at ``current`` and, in the what-if, ``current + step``."""
+    from sim.engine.accounts import account_indices
+    from sim.whatif.answer import whatif
+
+    accounts = str(_accounts_with(tmp_path, current))
+    base = bundled("baseline", {"accounts_file": accounts})
+    grant = [{"grant": round(current + step, 4), "to": "ACME Industries", "from_period": 0}]
+    variant = load_scenario("baseline", {"accounts_file": accounts}, interventions=grant)
+    result = whatif(base, variant, replicates=seeds)
+    return result, account_indices(variant)["ACME Industries"]
+
+
+@pytest.mark.parametrize("current", [0.0, 0.02, 0.04, 0.06, 0.08])
+def test_a_grant_raises_the_granted_accounts_value_at_any_current_discount(tmp_path, current):
+    """Design brief section 7: a discount granted to one account raises that account's own value over the
+    horizon (its price falls; the supplier's resulting cuts are spread over all its accounts). A favour
+    creates obligation, not distrust (seed 004 on gifts; inequity aversion, L7)."""
+    for step in (0.02, 0.05):
+        result, row = _grant_runs(tmp_path, current, step)
+        for base, granted in zip(result.runs["base"], result.runs["whatif"], strict=True):
+            gain = granted.totals.customer_value[row] - base.totals.customer_value[row]
+            assert gain > 0, (current, step, gain)
+
+
+def test_a_larger_grant_never_makes_the_granted_account_likelier_to_leave(tmp_path):
+    """A favoured account never becomes likelier to leave because it was favoured (design brief section 7)."""
+    for current in (0.0, 0.04, 0.08):
+        left = []
+        for step in (0.0, 0.02, 0.05, 0.10):
+            result, row = _grant_runs(tmp_path, current, step, seeds=5)
+            left.append(sum(run.totals.supplier[row] != 0 for run in result.runs["whatif"]))
+        assert all(b <= a for a, b in itertools.pairwise(left)), (current, left)
+
+
+@pytest.mark.parametrize("name", ["procurement_squeeze", "parity_contagion", "supplier_exit_redesign", "bidding_war"])
+def test_a_supplier_that_cannot_fund_its_upkeep_is_never_shown_in_the_fair_band(name):
+    """The honest ledger (Model 3.0 issue): when a supplier's contribution does not fund the upkeep of its offer,
+    its balance is below the fair band in every period that holds, whatever engagement it is credited with."""
+    seen = 0
+    for seed in SEEDS[:2]:
+        model = ProcurementModel(bundled(name), rng=seed, record_agents_every=0)
+        low = model.fair_band[0]
+        while model.running:
+            model.step()
+            st = model.state
+            for j in np.flatnonzero(st.active & (st.list_revenue > 0)):
+                mine = st.supplier == j
+                if st.contribution[mine].sum() < st.sustaining_cost[mine].sum():
+                    seen += 1
+                    shown = balance_index(st.supplier_value[mine].sum(), st.customer_value[mine].sum())
+                    assert shown < low, (name, seed, model.period, j, shown)
+    if name in ("procurement_squeeze", "parity_contagion"):
+        assert seen > 20  # the squeeze stories do reach it: the claim is not vacuous
+
+
+def _reinvestor(reinvest: bool, factor: float = 1.1):
+    spend = {"quality": 0.08, "innovation": 0.10, "support": 0.05, "sales_coverage": 0.05}
+    raised = {k: {0: v, 4: round(v * factor, 4)} for k, v in spend.items()}
+    groups = [
+        {"name": "reinvestor", "count": 1, **({"spend": raised} if reinvest else {})},
+        {"name": "rivals", "count": 2},
+    ]
+    return bundled("baseline", {"periods": 60, "suppliers": {"groups": groups}})
+
+
+def test_reinvestment_is_worse_before_better_where_customers_reward_capability():
+    """Cheaper or better (Model 3.0 issue; L1's worse-before-better): a lone supplier that spends 10% more on
+    its capabilities first earns less than it would have, then more, holding a premium for the value no
+    rival sells and winning share."""
+    for seed in SEEDS[:3]:
+        runs = {}
+        for reinvest in (False, True):
+            model = run(_reinvestor(reinvest), seed)
+            n = len(model.recorder.agent_periods)
+            runs[reinvest] = (np.cumsum(model.recorder.suppliers["profit"][:n, 0]), model)
+        difference = runs[True][0] - runs[False][0]
+        trough = int(difference.argmin())
+        assert difference[trough] < 0 and 4 < trough < 30  # worse first ...
+        assert difference[-1] > 0  # ... then better
+        reinvestor = runs[True][1]
+        served = reinvestor.state.supplier == 0
+        assert reinvestor.state.premium[served].mean() > 0.01  # it holds a higher price ...
+        assert served.sum() > (runs[False][1].state.supplier == 0).sum()  # ... and wins share
+
+
+def _long_run_threshold(window: int, seeds: list[int]) -> float:
+    """The savings target at which half the runs of baseline spiral or collapse within ``window`` periods."""
+    from sim.runs.runner import run_ensemble
+
+    def share(target: float) -> float:
+        scenario = bundled("baseline", {"customers.procurement.savings_target": target, "outlook_periods": window - 40})
+        results = run_ensemble([scenario] * len(seeds), seeds)
+        return np.mean([r.summary["outlook"] in ("spiral", "collapse") for r in results])
+
+    low, high = 0.0, 0.2
+    while high - low > 0.0025:
+        middle = 0.5 * (low + high)
+        low, high = (low, middle) if share(middle) >= 0.5 else (middle, high)
+    return 0.5 * (low + high)
+
+
+@pytest.mark.slow
+def test_the_long_run_threshold_does_not_depend_on_the_window():
+    """Model 3.0 issue: the long-run threshold on baseline agrees (within half a point) at 600 and 1,000 periods,
+    because the margin standard stops at its floor instead of sliding for a century."""
+    from sim.runs.runner import replicate_seeds
+
+    seeds = replicate_seeds(2026, 8)
+    at_600, at_1000 = _long_run_threshold(600, seeds), _long_run_threshold(1000, seeds)
+    assert abs(at_600 - at_1000) <= 0.005, (at_600, at_1000)
+    assert 0.04 < at_1000 < 0.12

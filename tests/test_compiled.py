@@ -31,7 +31,7 @@ def test_the_model_formulas_are_cached_ufuncs_that_work_on_arrays_and_numbers():
     from sim.engine.customers import balance_index, trust_sustained
 
     np.testing.assert_allclose(balance_index(np.array([3.0, -1.0, 0.0]), np.array([1.0, 2.0, 0.0])), [0.75, 0.0, 0.5])
-    assert trust_sustained(0.5, 0.4, 0.6, 0.2) == 1.0
+    assert trust_sustained(0.5, 0.6, 0.2) == 1.0
 
 
 def test_the_passes_of_the_source_tree_are_cached():

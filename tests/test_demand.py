@@ -54,6 +54,14 @@ def test_balance_index_is_the_suppliers_share_of_joint_value():
     np.testing.assert_allclose(balance_index(np.array([3.0, -1.0, 0.0]), np.array([1.0, 2.0, 0.0])), [0.75, 0.0, 0.5])
 
 
-def test_trust_is_full_in_the_band_and_falls_outside():
-    b = np.array([0.5, 0.4, 0.3, 0.7, 0.1])
-    np.testing.assert_allclose(trust_target(b, (0.4, 0.6), np.full(5, 0.2)), [1.0, 1.0, 0.5, 0.5, 0.0])
+def test_trust_falls_only_with_the_customers_own_disadvantage():
+    """Directional (Model 3.0): a supplier keeping more than the band's top costs the customer's trust; the
+    customer keeping more than its share (the supplier's disadvantage) costs none."""
+    b = np.array([0.5, 0.4, 0.3, 0.7, 0.1, 0.9])
+    np.testing.assert_allclose(trust_target(b, (0.4, 0.6), np.full(6, 0.2)), [1.0, 1.0, 1.0, 0.5, 1.0, 0.0])
+
+
+def test_when_neither_side_gains_the_side_that_loses_more_is_out_of_balance():
+    np.testing.assert_allclose(
+        balance_index(np.array([-3.0, -1.0, -2.0]), np.array([-1.0, -3.0, -2.0])), [0.0, 1.0, 0.5]
+    )

@@ -88,12 +88,13 @@ def schedule_grants(model: ProcurementModel) -> None:
 
 
 def _grant(model: ProcurementModel, rows: np.ndarray, level: float, who: str, period: int) -> None:
-
+    """Raise your accounts among ``rows`` to the discount ``level``; what it adds is a favour (not asked for)."""
     st = model.state
     mine = rows[st.supplier[rows] == YOU]
     raised = mine[st.discount[mine] < level]
     if raised.size:
+        st.favour[raised] += level - st.discount[raised]
         st.discount[raised] = level
-        st.price[raised] = 1.0 - level
+        st.price[raised] = 1.0 - level + st.premium[raised]
         what = who if rows.size == 1 else f"{raised.size} account(s) of segment {who}"
         model.events.append((period - 1, f"you granted {what} a {100 * level:.1f}% discount at renewal"))

@@ -87,24 +87,54 @@ def demand_level(
 def balance_index(supplier_value: float, customer_value: float) -> float:
     """Share of joint value the supplier keeps, B = V_s / (V_s + V_c) (a ufunc: arrays or numbers).
 
-    Negative values count as zero (a side that loses keeps none of the joint value);
-    when neither side gains anything the balance is undefined and reported as 0.5.
+    Negative values count as zero (a side that loses keeps none of the joint value). When
+    neither side gains, the side that loses more is the one out of balance (0: the supplier,
+    1: the customer), so a supplier that cannot fund its upkeep is never shown as fair because
+    its customer loses too; 0.5 only when both lose exactly as much (or nothing is traded).
     """
     vs = max(supplier_value, 0.0)
     total = vs + max(customer_value, 0.0)
-    return vs / total if total > 0 else 0.5
+    if total > 0:
+        return vs / max(total, 1e-300)  # (never 0/0, even where the compiler evaluates both branches)
+    if supplier_value < customer_value:
+        return 0.0
+    return 1.0 if customer_value < supplier_value else 0.5
 
 
-@compiled_ufunc("float64(float64, float64, float64, float64)")
-def trust_sustained(balance: float, low: float, high: float, tolerance: float) -> float:
-    """Trust the smoothed balance sustains: 1 inside the fair band [low, high], falling to 0 at ``tolerance`` outside it."""
-    distance = max(0.0, low - balance, balance - high)
-    return 1.0 - min(1.0, distance / tolerance)
+@compiled_ufunc("float64(float64, float64, float64)")
+def trust_sustained(balance: float, high: float, tolerance: float) -> float:
+    """Trust the smoothed balance sustains: 1 unless the supplier keeps more than the fair band's top ``high``
+    (the customer's own disadvantage), falling to 0 at ``tolerance`` above it (a ufunc).
+
+    Directional, as inequity aversion finds (L7): a customer who keeps more than its fair share
+    loses no trust; the supplier's side of that imbalance acts through the supplier's own
+    decisions on the account (its service, its quote, walk-away).
+    """
+    return 1.0 - min(1.0, max(0.0, balance - high) / tolerance)
 
 
 def trust_target(balance: np.ndarray, band: tuple[float, float], tolerance: np.ndarray) -> np.ndarray:
     """:func:`trust_sustained` with the band as a (low, high) pair."""
-    return trust_sustained(balance, band[0], band[1], tolerance)
+    return trust_sustained(balance, band[1], tolerance)
+
+
+@compiled_ufunc("float64(float64, float64, float64, float64, float64)")
+def engagement_sustained(level: float, trust: float, favour: float, reciprocity: float, worth: float) -> float:
+    """Engagement the customer offers (a ufunc): its ``level`` at full trust, plus what it returns for a favour.
+
+    E* = T * min(1, level + reciprocity * favour / worth): a customer given a concession it did
+    not ask for returns ``reciprocity`` of the favour's worth in engagement, valued at ``worth``
+    (the supplier's engagement value per unit at full engagement; L8, seed 004 on gifts).
+    """
+    returned = reciprocity * favour / worth if worth > 0 else 0.0
+    return trust * min(1.0, level + returned)
+
+
+@compiled_ufunc("float64(float64, float64)")
+def service_sustained(cover: float, response: float) -> float:
+    """Share of its discretionary service a supplier gives an account that funds ``cover`` of its upkeep
+    (a ufunc): all of it from full cover, ``1 - response`` of it at none."""
+    return 1.0 - response * min(1.0, max(0.0, 1.0 - cover))
 
 
 @compiled_ufunc("float64(float64, float64, float64, float64)")

@@ -19,8 +19,19 @@ import math
 import numpy as np
 
 from sim.engine.compiled import compiled_loop
-from sim.engine.customers import balance_index, demand_level, fresh_cocreation, trust_sustained
+from sim.engine.customers import (
+    balance_index,
+    demand_level,
+    engagement_sustained,
+    fresh_cocreation,
+    service_sustained,
+    trust_sustained,
+)
 from sim.engine.delays import toward_asymmetric
+
+# An account falls below the supplier's reservation (walk-away's test) when it funds less of its upkeep than
+# the supplier's firmness asks by more than this share of it: smaller gaps are the noise of cost allocation.
+NOTICE_SLACK = 0.05
 
 
 @compiled_loop
@@ -31,6 +42,7 @@ def customer_pass(
     s,
     value_table,
     cocreation_table,
+    service_table,
     visibility,
     inverse_baseline_value,
     # lags (as rates) and parameters of the customer
@@ -41,22 +53,26 @@ def customer_pass(
     engagement_rate,
     cocreation_rate,
     smoothing,
-    band_low,
     band_high,
     tolerance,
     engagement_level,
     cocreation_gain,
     reference,
+    reciprocity,
     # the supplier side, per supplier row
     gross_margin,
     sustain_per_unit,
     engagement_value,
     coverage,
     list_revenue,
+    service_rate,
+    service_response,
+    firmness,
     # stocks and flows of the customer (read and written)
     volume,
     price,
     gift,
+    favour,
     cost_to_serve,
     gift_cost,
     pending_cost,
@@ -74,18 +90,30 @@ def customer_pass(
     trust,
     engagement,
     cocreation,
-    negative_value_periods,
+    service,
+    cover,
+    uncovered_periods,
     # per supplier row (written): volume-weighted value expected and received, relative to baseline
     expectation_ratio,
     received_ratio,
 ):
     """Stage 3 for every customer row (see ``ProcurementModel.update_customers``), but its own market
-    success, which numpy's vectorised ``exp`` and ``log`` compute faster than a loop."""
-    expected_total = np.zeros(list_revenue.size)
-    received_total = np.zeros(list_revenue.size)
+    success, which numpy's vectorised ``exp`` and ``log`` compute faster than a loop.
+
+    Two passes: the first books what each relationship delivers and costs, and adds up per
+    supplier what its accounts leave after their upkeep and the engagement they give; the
+    second credits engagement within that bound, then updates the balance, trust,
+    engagement, co-creation and the supplier's view of each account (its cover and service).
+    """
+    n_sup = list_revenue.size
+    expected_total = np.zeros(n_sup)
+    received_total = np.zeros(n_sup)
+    funded = np.zeros(n_sup)  # contribution less upkeep, over the supplier's accounts
+    credits = np.zeros(n_sup)  # engagement value its accounts would credit, unbounded
     for i in range(cell.size):
         k, j, served = cell[i], s[i], on[i]
-        u = (value_table[k] + cocreation_table[k] * max(cocreation[i], -1.0) + gift[i]) * served
+        withheld = (1.0 - service[i]) * service_table[k]
+        u = (value_table[k] - withheld + cocreation_table[k] * max(cocreation[i], -1.0) + gift[i]) * served
         value[i] = u
         perceived_value[i] += (visibility[i] * u - perceived_value[i]) * perception_rate[i]
         expectation[i] += (u - expectation[i]) * expectation_rate[i] * served
@@ -100,20 +128,37 @@ def customer_pass(
         customer_value[i] = (u - price[i]) * volume[i] - transaction_cost[i]
         contribution[i] = ((price[i] - (1.0 - gross_margin[j])) * volume[i] - cost_to_serve[i] - gift_cost[i]) * served
         sustaining_cost[i] = sustain_per_unit[j] * volume[i]
-        supplier_value[i] = contribution[i] - sustaining_cost[i] + engagement_value[j] * engagement[i] * volume[i]
-        balance = balance_index(supplier_value[i], customer_value[i])
-        balance_smoothed[i] += smoothing[i] * (balance - balance_smoothed[i]) * served
-        target = trust_sustained(balance_smoothed[i], band_low[i], band_high[i], tolerance[i])
-        trust[i] += toward_asymmetric(trust[i], target, trust_rise_rate[i], trust_fall_rate[i]) * served
-        engagement[i] += (engagement_level[i] * trust[i] - engagement[i]) * engagement_rate[i] * served
-        # Co-creation needs the customer's engagement and the supplier's sales people's time.
-        goal = cocreation_gain[i] * (engagement[i] * coverage[j] - reference[i])
-        cocreation[i] += (goal - cocreation[i]) * cocreation_rate[i] * served
-        negative_value_periods[i] = (negative_value_periods[i] + 1) * (supplier_value[i] < 0)
-    for j in range(list_revenue.size):
+        supplier_value[i] = engagement_value[j] * engagement[i] * volume[i]  # the credit, bounded below
+        funded[j] += contribution[i] - sustaining_cost[i]
+        credits[j] += supplier_value[i]
+    # Engagement is credited at most up to what the supplier's accounts leave after upkeep: it
+    # never makes a supplier that cannot fund the upkeep of its offer look in balance.
+    bound = np.zeros(n_sup)
+    for j in range(n_sup):
         if list_revenue[j] > 0:
             expectation_ratio[j] = expected_total[j] / list_revenue[j]
             received_ratio[j] = received_total[j] / list_revenue[j]
+        if credits[j] > 0:
+            bound[j] = min(1.0, max(funded[j], 0.0) / credits[j])
+    for i in range(cell.size):
+        j, served = s[i], on[i]
+        supplier_value[i] = contribution[i] - sustaining_cost[i] + bound[j] * supplier_value[i]
+        balance = balance_index(supplier_value[i], customer_value[i])
+        balance_smoothed[i] += smoothing[i] * (balance - balance_smoothed[i]) * served
+        target = trust_sustained(balance_smoothed[i], band_high[i], tolerance[i])
+        trust[i] += toward_asymmetric(trust[i], target, trust_rise_rate[i], trust_fall_rate[i]) * served
+        offered = engagement_sustained(engagement_level[i], trust[i], favour[i], reciprocity[i], engagement_value[j])
+        engagement[i] += (offered - engagement[i]) * engagement_rate[i] * served
+        # Co-creation needs the customer's engagement and the supplier's sales people's time.
+        goal = cocreation_gain[i] * (engagement[i] * coverage[j] * service[i] - reference[i])
+        cocreation[i] += (goal - cocreation[i]) * cocreation_rate[i] * served
+        # The supplier's view: does the account pay for its share of the upkeep (favours it gave aside)?
+        paid = contribution[i] + favour[i] * volume[i]
+        covered = paid / sustaining_cost[i] if sustaining_cost[i] > 0 else (1.0 if paid >= 0 else 0.0)
+        cover[i] = covered if served else 1.0
+        uncovered_periods[i] = (uncovered_periods[i] + 1) * (covered < firmness[j] - NOTICE_SLACK) * (served > 0)
+        kept = service_sustained(covered, service_response[j])
+        service[i] += (kept - service[i]) * service_rate[j] * served
 
 
 @compiled_loop
@@ -169,9 +214,13 @@ def renewal_terms_pass(
     visibility,
     value,
     demand,
+    favour,
     # the supplier, per supplier row
     margin_reported,
     gross_margin,
+    gift_unit,
+    upkeep_per_unit,
+    firmness,
     concession_rate,
     explain_rate,
     concession_exponent,
@@ -189,7 +238,10 @@ def renewal_terms_pass(
     written to ``demand``; the buyer's reservation, the level that would make staying (worth
     ``cycle`` x its perceived net value, as ``ProcurementModel._utility``) as good as its best
     alternative (a column of ``alternatives``), never above its demand; the
-    supplier's ceiling, where the account stops covering unit cost and cost to serve. Into
+    supplier's ceiling (its reservation), the level at which the account's contribution at list
+    price (a value premium is not room to concede), its added service counted at cost, still
+    funds ``firmness`` of its share of the upkeep (a favour the supplier gave is not held against
+    the account). Into
     ``terms`` (the rows of :data:`TERMS`) and ``rows`` (each one's supplier row).
     """
     for c in range(idx.size):
@@ -222,12 +274,13 @@ def renewal_terms_pass(
             best = max(best, alternatives[o, c])
         reservation = min(level + max(best - current, 0.0) / cycle, d)
         serve = cost_to_serve[i] / volume[i] if volume[i] > 0 else 0.0
+        margin = gross_margin[j] - serve + gift[i] * (1.0 - gift_unit[j])  # a premium is no room to concede
         terms[0, c] = level
         terms[1, c] = discount[i]
         terms[2, c] = gift[i]
         terms[3, c] = d
         terms[4, c] = reservation
-        terms[5, c] = max(gross_margin[j] - serve, 0.0)
+        terms[5, c] = max(margin - firmness[j] * upkeep_per_unit[j] + favour[i], 0.0)
         terms[6, c] = engagement[i]
         terms[7, c] = visibility[i]
         terms[8, c] = perceived_value[i]
@@ -261,6 +314,7 @@ def supplier_books_pass(
     volume,
     price,
     gift,
+    service,
     engagement,
     reference,
     engagement_cost_saving,
@@ -275,7 +329,8 @@ def supplier_books_pass(
 ):
     """Stage 2's per-account flows and their sums per supplier row (see ``ProcurementModel.run_suppliers``).
 
-    An engaged customer is cheaper to serve; added service costs ``gift_unit_cost`` of its
+    An engaged customer is cheaper to serve, and one given less of the supplier's discretionary
+    service (``service`` below 1) costs less to serve; added service costs ``gift_unit_cost`` of its
     supplier per unit of value given. ``revenue`` and ``list_revenue`` are the supplier's
     takings at the negotiated and at list price.
     """
@@ -286,7 +341,7 @@ def supplier_books_pass(
     for i in range(s.size):
         j, v = s[i], volume[i]
         saving = 1.0 - engagement_cost_saving[j] * (engagement[i] - reference[i])
-        cost_to_serve[i] = cost_to_serve_rate[j] * v * max(saving, 0.0)
+        cost_to_serve[i] = cost_to_serve_rate[j] * v * max(saving, 0.0) * service[i]
         gift_cost[i] = gift_unit_cost[j] * gift[i] * v
         revenue[j] += price[i] * v
         list_revenue[j] += v
@@ -295,22 +350,25 @@ def supplier_books_pass(
 
 
 @compiled_loop
-def going_terms_pass(s, weight, discount, gift, going_discount, going_gift):
-    """Each supplier row's going terms: the ``weight``-weighted mean discount and gift of its customers
-    (left at zero for a supplier without customers)."""
+def going_terms_pass(s, weight, discount, gift, premium, going_discount, going_gift, going_premium):
+    """Each supplier row's going terms: the ``weight``-weighted mean discount, gift and premium of its
+    customers (left at zero for a supplier without customers)."""
     n = going_discount.size
     book = np.zeros(n)
     discount_total = np.zeros(n)
     gift_total = np.zeros(n)
+    premium_total = np.zeros(n)
     for i in range(s.size):
         j, w = s[i], weight[i]
         book[j] += w
         discount_total[j] += w * discount[i]
         gift_total[j] += w * gift[i]
+        premium_total[j] += w * premium[i]
     for j in range(n):
         if book[j] > 0:
             going_discount[j] = discount_total[j] / book[j]
             going_gift[j] = gift_total[j] / book[j]
+            going_premium[j] = premium_total[j] / book[j]
 
 
 @compiled_loop
@@ -413,29 +471,42 @@ def alternatives_pass(
     cocreation_table,
     quote_discount,
     quote_gift,
+    quote_premium,
     outside_option,
     cycle,
     options,
+    best_offer,
+    best_value,
 ):
     """Utility of each option for customers ``idx`` into ``options`` (S + 2, n), -inf where unavailable
     (see ``ProcurementModel._alternatives``): row 0 (staying) is left -inf, row 1 + k is the market's
     supplier k on the terms it quotes a new customer (valued with fresh co-creation), row S + 1 is
-    leaving the market."""
+    leaving the market. Per customer also the best rival offer per unit, the perceived value of what a
+    rival sells (without co-created value, which belongs to a relationship) less its price
+    (``best_offer``), and the most value per unit a rival sells (``best_value``); -inf without a rival."""
     most = options.shape[0] - 2  # the most suppliers a market has
     for c in range(idx.size):
         i = idx[c]
         r = member[i]
         options[0, c] = -np.inf
+        best = -np.inf
+        most_value = -np.inf
         for k in range(most):
             j = cust_sup0[i] + k
             if k >= sup_count[r] or k == current[c] or not active[j]:
                 options[1 + k, c] = -np.inf
                 continue
             cell = cust_table[i] + k
+            price = 1.0 - quote_discount[j] + quote_premium[j]
+            sold = visibility[i] * (value_table[cell] + quote_gift[j])
+            best = max(best, sold - price)
+            most_value = max(most_value, sold)
             fresh = fresh_cocreation(cocreation_gain[i], engagement_level[i], coverage[j], reference[i])
             value = value_table[cell] + cocreation_table[cell] * fresh
             x = visibility[i] * (value + quote_gift[j])
-            x -= 1.0 - quote_discount[j]
+            x -= price
             x *= cycle
             options[1 + k, c] = x - switching_cost[i]
+        best_offer[c] = best
+        best_value[c] = most_value
         options[most + 1, c] = cycle * outside_option[r] - switching_cost[i]

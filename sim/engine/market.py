@@ -45,6 +45,7 @@ class Market:
         self.fair_band = tuple(scenario.market.fair_band)
         self.events: list[tuple[int, str]] = []  # (period, plain-language event) for reports
         self.accounts_dropped = 0  # accounts fired by their supplier (walk-away)
+        self.accounts_noticed = 0  # accounts given notice (their price corrected to pay for their upkeep)
         self.timetable = Timetable()
         self.sp = build_suppliers(scenario.suppliers, self.timetable)
         self.cp, self.base_demand = build_customers(scenario.customers, scenario.periods_per_year, self.timetable, rng)

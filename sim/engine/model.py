@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 
 from sim.engine.accounts import peer_edges, place_accounts
 from sim.engine.agents import Customer, Supplier
-from sim.engine.capabilities import INNOVATION, SUPPORT
+from sim.engine.capabilities import INNOVATION, SALES, SUPPORT
 from sim.engine.market import SUPPLIER_FIELDS, Links, Market, _concat_customers, _concat_suppliers
 from sim.engine.network import PeerNetwork
 from sim.engine.population import PROCUREMENT_LEVERS, CustomerParams, SupplierParams, Timetable, market_levers
@@ -48,6 +48,7 @@ from sim.engine.strategies import SUPPLIER_STRATEGIES
 from sim.engine.switching import Streams
 
 COCREATED = np.isin(np.arange(4), [INNOVATION, SUPPORT])  # the capabilities co-creation multiplies
+SERVICED = np.isin(np.arange(4), [SUPPORT, SALES])  # the discretionary service a supplier allocates per account
 RATES = (
     "perception_lag",
     "market_lag",
@@ -139,7 +140,7 @@ class ProcurementModel(Stages, Renewals, mesa.Model):
         self.group_weights = markets[0].group_weights
         self.cocreation_weights = self.group_weights * COCREATED
         self._index_customers()
-        baseline_value = self.cp.p["value_weights"].sum(axis=1)
+        baseline_value = self.baseline_value = self.cp.p["value_weights"].sum(axis=1)
         self.inverse_baseline_value = np.divide(
             1.0, baseline_value, out=np.zeros_like(baseline_value), where=baseline_value > 0
         )
@@ -172,6 +173,7 @@ class ProcurementModel(Stages, Renewals, mesa.Model):
         self.cut_order = self.sp.cut_order if ordered.any() else None
         self.cut_weights = None if equal.all() else np.where(equal[self.sup_member, None], 1.0, sp["cut_weights"])
         self.cut_proportional = None if not ordered.any() and equal.all() else (equal & ~ordered)[self.sup_member]
+        self.upkeep_per_unit = np.zeros(self.n_suppliers)  # set by stage 3, read by stage 4
         self.rate = {name: 1.0 / self.cp.p[name] for name in RATES}
         # Spend shares at period 0 are the budgets that sustain capability 1.0.
         self.reference_spend = sp["spend"].copy()
@@ -211,6 +213,9 @@ class ProcurementModel(Stages, Renewals, mesa.Model):
         st.trust[:] = 1.0
         st.engagement[:] = cp["engagement"]
         st.balance_smoothed[:] = 0.5 * (market.fair_band[0] + market.fair_band[1])
+        st.service[:] = 1.0
+        st.cover[:] = 1.0
+        st.notice_period[:] = -1
         st.active[:] = True
         st.exit_period[:] = -1
         st.capability[:] = sp["initial_capability"][:, None]
@@ -246,6 +251,11 @@ class ProcurementModel(Stages, Renewals, mesa.Model):
     def accounts_dropped(self) -> int:
         """Accounts fired by their supplier (walk-away), over every market."""
         return sum(m.accounts_dropped for m in self.markets)
+
+    @property
+    def accounts_noticed(self) -> int:
+        """Accounts given notice by their supplier (walk-away's first step), over every market."""
+        return sum(m.accounts_noticed for m in self.markets)
 
     # ------------------------------------------------------------------ the period
 
@@ -286,14 +296,17 @@ class ProcurementModel(Stages, Renewals, mesa.Model):
         )
         self._weights = [m.group_weights for m in markets]
         self._coweights = [w * COCREATED for w in self._weights]
+        self._serviceweights = [w * SERVICED for w in self._weights]
         if self.uniform:
             self._weights, self._coweights = np.stack(self._weights), np.stack(self._coweights)
+            self._serviceweights = np.stack(self._serviceweights)
         sizes = n_groups * n_sup
         self.table_start = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
         self.table_size = int(sizes.sum())
         self.table_shape = (int(n_groups[0]), int(n_sup[0])) if len(markets) == 1 else (self.table_size,)
         self.value_table = np.zeros(self.table_size)
         self.cocreation_table = np.zeros(self.table_size)
+        self.service_table = np.zeros(self.table_size)
 
     def _index_customers(self) -> None:
         """Each customer's (group, supplier 0) cell of its market's table, and its market's first supplier row."""
@@ -417,7 +430,8 @@ _SUPPLIER_ROWS = (
     "reference_spend",
     "cut_weights",
     "cut_proportional",
+    "upkeep_per_unit",
 )
-_CUSTOMER_ROWS = ("inverse_baseline_value", "customer_reference", "customer_smoothing")
+_CUSTOMER_ROWS = ("baseline_value", "inverse_baseline_value", "customer_reference", "customer_smoothing")
 _MARKET_VALUES = ("smoothing_rate", "reference", "band_middle", "rounds_of")
 _NOT_SHARED = frozenset({"step", "random", "scenario", "data_registry"})  # Mesa's, bound to the original

@@ -199,6 +199,7 @@ def metrics(ts: pd.DataFrame | Series, model: Any) -> dict[str, Any]:
         "switches_total": int(c["switches"].sum()),
         "relationships_ended": int(c["relationships_ended"].sum()),
         "accounts_dropped": int(model.accounts_dropped),
+        "accounts_noticed": int(model.accounts_noticed),
         "suppliers_exited": int(c["exits"].sum()),
         "redesign_and_switching_cost_total": float(c["transaction_cost"].sum()),
         "time_to_collapse": min(collapse_at) if collapse_at else None,

@@ -4,9 +4,10 @@ A verdict read at the horizon can mislead: a market still sliding slowly looks l
 equilibrium at period 40 and goes under at period 120. The outlook keeps stepping a copy
 of the model (no series are written) until the run settles, collapses or reaches a limit,
 and names the regime it ends in. It is settled when, over the last two contract cycles,
-the capability index and the average discount have stopped moving and no trading
-supplier is losing cash (a supplier that burns cash has not settled: it is on its way to
-insolvency).
+capability, cash and the margin standard are all flat: the capability index and the
+average discount have stopped moving, the margin the suppliers defend has stopped eroding,
+their cash flow has stopped changing, and no trading supplier is losing cash (a supplier
+that burns cash has not settled: it is on its way to insolvency).
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ if TYPE_CHECKING:
     from sim.engine.model import ProcurementModel
 
 STILL = 0.005  # relative change of the index (and absolute change of the discount) counted as no change
-DEFAULT_LIMIT = 200
+STILL_MARGIN = 0.001  # change of the defended margin standard counted as none (a tenth of a point)
+DEFAULT_LIMIT = 600
 
 
 @dataclass(frozen=True)
@@ -109,6 +111,8 @@ def project_markets(
     discount = np.zeros((WINDOW + 1, count))
     joint = np.zeros((model.cycle, count))
     profit = np.zeros((WINDOW, model.n_suppliers))
+    standard = np.zeros((WINDOW + 1, count))
+    flow = np.zeros((WINDOW + 1, count))
     live = np.ones(count, dtype=bool)
     ci = capability_indices(model)
     steps = 0
@@ -127,6 +131,7 @@ def project_markets(
             model = model.select(keep.tolist(), copy_generators=False)
             ids, ends, ci, live = ids[keep], ends[keep], ci[keep], live[keep]
             index, discount, joint, profit = index[:, keep], discount[:, keep], joint[:, keep], profit[:, rows]
+            standard, flow = standard[:, keep], flow[:, keep]
         st, cust, sups = model.state, model.recorder.customers, model.recorder.supplier_rows
         model.advance()
         ended = model.recorder.take_all_moves()[1] > 0
@@ -138,10 +143,17 @@ def project_markets(
             live[r] = False
         volume = cust.sum(st.volume)
         weighted = np.divide(cust.dot(st.discount, st.volume), volume, out=np.zeros(len(volume)), where=volume > 0)
+        book = sups.sum(st.list_revenue)
+        defended = np.divide(
+            sups.dot(st.margin_standard, st.list_revenue), book, out=np.zeros(len(book)), where=book > 0
+        )
+        cash_flow = np.divide(sups.sum(st.profit), book, out=np.zeros(len(book)), where=book > 0)
         for buffer, value in (
             (index, ci),
             (discount, weighted),
             (joint, cust.sum(st.customer_value) + cust.sum(st.supplier_value)),
+            (standard, defended),
+            (flow, cash_flow),
         ):
             buffer[:-1] = buffer[1:]
             buffer[-1] = value
@@ -150,8 +162,11 @@ def project_markets(
         steps += 1
         if steps > WINDOW:
             first, last = index[0], index[-1]
-            still = (np.abs(last - first) <= STILL * np.maximum(first, 1e-9)) & (
-                np.abs(discount[-1] - discount[0]) <= STILL
+            still = (
+                (np.abs(last - first) <= STILL * np.maximum(first, 1e-9))
+                & (np.abs(discount[-1] - discount[0]) <= STILL)
+                & (np.abs(standard[-1] - standard[0]) <= STILL_MARGIN)
+                & (np.abs(flow[-1] - flow[0]) <= STILL)
             )
             losing = sups.sum(profit.sum(axis=0) < 0) > 0
             for r in np.flatnonzero(live & still & ~losing):

@@ -33,6 +33,10 @@ SUPPLIER_LEVERS = (
     "acquisition_discount",
     "gift_cost_ratio",
     "explain_rate",
+    "margin_floor",
+    "service_response",
+    "firmness",
+    "value_pricing",
 )
 SUPPLIER_NUMBERS = (
     "share",
@@ -46,7 +50,7 @@ SUPPLIER_NUMBERS = (
     "margin_standard_lag",
     "budget_lag",
 )
-CUSTOMER_LEVERS = ("engagement", "elasticity", "cocreation_gain", "switching_cost", "choice_temperature")
+CUSTOMER_LEVERS = ("engagement", "elasticity", "cocreation_gain", "switching_cost", "choice_temperature", "reciprocity")
 CUSTOMER_NUMBERS = (
     "market_lag",
     "perception_lag",

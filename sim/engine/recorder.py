@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from sim.engine.capabilities import CAPABILITIES
+from sim.engine.customers import balance_index
 from sim.engine.state import RECORDED_CUSTOMER_FIELDS
 
 if TYPE_CHECKING:
@@ -332,9 +333,7 @@ class Recorder:
         row["customer_value"][:], row["supplier_value"][:], row["joint_value"][:] = vc, vs, vc + vs
         row["contribution"][:] = cust.sum(st.contribution)
         row["transaction_cost"][:] = cust.sum(st.transaction_cost)
-        vs_pos, vc_pos = np.maximum(vs, 0.0), np.maximum(vc, 0.0)
-        both = vs_pos + vc_pos
-        balance = np.divide(vs_pos, both, out=np.full(len(both), 0.5), where=both > 0)
+        balance = balance_index(vs, vc)
         row["balance"][:] = balance
         self._balance_ewma += m.smoothing_rate * (balance - self._balance_ewma)
         row["balance_smoothed"][:] = self._balance_ewma
@@ -360,7 +359,7 @@ class Recorder:
             st.overhead - np.bincount(links.supplier, weights=st.cost_to_serve, minlength=m.n_suppliers)
         )
         book = st.list_revenue
-        planned = (st.standard * m.sp.p["spend"]).sum(axis=1) / m.sp.p["spend"].sum(axis=1)
+        planned = _where_positive((st.standard * m.sp.p["spend"]).sum(axis=1), m.sp.p["spend"].sum(axis=1))
         book_total = sups.sum(book)
         row["service_standard"][:] = _where_positive(sups.dot(planned, book), book_total)
         row["margin_standard"][:] = _where_positive(sups.dot(st.margin_standard, book), book_total)

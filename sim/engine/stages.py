@@ -19,6 +19,7 @@ class Stages:
         """Stage 1: volume from base demand and market success, at the negotiated price."""
         st = self.state
         np.subtract(1.0, st.discount, out=st.price)
+        st.price += st.premium
         np.multiply(st.base_demand, st.market_success, out=st.volume)
         st.volume *= self.links.on
 
@@ -42,6 +43,7 @@ class Stages:
             st.volume,
             st.price,
             st.gift,
+            st.service,
             st.engagement,
             self.customer_reference,
             sp["engagement_cost_saving"],
@@ -77,9 +79,10 @@ class Stages:
         st.desired_investment[:] = desired
         st.profit[:] = profit
         st.cash += profit
-        # The honest ledger: what keeps today's stocks where they are, whatever was spent.
+        # The honest ledger: the upkeep of the offer (its capabilities at the reference level 1.0,
+        # or what it has built above that), whatever was spent; running down never lowers the bar.
         reference = self.reference_spend * st.list_revenue[:, None]
-        st.sustaining_investment[:] = st.capability * reference
+        st.sustaining_investment[:] = np.maximum(st.capability, 1.0) * reference
         sustained = np.divide(invest, reference, out=np.zeros_like(invest), where=reference > 0)
         # A supplier without customers has no budgets to judge by: its stocks stay as they are.
         trading = (st.list_revenue > 0)[:, None]
@@ -110,6 +113,8 @@ class Stages:
         target = sp["target_margin"]
         goal = np.where(st.margin < st.margin_standard, st.margin, np.minimum(st.margin, target))
         st.margin_standard += trading * (goal - st.margin_standard) * self.margin_standard_rate
+        # Losses never become the norm: the standard stops at the floor (or at the plan, if that is lower).
+        np.maximum(st.margin_standard, np.minimum(sp["margin_floor"], target), out=st.margin_standard)
         st.margin_reported += trading * (st.margin - st.margin_reported) * self.reporting_rate
 
     def _update_tables(self) -> None:
@@ -119,12 +124,16 @@ class Stages:
             stacked = cap.reshape(self.n_members, -1, cap.shape[1]).transpose(0, 2, 1)
             self.value_table = (self._weights @ stacked).reshape(-1)
             self.cocreation_table = (self._coweights @ stacked).reshape(-1)
+            self.service_table = (self._serviceweights @ stacked).reshape(-1)
             return
         self.value_table = np.concatenate(
             [(w @ cap[m.suppliers].T).ravel() for w, m in zip(self._weights, self.markets, strict=True)]
         )
         self.cocreation_table = np.concatenate(
             [(w @ cap[m.suppliers].T).ravel() for w, m in zip(self._coweights, self.markets, strict=True)]
+        )
+        self.service_table = np.concatenate(
+            [(w @ cap[m.suppliers].T).ravel() for w, m in zip(self._serviceweights, self.markets, strict=True)]
         )
 
     def update_customers(self) -> None:
@@ -142,7 +151,7 @@ class Stages:
         links = self.links
         self._update_tables()
         # The investment that sustains what each supplier's accounts receive, per unit of volume.
-        sustain_per_unit = np.divide(
+        sustain_per_unit = self.upkeep_per_unit = np.divide(
             st.sustaining_investment.sum(axis=1),
             st.list_revenue,
             out=np.zeros(self.n_suppliers),
@@ -155,6 +164,7 @@ class Stages:
             links.supplier,
             self.value_table,
             self.cocreation_table,
+            self.service_table,
             cp["value_visibility"],
             self.inverse_baseline_value,
             rate["perception_lag"],
@@ -164,20 +174,24 @@ class Stages:
             rate["engagement_lag"],
             rate["cocreation_lag"],
             self.customer_smoothing,
-            self.band[0],
             self.band[1],
             cp["trust_tolerance"],
             cp["engagement"],
             cp["cocreation_gain"],
             self.customer_reference,
+            cp["reciprocity"],
             sp["gross_margin"],
             sustain_per_unit,
             sp["engagement_value"],
             np.ascontiguousarray(st.capability[:, SALES]),
             st.list_revenue,
+            self.budget_rate,
+            sp["service_response"],
+            sp["firmness"],
             st.volume,
             st.price,
             st.gift,
+            st.favour,
             st.cost_to_serve,
             st.gift_cost,
             st.pending_cost,
@@ -195,7 +209,9 @@ class Stages:
             st.trust,
             st.engagement,
             st.cocreation,
-            st.negative_value_periods,
+            st.service,
+            st.cover,
+            st.uncovered_periods,
             st.expectation_ratio,
             st.received_ratio,
         )

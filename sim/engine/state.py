@@ -53,7 +53,9 @@ class MarketState:
     cut: np.ndarray  # total budget cut in force (money per period), revised toward what margin defense asks
     investment: np.ndarray  # (S, 4) budgets actually spent
     desired_investment: np.ndarray  # (S, 4)
-    sustaining_investment: np.ndarray  # (S, 4) what keeps today's capability stocks where they are
+    sustaining_investment: (
+        np.ndarray
+    )  # (S, 4) upkeep: what keeps the offer's capabilities (at least 1.0) where they are
     gift_cost_total: np.ndarray
     profit: np.ndarray
     customers_initial: np.ndarray  # customers served at the start (for retention)
@@ -71,7 +73,12 @@ class MarketState:
     expectation: np.ndarray  # value per unit the buyer expects (erodes toward what it receives)
     cocreation: np.ndarray  # X: multiplier - 1 on innovation and support value
     balance_smoothed: np.ndarray
-    negative_value_periods: np.ndarray  # periods in a row the account destroyed value for its supplier
+    favour: np.ndarray  # concession level given beyond what procurement asked (a grant), share of list price
+    service: np.ndarray  # share of the supplier's discretionary service (support, sales) the account receives
+    premium: np.ndarray  # price above list the supplier asks for better value than rivals offer, per unit
+    cover: np.ndarray  # the account's contribution (favours added back) over its share of the upkeep
+    uncovered_periods: np.ndarray  # periods in a row the account has not funded its share of the upkeep
+    notice_period: np.ndarray  # period the supplier gave notice to the account, -1 if none
     redesign_left: np.ndarray  # periods of redesign still to pay
     redesign_cost: np.ndarray  # per period while redesigning
     pending_cost: np.ndarray  # one-off switching costs charged next period
@@ -111,7 +118,8 @@ class MarketState:
             "customers_acquired": ((s,), np.int64),
             "supplier": ((n,), np.int64),
             "offset": ((n,), np.int64),
-            "negative_value_periods": ((n,), np.int64),
+            "uncovered_periods": ((n,), np.int64),
+            "notice_period": ((n,), np.int64),
             "redesign_left": ((n,), np.int64),
             "relationship_start": ((n,), np.int64),
         }

@@ -224,6 +224,11 @@ class SupplierGroup(Strict):
     margin_standard_lag: Number(1, 1000) = Field(
         12.0, description="Periods for the target margin to drift toward the margin achieved (and back to the plan)."
     )
+    margin_floor: Lever(-0.5, 0.9, pct=True) = Field(
+        0.0,
+        description="Lowest operating margin the supplier comes to accept as normal: its margin standard erodes "
+        "toward what it achieves, but not below this (nor below its plan).",
+    )
     max_cut: Lever(0, 1) = Field(
         1.0,
         description="Largest share of a budget that can be cut in a period (1: down to zero).",
@@ -236,7 +241,23 @@ class SupplierGroup(Strict):
         8,
         ge=1,
         le=10_000,
-        description="Drop an account whose value to the supplier stays negative this many periods (null: never).",
+        description="Give notice to an account that has not paid for its share of the upkeep this many periods "
+        "(its price is corrected at that renewal), and drop it at the next if it still does not (null: never).",
+    )
+    service_response: Lever(0, 1) = Field(
+        1.0,
+        description="Share of its discretionary service (support, sales time) the supplier withdraws from an account "
+        "that pays for none of its upkeep (in proportion for one that pays part of it).",
+    )
+    firmness: Lever(0, 1) = Field(
+        0.5,
+        description="Share of the account's upkeep its contribution must still fund at the deepest concession the "
+        "supplier agrees to at a renewal (0: down to zero contribution).",
+    )
+    value_pricing: Lever(0, 1) = Field(
+        0.5,
+        description="Share of its value advantage over the best rival offer that the supplier asks as a price "
+        "premium at a renewal (cheaper or better).",
     )
     insolvency_periods: Int = Field(
         2, ge=1, le=10_000, description="Periods of negative cash before the supplier exits."
@@ -358,6 +379,11 @@ class CustomerGroup(Strict):
         1.0, description="Extra innovation and support value per unit of engagement above the reference."
     )
     cocreation_lag: Number(1, 100) = Field(8.0, description="Periods for co-created value to build up or erode.")
+    reciprocity: Lever(0, 2) = Field(
+        0.5,
+        description="Share of a favour's worth (a discount beyond what procurement asked) the customer returns as "
+        "engagement.",
+    )
     switching_cost: Lever(0, 5) = Field(
         0.5, description="One-off cost of switching supplier, per unit of one period's volume."
     )
@@ -412,7 +438,7 @@ class Scenario(Strict):
     periods_per_year: Int = Field(4, ge=1, le=365, description="Periods in a year (4: quarters).")
     currency: str = Field("EUR", description="Currency of all money figures.")
     outlook_periods: Int = Field(
-        200,
+        600,
         ge=0,
         le=2000,
         description="After the horizon, continue (without series) until the run settles or this many periods; 0: no outlook.",

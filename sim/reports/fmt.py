@@ -72,3 +72,9 @@ def period_text(period: float | None, per_year: int) -> str:
 def count_words(counts: dict[str, Any]) -> str:
     """Outcome counts as 'spiral 3, equilibrium 7' (zeros left out)."""
     return ", ".join(f"{k} {v}" for k, v in counts.items() if v) or "none"
+
+
+def count_phrase(n: float, noun: str) -> str:
+    """'1 account', '3 accounts', '2.5 accounts' (a mean over runs keeps one decimal)."""
+    shown = f"{n:g}" if float(n).is_integer() else f"{n:.1f}"
+    return f"{shown} {noun}{'' if n == 1 else 's'}"

@@ -91,7 +91,8 @@ KEY_METRICS = (
     ("retention_rate", "Customer retention rate CRR (market)", "rate"),
     ("lifetime_value", "Customer lifetime value LTV (per customer)", "money"),
     ("redesign_and_switching_cost_total", "Customers' switching and redesign costs", "money"),
-    ("accounts_dropped", "Accounts fired by their supplier", "count"),
+    ("accounts_noticed", "Accounts given notice by their supplier (walk-away)", "count"),
+    ("accounts_dropped", "Accounts dropped by their supplier", "count"),
     ("time_to_collapse", "Collapse", "period"),
     ("spiral_onset", "The imbalance began", "period"),
 )

@@ -18,7 +18,7 @@ from sim.engine.capabilities import CAPABILITIES
 from sim.engine.outcomes import imbalance_phases
 from sim.engine.population import baseline_margin
 from sim.engine.schedule import initial_value
-from sim.reports.fmt import Unit, money, pct, period_text, signed_pct, unit_for
+from sim.reports.fmt import Unit, count_phrase, money, pct, period_text, signed_pct, unit_for
 
 CAPABILITY_WORDS = {"quality": "quality", "innovation": "R&D", "support": "support", "sales_coverage": "sales coverage"}
 OUTCOME_WORDS = {
@@ -212,11 +212,17 @@ def story(summary: dict[str, Any], ts: pd.DataFrame, scenario: Any) -> list[str]
     cf = summary.get("counterfactual")
     if cf and m["discount_max"] > 0.001:
         lines.append(counterfactual_sentence(cf, cur))
-    dropped = m.get("accounts_dropped") or 0
-    if dropped:
+    noticed, dropped = m.get("accounts_noticed") or 0, m.get("accounts_dropped") or 0
+    if noticed:
         lines.append(
-            f"Suppliers fired {dropped} account{'s' if dropped != 1 else ''} that had destroyed value "
-            "for them for too long (walk-away); those customers had to move and redesign."
+            f"Suppliers gave notice to {count_phrase(noticed, 'account')} that had not paid for their share of "
+            "the upkeep of what they receive for two years or more (walk-away): their prices were corrected, "
+            + (
+                f"and {count_phrase(dropped, 'account')} that still did not pay their way were dropped and had "
+                "to move and redesign."
+                if dropped
+                else "and none had to be dropped."
+            )
         )
     if m["redesign_and_switching_cost_total"] > 0:
         lines.append(
