@@ -86,7 +86,8 @@ def classify(ts: pd.DataFrame | Series, cycle: int) -> Classification:
             parts.append(f"{ended} relationship(s) ended (first in period {first_period(c, 'relationships_ended')})")
         return Classification("collapse", "; ".join(parts))
     joint_start, joint_end = _edge_means(c["joint_value"], cycle)
-    if joint_start > 0 and joint_end >= (1 + GROWTH) * joint_start:
+    reference = growth_reference(joint_start, _edge_means(ci, cycle)[0])
+    if reference > 0 and joint_end >= (1 + GROWTH) * reference:
         return Classification(
             "growth",
             f"joint value grew {100 * (joint_end / joint_start - 1):.0f}% from the first to the last contract cycle",
@@ -103,6 +104,12 @@ def classify(ts: pd.DataFrame | Series, cycle: int) -> Classification:
         return Classification("equilibrium", f"capability index settled at {end:.2f} {over}")
     direction = "rising" if change > 0 else "falling"
     return Classification("drifting", f"capability index {end:.2f}, still {direction} {over}")
+
+
+def growth_reference(joint_start: float, index_start: float) -> float:
+    """The joint value growth is measured against: the start's, scaled up to the reference capability (1.0)
+    when the suppliers start run down, so that recovering what was lost is not taken for growth."""
+    return joint_start / min(1.0, index_start) if index_start > 0 else joint_start
 
 
 def first_period(ts: pd.DataFrame | Series, column: str) -> int | None:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.engine.outcomes import GROWTH, SPIRAL_LEVEL, WINDOW
+from sim.engine.outcomes import GROWTH, SPIRAL_LEVEL, WINDOW, growth_reference
 from sim.engine.recorder import capability_indices
 
 if TYPE_CHECKING:
@@ -87,11 +87,17 @@ def project_ensemble(model: ProcurementModel, markets: list[int], limits: list[i
 
 
 def _joint_starts(model: ProcurementModel, markets: list[int]) -> np.ndarray:
-    """Joint value per period over the first contract cycle of each market's recorded series."""
+    """What each market's growth is judged against: the joint value per period over the first contract
+    cycle of its recorded series, scaled to the reference capability (:func:`growth_reference`)."""
     if not model.period:
         return np.zeros(len(markets))
-    rows = model.recorder._rows["joint_value"]
-    return np.array([float(rows[r][: model.cycle].mean()) for r in markets])
+    joint, index = model.recorder._rows["joint_value"], model.recorder._rows["capability_index"]
+    return np.array(
+        [
+            growth_reference(float(joint[r][: model.cycle].mean()), float(index[r][: model.cycle].mean()))
+            for r in markets
+        ]
+    )
 
 
 def project_markets(

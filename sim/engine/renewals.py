@@ -304,6 +304,12 @@ class Renewals:
             choice = choose_suppliers(options, cp["choice_temperature"][idx], self.rng)
         else:
             choice = choose_suppliers(options, cp["choice_temperature"][idx], self.streams, member, self.options)
+        # Leaving the market (in-sourcing, another channel) is a structural decision, not noise: a customer
+        # leaves only where leaving beats staying and every supplier's offer; otherwise it takes the best.
+        last = options.shape[0] - 1
+        whim = (choice == last) & (options[last] < options[:last].max(axis=0))
+        if whim.any():
+            choice[whim] = options[:last, whim].argmax(axis=0)
         moving = choice > 0
         self.recorder.note_dropped(member[dropped])
         if not moving.any():

@@ -391,7 +391,7 @@ class CustomerGroup(Strict):
         0.1, description="Spread of supplier choice (logit temperature, per unit value per contract)."
     )
     development_budget: Number(0, 10) = Field(
-        0.5, description="Customer's development budget per period as a share of its spend with the supplier."
+        1.0, description="Customer's development budget per period as a share of its spend with the supplier."
     )
     redesign_share: Number(0, 1) = Field(
         0.30, description="Share of the development budget a forced redesign consumes."
