@@ -79,6 +79,9 @@ def customer_pass(
     redesign_cost,
     redesign_left,
     value,
+    value_capability,
+    value_withheld,
+    value_cocreated,
     perceived_value,
     expectation,
     transaction_cost,
@@ -112,9 +115,13 @@ def customer_pass(
     credits = np.zeros(n_sup)  # engagement value its accounts would credit, unbounded
     for i in range(cell.size):
         k, j, served = cell[i], s[i], on[i]
-        withheld = (1.0 - service[i]) * service_table[k]
-        u = (value_table[k] - withheld + cocreation_table[k] * max(cocreation[i], -1.0) + gift[i]) * served
+        withheld = (1.0 - service[i]) * service_table[k] * served
+        cocreated = cocreation_table[k] * max(cocreation[i], -1.0) * served
+        u = (value_table[k] + gift[i]) * served - withheld + cocreated
         value[i] = u
+        value_capability[i] = value_table[k] * served
+        value_withheld[i] = withheld
+        value_cocreated[i] = cocreated
         perceived_value[i] += (visibility[i] * u - perceived_value[i]) * perception_rate[i]
         expectation[i] += (u - expectation[i]) * expectation_rate[i] * served
         weight = volume[i] * inverse_baseline_value[i]

@@ -88,6 +88,9 @@ class MarketState:
     volume: np.ndarray
     price: np.ndarray
     value: np.ndarray  # u: value per unit delivered
+    value_capability: np.ndarray  # its parts, per unit: what the supplier's capabilities deliver to the segment,
+    value_withheld: np.ndarray  # ... less the discretionary service the supplier withholds from this account,
+    value_cocreated: np.ndarray  # ... plus what co-creation adds (or takes away); the gift is the rest
     customer_value: np.ndarray  # V_c
     supplier_value: np.ndarray  # V_s
     contribution: np.ndarray
