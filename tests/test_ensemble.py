@@ -49,6 +49,22 @@ DESIGNS = [
         "procurement_squeeze",
         {"suppliers.cut_weights.innovation": 3.0, "customers.procurement.savings_target": {0: 0.2, 8: 0.0}},
     ),
+    ("fire_the_customer", {"suppliers.firmness": {0: 0.5, 12: 1.0}, "suppliers.walk_away_periods": 4}),  # notices
+    (  # a reinvestor: value premiums, share won, rivals run down
+        "baseline",
+        {
+            "suppliers": {
+                "groups": [
+                    {
+                        "name": "reinvestor",
+                        "count": 1,
+                        "spend": {"quality": {0: 0.08, 2: 0.12}, "innovation": {0: 0.10, 2: 0.15}},
+                    },
+                    {"name": "rivals", "count": 2},
+                ]
+            }
+        },
+    ),
 ]
 
 
@@ -62,7 +78,20 @@ def assert_same_run(batched, single) -> None:
     for column in single.timeseries.columns:
         a, b = batched.timeseries[column].to_numpy(), single.timeseries[column].to_numpy()
         assert a.dtype == b.dtype and np.array_equal(a, b), column
-    for name in ("cash", "capability", "standard", "discount", "gift", "trust", "supplier", "market_success"):
+    for name in (
+        "cash",
+        "capability",
+        "standard",
+        "discount",
+        "gift",
+        "trust",
+        "supplier",
+        "market_success",
+        "premium",
+        "service",
+        "favour",
+        "notice_period",
+    ):
         assert np.array_equal(getattr(batched.model.state, name), getattr(single.model.state, name)), name
 
 
@@ -75,6 +104,8 @@ def test_every_market_of_a_mixed_ensemble_is_its_single_run():
         assert_same_run(result, simulate(scenario, seed, record_agents_every=0))
         outlooks.add(result.summary.get("outlook"))
     assert {"collapse", "equilibrium"} <= outlooks  # markets drop out of the outlook at different times
+    assert batched[-1].model.state.premium.max() > 0.05  # the Model 3.0 paths ran: value premiums ...
+    assert batched[-2].summary["metrics"]["accounts_noticed"] > 0  # ... and walk-away notices
 
 
 def test_many_seeds_of_one_design_and_a_sample_across_a_grid():
