@@ -117,8 +117,8 @@ def build_parser() -> Parser:
     check.add_argument("file", type=Path)
     check.add_argument("--scenario", default="baseline")
 
-    validate = sub.add_parser("validate", help="check scenario files without running them")
-    validate.add_argument("scenarios", nargs="+")
+    validate = sub.add_parser("validate", help="check scenario and sweep files without running them")
+    validate.add_argument("scenarios", nargs="+", help="scenario or sweep files, or bundled names")
     validate.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE")
     validate.add_argument("--grant", dest="grants", action="append", default=[], metavar="NAME=LEVEL@PERIOD")
     validate.add_argument("--accounts", type=Path, metavar="FILE")
@@ -142,6 +142,11 @@ def build_parser() -> Parser:
     sweep.add_argument("--scheduler", metavar="ADDRESS", help="run on a Dask cluster, e.g. tcp://10.0.0.5:8786")
     sweep.add_argument("--resume", action="store_true", help="finish an interrupted sweep in --out")
     sweep.add_argument("--quiet", action="store_true", help="no progress bar")
+    sweep.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print the design's points, runs and batches and the estimated time, memory and disk; run nothing",
+    )
     force_option(sweep)
 
     query = sub.add_parser("query", help="SQL over a sweep's runs and series tables (DuckDB)")
