@@ -112,7 +112,7 @@ def analyze(
                 result.tipping = find_tipping(sweep, spec.tipping, executor, say, slots=slots, progress=tick)
             result.tipping.evaluations.to_csv(staging / "tipping.csv", index=False, lineterminator="\n")
             parameter = result.parameters[spec.tipping.parameter]
-            save_figure(tipping_figure(result.tipping, parameter), staging / "tipping.png")
+            save_figure(tipping_figure(result.tipping, parameter), staging / "tipping.png", svg=False)
             figures["tipping"] = staging / "tipping.png"
         _sensitivity(result, sweep, staging, figures)
         _ranking(result, sweep, columns, staging)
@@ -173,8 +173,8 @@ def _phase(
     result.phase_axes, result.phase_regime = (x, y), regime
     result.phase.table.to_csv(staging / "phase.csv", index=False, lineterminator="\n")
     px, py = result.parameters[x], result.parameters[y]
-    save_figure(phase_figure(result.phase, px, py, regime), staging / "phase.png")
-    save_figure(phase_panels(result.phase, px, py, metric_name(metric)), staging / "phase_detail.png")
+    save_figure(phase_figure(result.phase, px, py, regime), staging / "phase.png", svg=False)
+    save_figure(phase_panels(result.phase, px, py, metric_name(metric)), staging / "phase_detail.png", svg=False)
     figures["phase"] = staging / "phase.png"
     figures["phase_detail"] = staging / "phase_detail.png"
 
@@ -192,7 +192,7 @@ def _sensitivity(result: Analysis, sweep: Sweep, staging: Path, figures: dict[st
         result.sensitivity[metric] = table
         table.to_csv(staging / f"sensitivity_{metric}.csv", index=False, lineterminator="\n")
     if result.sensitivity:
-        save_figure(sensitivity_figure(result.sensitivity), staging / "sensitivity.png")
+        save_figure(sensitivity_figure(result.sensitivity), staging / "sensitivity.png", svg=False)
         figures["sensitivity"] = staging / "sensitivity.png"
 
 
