@@ -187,5 +187,30 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         log=None if args.quiet else print,
         progress=lambda total, label: _progress(total, label, args.quiet, minimum=1),
     )
+    _print_analysis(result, args.quiet)
     print(f"analysis: {result.html}")
     return EXIT_OK
+
+
+def _print_analysis(result, quiet: bool) -> None:
+    """The answer, the robustness table and the warnings, as the page states them (the same sentences and cells)."""
+    from sim.experiments.page import robustness_rows
+    from sim.experiments.spec import sweep_from_manifest
+    from sim.experiments.store import read_manifest
+
+    if not quiet:
+        if result.tipping is not None:
+            from sim.experiments.page import tipping_sentence
+
+            print(tipping_sentence(result, sweep_from_manifest(read_manifest(result.folder))))
+        if result.robustness is not None:
+            header, rows, numeric = robustness_rows(result.robustness, result)
+            rows = [[clean(c, 80) for c in row] for row in rows[:20]]
+            widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
+            line = "  ".join
+            print(f"robustness ({len(result.robustness.table)} lever settings; analysis/robustness.csv):")
+            print(line(h.rjust(w) if n else h.ljust(w) for h, w, n in zip(header, widths, numeric, strict=True)))
+            for row in rows:
+                print(line(c.rjust(w) if n else c.ljust(w) for c, w, n in zip(row, widths, numeric, strict=True)))
+    for caveat in result.caveats:
+        print(f"procsim: warning: {clean(str(caveat), 600)}", file=sys.stderr)
