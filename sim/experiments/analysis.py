@@ -19,7 +19,7 @@ import shutil
 import tempfile
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -105,13 +105,19 @@ def analyze(
     figures: dict[str, Path] = {}
     try:
         with contextlib.ExitStack() as stack:
-            search = _start_tipping(result, sweep, stack, workers=workers, run=tipping, say=say, progress=progress)
+            executor, slots = _executor(sweep, stack, workers=workers, tipping=tipping)
+            boxed = _start_discovery(result, sweep, columns, staging, executor, say)
+            search = _start_tipping(result, sweep, stack, executor, slots, run=tipping, say=say, progress=progress)
             _phase(result, sweep, columns, staging, figures, say)
             _sensitivity(result, sweep, staging, figures)
             _ranking(result, sweep, columns, staging)
             _robustness(result, sweep, columns, staging, figures, say)
             _envelopes(result, sweep, manifest, staging, figures, say)
-            _discovery(result, sweep, columns, staging, say)
+            if boxed is not None:
+                try:
+                    result.discovery = boxed.result()
+                except DiscoveryUnavailable as exc:
+                    result.notes["discovery"] = str(exc)
             if search is not None:
                 result.tipping = search.result()
         if result.tipping is not None and tip is not None:
@@ -134,30 +140,60 @@ def analyze(
     return result
 
 
+def _executor(
+    sweep: Sweep, stack: contextlib.ExitStack, *, workers: int | None, tipping: bool
+) -> tuple[Executor | None, int]:
+    """The processes the parts that take long share: the tipping search's ``workers`` (default: one per core) and
+    one more for scenario discovery (importing the EMA Workbench alone takes seconds), started before any thread
+    so they are forked from a single-threaded process. Returns the executor and the search's slots."""
+    spec = sweep.spec.analysis
+    searches = spec.tipping is not None and tipping
+    slots = workers or os.cpu_count() or 1
+    total = (slots if searches else 0) + (1 if spec.discovery is not None else 0)
+    if total == 0:
+        return None, 0
+    if searches:  # the search's workers simulate: load the engine once, here, and fork it to all of them
+        import sim.runs.runner  # noqa: F401
+    executor, _ = stack.enter_context(make_executor(total))
+    return executor, slots
+
+
+def _start_discovery(
+    result: Analysis, sweep: Sweep, columns: dict[str, str], staging: Path, executor: Executor | None, say: Log
+) -> Future[Box] | None:
+    """Scenario discovery (PRIM) on a process of its own while this one draws the rest."""
+    spec = sweep.spec.analysis.discovery
+    if spec is None or executor is None:
+        result.notes["discovery"] = "no analysis.discovery in the sweep file"
+        return None
+    say(f"scenario discovery (PRIM) on {spec.outcome}")
+    parameters = [columns[p] for p in sweep.parameters]
+    return executor.submit(discover, result.runs, parameters, spec.outcome, spec.threshold, staging)
+
+
 def _start_tipping(
     result: Analysis,
     sweep: Sweep,
     stack: contextlib.ExitStack,
+    executor: Executor | None,
+    slots: int,
     *,
-    workers: int | None,
     run: bool,
     say: Log,
     progress: ProgressBar | None,
 ) -> Future[TippingPoint] | None:
     """Start the tipping-point search on the workers, in a thread of its own that waits for them (the search is
-    a chain of simulations; this process draws the other parts meanwhile). The pool starts first, before any
-    thread, so its workers are forked from a single-threaded process; leaving the stack stops the search at its
-    next step."""
+    a chain of simulations; this process draws the other parts meanwhile). Leaving the stack stops the search at
+    its next step."""
     spec = sweep.spec.analysis.tipping
     if spec is None:
         result.notes["tipping"] = "no analysis.tipping in the sweep file"
         return None
-    if not run:
+    if not run or executor is None:
         result.notes["tipping"] = "skipped (--no-tipping)"
         return None
     parameter = result.parameters[spec.parameter]
     say(f"tipping point of the {parameter.name} ({spec.replicates} runs per value)")
-    executor, slots = stack.enter_context(make_executor(workers))
     bar = progress or (lambda _total, _label: contextlib.nullcontext(None))
     tick = stack.enter_context(bar(search_runs(spec), "tipping point"))
     stop = threading.Event()
@@ -317,20 +353,6 @@ def _envelopes(
     bands.to_csv(staging / "envelopes.csv", index=False, lineterminator="\n")
     save_figure(envelope_figure(bands, result.currency), staging / "envelopes.png", svg=False)
     figures["envelopes"] = staging / "envelopes.png"
-
-
-def _discovery(result: Analysis, sweep: Sweep, columns: dict[str, str], staging: Path, say: Log) -> None:
-    spec = sweep.spec.analysis.discovery
-    if spec is None:
-        result.notes["discovery"] = "no analysis.discovery in the sweep file"
-        return
-    say(f"scenario discovery (PRIM) on {spec.outcome}")
-    try:
-        result.discovery = discover(
-            result.runs, [columns[p] for p in sweep.parameters], spec.outcome, spec.threshold, staging
-        )
-    except DiscoveryUnavailable as exc:
-        result.notes["discovery"] = str(exc)
 
 
 def _checks(result: Analysis, sweep: Sweep, columns: dict[str, str]) -> list[Caveat]:

@@ -29,7 +29,6 @@ from sim.experiments.spec import MAX_BISECTIONS, Sweep, TippingSpec
 from sim.inputs.loading import build_scenario
 from sim.inputs.overrides import _apply_override
 from sim.reports.plots import plain
-from sim.runs.runner import replicate_seeds
 
 BOOTSTRAP = 400
 
@@ -49,6 +48,12 @@ def outcomes_of(
     if regime == "outlook":
         return [r.summary.get("outlook") or r.summary["outcome"] for r in results]
     return [r.summary["outcome"] for r in results]
+
+
+def search_seeds(seed: int, n: int) -> list[int]:
+    """The search's seeds: ``n`` spawned from the sweep's seed, the numbers ``sim.runs.runner.replicate_seeds``
+    gives (a test checks), without loading the engine into the process that only waits for the workers."""
+    return [int(s.generate_state(1)[0]) for s in np.random.SeedSequence(seed).spawn(n)]
 
 
 def search_runs(spec: TippingSpec) -> int:
@@ -100,7 +105,7 @@ def find_tipping(
     finished; ``name(value)`` writes a value for the log; ``stop`` (set by another thread) ends the
     search before its next step with ``KeyboardInterrupt``.
     """
-    seeds = replicate_seeds(sweep.spec.seed, spec.replicates)
+    seeds = search_seeds(sweep.spec.seed, spec.replicates)
     tipped_outcomes = set(spec.outcomes)
     rows: list[dict[str, Any]] = []
     parts = [list(map(int, part)) for part in np.array_split(seeds, max(1, min(slots, len(seeds)))) if len(part)]
