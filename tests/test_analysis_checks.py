@@ -287,3 +287,19 @@ def test_a_sweep_without_series_over_time_says_why_it_has_no_envelopes(tmp_path)
     assert main(["sweep", str(path), "--out", str(tmp_path / "out"), "--workers", "1", "--quiet"]) == 0
     result = analyze(tmp_path / "out", tipping=False)
     assert result.envelopes is None and "outputs.series" in result.notes["envelopes"]
+
+
+@pytest.mark.slow
+def test_the_bundled_robustness_sweep_ranks_its_lever_settings(tmp_path, capsys):
+    """robust_supplier: every lever setting in every market, its regret and satisficing, on the page and in JSON."""
+    out = tmp_path / "robust"
+    assert main(["sweep", "robust_supplier", "--out", str(out), "--workers", "2", "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["analyze", str(out), "--workers", "2", "--quiet"]) == 0
+    rob = json.loads((out / "analysis" / "analysis.json").read_text())["robustness"]
+    assert len(rob["settings"]) == 8 and all(s["markets"] == 8 for s in rob["settings"])
+    regrets = [s["max_regret"] for s in rob["settings"]]
+    assert regrets == sorted(regrets) and min(regrets) >= 0
+    assert all(0 <= s["satisficing"] <= 1 for s in rob["settings"])
+    assert {s["kind"] for s in rob["feature_scores"]} == {"lever", "uncertainty"}
+    assert "Robustness across the uncertainties" in (out / "analysis.html").read_text()

@@ -115,6 +115,20 @@ def test_a_dry_run_says_when_the_machine_cannot_hold_the_sweep(tmp_path, capsys,
             "give both",
         ),
         (
+            {
+                "design": {
+                    "scenarios": [
+                        {"name": "mixed", "set": {"suppliers.strategy": "hold", "customers.engagement": 0.5}}
+                    ],
+                    "grid": {"suppliers.margin_defense": [0.0, 1.0]},
+                },
+                "levers": ["suppliers.strategy", "suppliers.margin_defense"],
+                "uncertainties": ["customers.engagement"],
+            },
+            "design.scenarios.0",
+            "both levers and uncertainties",
+        ),
+        (
             {"analysis": {"robustness": {"metric": "joint_value_total"}}},
             "analysis.robustness",
             "levers and uncertainties",

@@ -545,6 +545,13 @@ def _check_levers(sweep: Sweep, metrics: list[str]) -> None:
             source=source,
             field="design",
         )
+    for i, whatif in enumerate(spec.design.scenarios or []):
+        if set(whatif.set) & set(spec.levers) and set(whatif.set) & set(spec.uncertainties):
+            raise InputError(
+                "a what-if sets both levers and uncertainties; each names a lever setting or a market, not both",
+                source=source,
+                field=f"design.scenarios.{i}",
+            )
     if robustness is not None:
         _known(robustness.metric, metrics, "metric", source, "analysis.robustness.metric")
         _known(
