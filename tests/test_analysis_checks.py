@@ -303,3 +303,24 @@ def test_the_bundled_robustness_sweep_ranks_its_lever_settings(tmp_path, capsys)
     assert all(0 <= s["satisficing"] <= 1 for s in rob["settings"])
     assert {s["kind"] for s in rob["feature_scores"]} == {"lever", "uncertainty"}
     assert "Robustness across the uncertainties" in (out / "analysis.html").read_text()
+
+
+def test_the_terminal_names_values_in_their_units_and_prints_the_pages_sentence(tmp_path, capsys):
+    path = sweep(
+        tmp_path,
+        "tip",
+        design={"grid": {"customers.procurement.savings_target": [0.0, 0.3]}},
+        analysis={
+            "tipping": {
+                "parameter": "customers.procurement.savings_target",
+                "low": 0.0,
+                "high": 0.3,
+                "replicates": 2,
+                "tolerance": 0.08,
+            }
+        },
+    )
+    summary, out, _ = run_and_analyze(path, tmp_path / "out", capsys)
+    assert "tipping: a 0% savings target: " in out and "tipping: a 30% savings target: " in out
+    assert "customers.procurement.savings_target =" not in out and "0.075" not in out
+    assert summary["tipping_sentence"] in out.splitlines()
