@@ -39,6 +39,7 @@ from sim.experiments.sensitivity import SensitivityUnavailable, sensitivity, sen
 from sim.experiments.spec import TIPPED_SHARE, EnvelopeSpec, RobustnessSpec, Sweep, sweep_from_manifest
 from sim.experiments.tipping import TippingPoint, find_tipping, search_runs, tipping_figure
 from sim.inputs.loading import build_scenario
+from sim.reports.cells import spreadsheet_frame
 from sim.reports.files import _publishable, atomic_write_text, clean_stale, to_json
 from sim.reports.run_folder import save_figure
 
@@ -121,7 +122,7 @@ def analyze(
             if search is not None:
                 result.tipping = search.result()
         if result.tipping is not None and tip is not None:
-            result.tipping.evaluations.to_csv(staging / "tipping.csv", index=False, lineterminator="\n")
+            _csv(result.tipping.evaluations, staging / "tipping.csv")
             parameter = result.parameters[tip.parameter]
             save_figure(tipping_figure(result.tipping, parameter), staging / "tipping.png", svg=False)
             figures["tipping"] = staging / "tipping.png"
@@ -254,7 +255,7 @@ def _phase(
     regime = spec.regime if spec else "outlook"
     result.phase = phase_diagram(result.runs, columns[x], columns[y], metric, regime)
     result.phase_axes, result.phase_regime = (x, y), regime
-    result.phase.table.to_csv(staging / "phase.csv", index=False, lineterminator="\n")
+    _csv(result.phase.table, staging / "phase.csv")
     save_figure(phase_figure(result.phase, px, py, regime), staging / "phase.png", svg=False)
     save_figure(phase_panels(result.phase, px, py, metric_name(metric)), staging / "phase_detail.png", svg=False)
     figures["phase"] = staging / "phase.png"
@@ -272,7 +273,7 @@ def _sensitivity(result: Analysis, sweep: Sweep, staging: Path, figures: dict[st
             result.notes["sensitivity"] = str(exc)
             continue
         result.sensitivity[metric] = table
-        table.to_csv(staging / f"sensitivity_{metric}.csv", index=False, lineterminator="\n")
+        _csv(table, staging / f"sensitivity_{metric}.csv")
     if result.sensitivity:
         save_figure(sensitivity_figure(result.sensitivity), staging / "sensitivity.png", svg=False)
         figures["sensitivity"] = staging / "sensitivity.png"
@@ -285,7 +286,7 @@ def _ranking(result: Analysis, sweep: Sweep, columns: dict[str, str], staging: P
         return
     params = [columns[p] for p in sweep.parameters]
     result.ranking = ranking(result.runs, params, rank_by)
-    result.ranking.to_csv(staging / "ranking.csv", index=False, lineterminator="\n")
+    _csv(result.ranking, staging / "ranking.csv")
     for column in params:
         if result.runs[column].nunique() > 1:
             result.marginals[column] = marginal_means(result.runs, column, rank_by)
@@ -310,9 +311,9 @@ def _robustness(
         names,
     )
     result.robustness = found
-    found.table.to_csv(staging / "robustness.csv", index=False, lineterminator="\n")
-    found.regret.to_csv(staging / "regret.csv", lineterminator="\n")
-    found.scores.to_csv(staging / "feature_scores.csv", index=False, lineterminator="\n")
+    _csv(found.table, staging / "robustness.csv")
+    _csv(found.regret.rename_axis("setting").reset_index(), staging / "regret.csv")
+    _csv(found.scores, staging / "feature_scores.csv")
     save_figure(robustness_figure(found, result.currency, names), staging / "robustness.png", svg=False)
     figures["robustness"] = staging / "robustness.png"
 
@@ -350,9 +351,14 @@ def _envelopes(
         result.notes["envelopes"] = "no successful run kept its series"
         return
     result.envelopes = bands
-    bands.to_csv(staging / "envelopes.csv", index=False, lineterminator="\n")
+    _csv(bands, staging / "envelopes.csv")
     save_figure(envelope_figure(bands, result.currency), staging / "envelopes.png", svg=False)
     figures["envelopes"] = staging / "envelopes.png"
+
+
+def _csv(frame: pd.DataFrame, path: Path) -> None:
+    """A table as CSV, its text (what-if names, settings) safe for a spreadsheet."""
+    spreadsheet_frame(frame).to_csv(path, index=False, lineterminator="\n")
 
 
 def _checks(result: Analysis, sweep: Sweep, columns: dict[str, str]) -> list[Caveat]:

@@ -43,7 +43,7 @@ class Robustness:
     levers: list[str]  # the runs' columns of the levers
     uncertainties: list[str]  # and of the uncertainties
     table: pd.DataFrame  # setting, lever columns, markets, mean, mean_regret, max_regret, satisficing, rank
-    regret: pd.DataFrame  # settings x markets
+    regret: pd.DataFrame  # lever settings x markets, both named in people's words
     scores: pd.DataFrame  # parameter (column), kind (lever | uncertainty), metric score, tipped score
     missing: int  # (setting, market) pairs without a successful run
     names: dict[str, Parameter]  # each column's parameter, as people read it
@@ -91,6 +91,10 @@ def robustness(
     table.insert(0, "setting", [_setting_name(row, levers, names) for _, row in table.iterrows()])
     table = table.sort_values(["max_regret", "satisficing"], ascending=[True, False], kind="stable", ignore_index=True)
     table.insert(0, "rank", np.arange(1, len(table) + 1))
+    regret.columns = [
+        _setting_name(dict(zip(uncertainties, k if isinstance(k, tuple) else (k,), strict=True)), uncertainties, names)
+        for k in regret.columns
+    ]
     regret.index = [
         _setting_name(dict(zip(levers, k if isinstance(k, tuple) else (k,), strict=True)), levers, names)
         for k in regret.index
