@@ -154,9 +154,16 @@ def build_parser() -> Parser:
     query.add_argument("sql", help='one SELECT, e.g. "SELECT outcome, count(*) FROM runs GROUP BY outcome" (read-only)')
     query.add_argument("--csv", action="store_true", help="print CSV instead of a table")
 
-    analyze = sub.add_parser("analyze", help="phase diagram, tipping point, sensitivity and ranking of a sweep")
+    analyze = sub.add_parser(
+        "analyze",
+        help="phase diagram, tipping point, sensitivity, ranking, robustness and time series of a sweep, checked",
+    )
     analyze.add_argument("folder", type=Path)
-    analyze.add_argument("--workers", type=positive_int, help="processes for the tipping-point search")
+    analyze.add_argument(
+        "--workers",
+        type=positive_int,
+        help="processes for the tipping-point search (default: one per core; scenario discovery takes one more)",
+    )
     analyze.add_argument(
         "--no-tipping", action="store_true", help="skip the tipping-point search (it runs new simulations)"
     )
