@@ -324,3 +324,25 @@ def test_the_terminal_names_values_in_their_units_and_prints_the_pages_sentence(
     assert "tipping: a 0% savings target: " in out and "tipping: a 30% savings target: " in out
     assert "customers.procurement.savings_target =" not in out and "0.075" not in out
     assert summary["tipping_sentence"] in out.splitlines()
+
+
+def test_what_ifs_that_set_levers_name_the_lever_settings(tmp_path):
+    path = sweep(
+        tmp_path,
+        "whatifs",
+        design={
+            "scenarios": [
+                {"name": "holder", "set": {"suppliers.strategy": "hold"}},
+                {"name": "conceder", "set": {"suppliers.strategy": "concede", "suppliers.margin_defense": 0.5}},
+            ],
+            "grid": {"customers.procurement.savings_target": [0.02, 0.2]},
+        },
+        levers=["suppliers.strategy", "suppliers.margin_defense"],
+        uncertainties=["customers.procurement.savings_target"],
+        replicates=2,
+    )
+    assert main(["sweep", str(path), "--out", str(tmp_path / "out"), "--workers", "1", "--quiet"]) == 0
+    found = analyze(tmp_path / "out", tipping=False).robustness
+    assert sorted(found.table["setting"].str.split(",").str[0]) == ["conceder", "holder"]
+    assert "margin defense (base)" in " ".join(found.table["setting"])  # the holder leaves it to the base
+    assert "label" not in set(found.scores["parameter"]) and len(found.regret.columns) == 2

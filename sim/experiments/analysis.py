@@ -303,12 +303,14 @@ def _robustness(
     spec = sweep.spec.analysis.robustness or RobustnessSpec()
     say(f"robustness of {len(sweep.spec.levers)} lever(s) across {len(sweep.spec.uncertainties)} uncertainty(ies)")
     names = {columns[p]: result.parameters[p] for p in columns}
+    whatifs = {path for whatif in sweep.spec.design.scenarios or [] for path in whatif.set}
     found = robustness(
         result.runs,
         [columns[p] for p in sweep.spec.levers],
         [columns[p] for p in sweep.spec.uncertainties],
         spec,
         names,
+        named=bool(whatifs) and whatifs <= set(sweep.spec.levers),
     )
     result.robustness = found
     _csv(found.table, staging / "robustness.csv")

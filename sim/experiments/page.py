@@ -434,5 +434,7 @@ def robustness_rows(found: Robustness, result: Analysis) -> tuple[list[str], lis
 
 
 def _name_column(found: Robustness, column: str) -> str:
+    if column == "label":
+        return "what-if"
     parameter = found.names.get(column)
     return parameter.name if parameter is not None else column.replace("_", " ")

@@ -55,11 +55,16 @@ def robustness(
     uncertainties: list[str],
     spec: RobustnessSpec,
     names: dict[str, Parameter],
+    *,
+    named: bool = False,
 ) -> Robustness:
     """Regret and satisficing of every setting of ``levers`` (run columns) across the markets of ``uncertainties``.
 
-    ``names`` maps each column to its parameter (to name a setting in people's words).
+    ``names`` maps each column to its parameter (to name a setting in people's words); ``named``: the
+    design's what-ifs set levers, so their names (the runs' ``label``) name the settings too.
     """
+    if named:
+        levers = ["label", *levers]
     ok = runs[runs["status"] == "ok"].copy()
     ok[TIPPED] = verdicts(ok, spec.regime).isin(BAD).astype(float)
     keys = levers + uncertainties
@@ -108,6 +113,7 @@ def robustness(
                 "tipped": eta_squared(ok, column, TIPPED),
             }
             for column in keys
+            if column != "label"  # the what-ifs' names: the same split as their levers' values
         ]
     ).sort_values("metric", ascending=False, ignore_index=True)
     missing = int(value.isna().sum().sum())
@@ -117,6 +123,9 @@ def robustness(
 def _setting_name(row: dict | pd.Series, levers: list[str], names: dict[str, Parameter]) -> str:
     parts = []
     for column in levers:
+        if column == "label":
+            parts.append(str(row[column]))
+            continue
         parameter = names.get(column) or Parameter(column, column.replace("_", " "), "number")
         value = row[column]
         parts.append(f"{parameter.name} {value}" if value == "(base)" else parameter.with_value(value))
