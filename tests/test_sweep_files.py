@@ -61,6 +61,20 @@ def test_a_dry_run_counts_the_design_and_its_batches(tmp_path, capsys):
     assert "chunks         8 files of up to 2 runs" in text  # two blocks of seeds per point
     assert "batches        4 (up to 4 runs each" in text  # whole chunks, about 4 runs a batch
     assert files_under(tmp_path) == before
+    assert "output folder  " in text and "(new)" in text
+
+
+def test_a_dry_run_of_a_started_sweep_says_how_much_is_done(tmp_path, capsys):
+    path = sweep_file(tmp_path, chunk_size=1)
+    out = tmp_path / "out"
+    assert main(["sweep", str(path), "--out", str(out), "--workers", "1", "--quiet"]) == 0
+    for seal in sorted((out / "chunks").glob("done-*.json"))[:3]:
+        seal.unlink()
+    before = {p: p.stat().st_mtime_ns for p in files_under(out)}
+    capsys.readouterr()
+    assert main(["sweep", str(path), "--out", str(out), "--dry-run", "--workers", "1"]) == 0
+    assert "5 of 8 chunks sealed: --resume runs the rest" in capsys.readouterr().out
+    assert {p: p.stat().st_mtime_ns for p in files_under(out)} == before  # not a file touched
 
 
 def test_a_dry_run_says_when_the_machine_cannot_hold_the_sweep(tmp_path, capsys, monkeypatch):

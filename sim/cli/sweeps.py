@@ -97,7 +97,12 @@ def _dry_run(sweep, out: Path, args: argparse.Namespace) -> int:
         "none": "none",
     }[spec.outputs.series]
     batch = "one by one" if made.batch_size == 1 else f"up to {made.batch_size:,} runs each"
-    where = "exists and is not empty: add --resume to finish it" if out.is_dir() and any(out.iterdir()) else "new"
+    where = "new"
+    if out.is_dir() and any(out.iterdir()):
+        from sim.experiments.store import done_chunks
+
+        sealed = len(done_chunks(out))
+        where = f"exists, {sealed:,} of {made.chunks:,} chunks sealed: --resume runs the rest"
     lines = [
         f"sweep {clean(sweep.name, 100)} ({clean(sweep.source, 200)}): {spec.design.kind} design",
         f"  design points  {made.points:,}: {axes}",
