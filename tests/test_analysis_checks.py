@@ -88,6 +88,9 @@ def test_a_metric_set_by_the_seed_alone_is_found(seed):
     found = checks.metric_checks(runs, "m", {"x": describe("suppliers.margin_defense")}, "EUR")
     assert len(found) == 1 and "set by its seed alone" in found[0].text and "of margin defense" in found[0].text
     assert "bins" in found[0].text and "narrow the ranges" in found[0].advice
+    runs["m"] = np.where(runs["x"].between(0.4, 0.5), runs["m"], 0.0)  # no seed matters either: the runs collapse
+    (flat,) = checks.metric_checks(runs, "m", {"x": describe("suppliers.margin_defense")}, "EUR")
+    assert "of margin defense, m is 0.000 in every run" in flat.text
     runs["m"] = runs["x"] * 3 + rng.random(len(runs))
     assert checks.metric_checks(runs, "m", {"x": describe("suppliers.margin_defense")}, "EUR") == []
 

@@ -76,7 +76,7 @@ def metric_checks(runs: pd.DataFrame, metric: str, parameters: dict[str, Paramet
                 "(analysis/phase.csv, procsim query), or analyse a continuous metric",
             )
         ]
-    seed_only = _set_by_seed(ok.loc[values.index], metric, parameters)
+    seed_only = _set_by_seed(ok.loc[values.index], metric, parameters, currency)
     if seed_only is not None:
         return [seed_only]
     top = counts.index[0]
@@ -99,7 +99,7 @@ def _bins(values: pd.Series) -> pd.Series:
     return pd.cut(values, EDGE_BINS, labels=False)
 
 
-def _set_by_seed(ok: pd.DataFrame, metric: str, parameters: dict[str, Parameter]) -> Caveat | None:
+def _set_by_seed(ok: pd.DataFrame, metric: str, parameters: dict[str, Parameter], currency: str) -> Caveat | None:
     """Where most bins of a parameter hold several design points yet the metric's value follows the seed alone
     (each seed gives the same value at every point of the bin), the parameters have no effect there."""
     seeds = ok["seed"].nunique()
@@ -112,13 +112,23 @@ def _set_by_seed(ok: pd.DataFrame, metric: str, parameters: dict[str, Parameter]
         flat = (points >= 3) & (per_seed <= 1)
         if flat.sum() >= 2 and flat.sum() * 2 >= len(points):
             runs = frame.groupby("bin").size()[flat]
-            distinct = frame[frame["bin"].isin(flat.index[flat])].groupby("bin")["v"].nunique().max()
+            inside = frame[frame["bin"].isin(flat.index[flat])]["v"]
+            where = f"in {int(flat.sum())} of {len(points)} bins of {parameter.name}, {metric_name(metric)}"
+            if inside.nunique() == 1:  # the same value everywhere there (the capability of runs that collapse)
+                text = (
+                    f"{where} is {format_metric(metric, inside.iloc[0], currency)} in every run (about "
+                    f"{int(runs.mean()):,} runs a bin)"
+                )
+            else:
+                distinct = frame[frame["bin"].isin(flat.index[flat])].groupby("bin")["v"].nunique().max()
+                text = (
+                    f"{where} does not change with the design point: each run's value is set by its seed alone "
+                    f"(at most {distinct} distinct values over about {int(runs.mean()):,} runs a bin, "
+                    f"{_count(seeds, 'seed')})"
+                )
             return Caveat(
                 "metric",
-                f"in {int(flat.sum())} of {len(points)} bins of {parameter.name}, {metric_name(metric)} does not "
-                f"change with the design point: each run's value is set by its seed alone (at most {distinct} "
-                f"distinct value{'s' if distinct > 1 else ''} over about {int(runs.mean()):,} runs a bin, "
-                f"{seeds} seed{'s' if seeds > 1 else ''})",
+                text,
                 "there the swept parameters have no effect on it (Sobol indices near 0, flat panels): narrow the "
                 "ranges to where it moves, or analyse another metric",
             )
@@ -162,13 +172,15 @@ def sobol_checks(
             f"{need_out * points_per_sample:,} design points) would narrow the intervals to about ±{NEGLIGIBLE}"
         )
         out.append(
-            Caveat("sensitivity", f"{name}: {len(outside)} Sobol index(es) outside [0, 1] ({_few(outside)})", advice)
+            Caveat(
+                "sensitivity", f"{name}: {_count(len(outside), 'Sobol index')} outside [0, 1] ({_few(outside)})", advice
+            )
         )
     if wide:
         out.append(
             Caveat(
                 "sensitivity",
-                f"{name}: {len(wide)} Sobol index(es) with a 95% interval wider than the index ({_few(wide)})",
+                f"{name}: {_count(len(wide), 'Sobol index')} with a 95% interval wider than the index ({_few(wide)})",
                 f"they cannot be told from zero: about {need_wide:,} base samples (samples: {need_wide}, "
                 f"{need_wide * points_per_sample:,} design points) would bring each interval within its index",
             )
@@ -197,6 +209,12 @@ def morris_checks(
             f"about {need:,} trajectories (samples: {need}) would bring each interval within its mu*",
         )
     ]
+
+
+def _count(n: int, word: str) -> str:
+    """``1 seed``, ``3 seeds``, ``2 Sobol indices``."""
+    plural = word[:-2] + "ices" if word.endswith("ex") else word + "s"
+    return f"{n:,} {word if n == 1 else plural}"
 
 
 def _few(items: list[str], limit: int = 3) -> str:
