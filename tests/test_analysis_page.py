@@ -114,6 +114,9 @@ def test_the_page_fits_1400_px_and_states_the_tipping_point(analysed):
             expect(sentence).to_be_visible()
             assert SENTENCE.match(sentence.inner_text().strip())
             expect(page.locator("#regime")).to_contain_text("in the long run")
+            # two seeds a cell: the checks say so above the answer, with what to do
+            expect(page.locator("#warnings")).to_contain_text("fewer than 5 runs")
+            expect(page.locator("#warnings")).to_contain_text("raise replicates")
             width = page.evaluate("() => document.documentElement.scrollWidth")
             assert width <= page.evaluate("() => window.innerWidth"), width  # no sideways scrolling of the page
             for table in page.locator("table").all():  # every table fits, or scrolls inside its own box

@@ -51,7 +51,11 @@ def tiny_run(tmp_path_factory):
 
 
 def test_every_bundled_sweep_loads():
-    for name in ("phase_savings_vs_defense", "strategy_tournament", "sensitivity"):
+    from sim.experiments.spec import SWEEP_FOLDER
+
+    names = sorted(p.stem for p in SWEEP_FOLDER.glob("*.yaml"))
+    assert len(names) >= 5
+    for name in names:
         sweep = load_sweep(name)
         assert sweep.total_runs == len(sweep.points) * sweep.spec.replicates > 0
 
@@ -381,6 +385,36 @@ def test_tipping_point_brackets_the_flip(tmp_path):
     shares = point.shares().set_index("value")["tipped_share"]
     assert shares.loc[0.0] < 0.5 <= shares.loc[0.3]
     assert point.ci[0] <= point.estimate <= point.ci[1]
+
+
+def test_the_search_seeds_are_the_replicate_seeds_and_a_stop_ends_the_search(tmp_path):
+    import threading
+
+    from sim.experiments.tipping import search_seeds
+    from sim.runs.runner import replicate_seeds
+
+    assert search_seeds(2026, 16) == replicate_seeds(2026, 16)
+    path = write_sweep(
+        tmp_path,
+        analysis={"tipping": {"parameter": "customers.procurement.savings_target", "low": 0.0, "high": 0.3}},
+    )
+    sweep = load_sweep(path)
+    stop = threading.Event()
+    stop.set()
+    with pytest.raises(KeyboardInterrupt):
+        find_tipping(sweep, sweep.spec.analysis.tipping, InlineExecutor(), stop=stop)
+
+
+def test_the_metrics_a_sweep_file_may_name_are_those_of_the_runs(tiny_run):
+    from sim.experiments.spec import RUN_METRICS
+
+    runs = pd.read_parquet(tiny_run / "runs.parquet")
+    metrics = [
+        c
+        for c in runs.columns
+        if pd.api.types.is_float_dtype(runs[c]) and c not in ("savings_target", "margin_defense")
+    ]
+    assert sorted(metrics) == sorted(RUN_METRICS)
 
 
 def test_logistic_midpoint_recovers_a_known_threshold():

@@ -117,8 +117,8 @@ def build_parser() -> Parser:
     check.add_argument("file", type=Path)
     check.add_argument("--scenario", default="baseline")
 
-    validate = sub.add_parser("validate", help="check scenario files without running them")
-    validate.add_argument("scenarios", nargs="+")
+    validate = sub.add_parser("validate", help="check scenario and sweep files without running them")
+    validate.add_argument("scenarios", nargs="+", help="scenario or sweep files, or bundled names")
     validate.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE")
     validate.add_argument("--grant", dest="grants", action="append", default=[], metavar="NAME=LEVEL@PERIOD")
     validate.add_argument("--accounts", type=Path, metavar="FILE")
@@ -142,6 +142,11 @@ def build_parser() -> Parser:
     sweep.add_argument("--scheduler", metavar="ADDRESS", help="run on a Dask cluster, e.g. tcp://10.0.0.5:8786")
     sweep.add_argument("--resume", action="store_true", help="finish an interrupted sweep in --out")
     sweep.add_argument("--quiet", action="store_true", help="no progress bar")
+    sweep.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print the design's points, runs and batches and the estimated time, memory and disk; run nothing",
+    )
     force_option(sweep)
 
     query = sub.add_parser("query", help="SQL over a sweep's runs and series tables (DuckDB)")
@@ -149,9 +154,16 @@ def build_parser() -> Parser:
     query.add_argument("sql", help='one SELECT, e.g. "SELECT outcome, count(*) FROM runs GROUP BY outcome" (read-only)')
     query.add_argument("--csv", action="store_true", help="print CSV instead of a table")
 
-    analyze = sub.add_parser("analyze", help="phase diagram, tipping point, sensitivity and ranking of a sweep")
+    analyze = sub.add_parser(
+        "analyze",
+        help="phase diagram, tipping point, sensitivity, ranking, robustness and time series of a sweep, checked",
+    )
     analyze.add_argument("folder", type=Path)
-    analyze.add_argument("--workers", type=positive_int, help="processes for the tipping-point search")
+    analyze.add_argument(
+        "--workers",
+        type=positive_int,
+        help="processes for the tipping-point search (default: one per core; scenario discovery takes one more)",
+    )
     analyze.add_argument(
         "--no-tipping", action="store_true", help="skip the tipping-point search (it runs new simulations)"
     )

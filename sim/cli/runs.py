@@ -65,18 +65,39 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    """Check scenario files and sweep files (told apart by their keys) without running them."""
+    from sim.experiments.spec import sweep_file
+
     failed = 0
     for name in args.scenarios:
         try:
-            sc = _load(args, name, with_seed=False)
+            path = sweep_file(name)
+            print(_validate_sweep(args, path) if path is not None else _validate_scenario(args, name))
         except InputError as exc:
             print(f"procsim: error: {exc}", file=sys.stderr)
             failed += 1
-            continue
-        print(
-            f"ok: {sc.source} ({sc.name}: {sc.n_suppliers} suppliers, {sc.n_customers} customers, {sc.periods} periods)"
-        )
     return EXIT_INPUT if failed else EXIT_OK
+
+
+def _validate_scenario(args: argparse.Namespace, name: str) -> str:
+    sc = _load(args, name, with_seed=False)
+    return f"ok: {sc.source} ({sc.name}: {sc.n_suppliers} suppliers, {sc.n_customers} customers, {sc.periods} periods)"
+
+
+def _validate_sweep(args: argparse.Namespace, path: Path) -> str:
+    from sim.experiments.spec import load_sweep
+
+    if args.overrides or args.grants or args.accounts:
+        raise InputError(
+            "--set, --grant and --accounts change a scenario; a sweep file says its own (set:)",
+            source=str(path),
+            field="--set" if args.overrides else "--grant" if args.grants else "--accounts",
+        )
+    sweep = load_sweep(path)
+    return (
+        f"ok: {sweep.source} (sweep {sweep.name}: {sweep.spec.design.kind} design, {len(sweep.points):,} points x "
+        f"{len(sweep.seeds):,} seeds = {sweep.total_runs:,} runs; `procsim sweep {sweep.source} --dry-run` for its cost)"
+    )
 
 
 def cmd_list(_args: argparse.Namespace) -> int:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import io
 import logging
+import sys
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,12 +70,18 @@ def experiments_and_outcomes(runs: pd.DataFrame, parameters: list[str]) -> tuple
 
 def discover(runs: pd.DataFrame, parameters: list[str], outcome: str, threshold: float, folder: Path) -> Box:
     """Export the runs for the workbench and run its PRIM on ``outcome``."""
+    blocked = "altair" not in sys.modules
+    if blocked:  # its interactive altair view is never used here; importing altair takes a second
+        sys.modules["altair"] = None  # type: ignore[assignment]  # import altair now raises ImportError
     try:
         with _quiet_workbench():
             from ema_workbench import ScalarOutcome, save_results
             from ema_workbench.analysis import prim
     except ImportError:
         raise DiscoveryUnavailable("the EMA Workbench is not installed: pip install 'procsim[discovery]'") from None
+    finally:
+        if blocked and sys.modules.get("altair", 0) is None:
+            del sys.modules["altair"]
     experiments, outcomes = experiments_and_outcomes(runs, parameters)
     y = outcomes[f"is_{outcome}"]
     if y.all() or not y.any():

@@ -108,6 +108,17 @@ class Parameter:
             return f"{v:,.0f}"
         return f"{v:.4g}"
 
+    def precise(self, value: Any, span: float) -> str:
+        """A value to about a hundredth of ``span`` (its parameter's range in the sweep), trailing zeros dropped:
+        a box bound of 0.62537 over a range of 1 is ``0.63``, of 0.012537 over 20% is ``1.25%``."""
+        if self.unit not in ("percent", "number") or not isinstance(value, int | float) or span <= 0:
+            return self.format(value)
+        scale = 100 * span if self.unit == "percent" else span
+        digits = max(0, math.ceil(-math.log10(scale / 100)))
+        if self.unit == "percent":
+            return self.format(value, digits)
+        return _trim(float(value), digits)
+
     def span(self, low: float, high: float, digits: int = 1) -> str:
         """A range in the unit, the unit once: ``4.7-5.1%``."""
         if self.unit == "percent":
@@ -185,6 +196,11 @@ def _section(annotation: Any) -> type[BaseModel] | None:
 def metric_name(metric: str) -> str:
     """A metric's (or market series') display name (its column name with spaces when it has none)."""
     return (METRICS.get(metric) or SERIES.get(metric) or (metric.replace("_", " "), ""))[0]
+
+
+def unit_of(metric: str) -> str:
+    """A metric's or market series' kind: money, pct, index, count, period ('' when unknown)."""
+    return (METRICS.get(metric) or SERIES.get(metric) or ("", ""))[1]
 
 
 def format_metric(metric: str, value: Any, currency: str) -> str:

@@ -6,7 +6,9 @@ line a researcher wants to see move when a third lever changes.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -108,8 +110,7 @@ def phase_figure(diagram: PhaseDiagram, x: Parameter, y: Parameter, regime: str)
     ax.legend(handles=handles, fontsize=15, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     ax.set_xlabel(plain(x.name), fontsize=18)
     ax.set_ylabel(plain(y.name), fontsize=18)
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: plain(x.format(v, 0 if x.unit == "percent" else 1))))
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: plain(y.format(v, 0 if y.unit == "percent" else 1))))
+    grid_ticks(ax, xs, ys, x, y)
     ax.tick_params(labelsize=15)
     when = "in the long run (outlook)" if regime == "outlook" else "at the horizon"
     ax.set_title(f"Most common outcome {when}", fontsize=20, loc="left")
@@ -121,7 +122,8 @@ def phase_panels(diagram: PhaseDiagram, x: Parameter, y: Parameter, metric: str)
     xs, ys, tipped = diagram.grid("share_tipped")
     panels = [(f"share_{o}", f"share {o}", _ramp(OUTCOME_COLORS[o]), (0, 1)) for o in OUTCOME_NAMES]
     panels.append((diagram.metric, metric, "viridis", None))
-    fig = Figure(figsize=(15, 8.4), layout="constrained")
+    fig = Figure(figsize=(15, 8.4))  # placed by hand: a constrained layout of six colour bars took twice as long
+    fig.subplots_adjust(left=0.07, right=0.98, bottom=0.09, top=0.95, wspace=0.12, hspace=0.22)
     axes = fig.subplots(2, 3, sharex=True, sharey=True).ravel()
     for ax, (column, title, cmap, limits) in zip(axes, panels, strict=True):
         _, _, values = diagram.grid(column)
@@ -138,8 +140,7 @@ def phase_panels(diagram: PhaseDiagram, x: Parameter, y: Parameter, metric: str)
             ax.contour(xs, ys, tipped, levels=[0.5], colors="white", linewidths=3)
             ax.contour(xs, ys, tipped, levels=[0.5], colors="black", linewidths=1.5, linestyles="--")
         ax.set_title(plain(title), fontsize=14)
-        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: plain(x.format(v, 0))))
-        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: plain(y.format(v, 0))))
+        grid_ticks(ax, xs, ys, x, y, most=6)
         ax.tick_params(labelsize=11)
         colorbar = fig.colorbar(mesh, ax=ax, shrink=0.85)
         if limits:
@@ -150,6 +151,16 @@ def phase_panels(diagram: PhaseDiagram, x: Parameter, y: Parameter, metric: str)
     for ax in axes[::3]:
         ax.set_ylabel(plain(y.name), fontsize=13)
     return fig
+
+
+def grid_ticks(ax: Any, xs: np.ndarray, ys: np.ndarray, x: Parameter, y: Parameter, most: int = 10) -> None:
+    """Ticks on the grid's own values (every k-th when there are many), labelled in the parameters' units with
+    the precision their range needs: no tick falls off the grid, between its cells or past its edges."""
+    for axis, values, parameter in ((ax.xaxis, xs, x), (ax.yaxis, ys, y)):
+        step = max(1, math.ceil(len(values) / most))
+        axis.set_ticks(values[::step])
+        span = float(values.max() - values.min()) if len(values) > 1 else abs(float(values[0])) or 1.0
+        axis.set_major_formatter(FuncFormatter(lambda v, _pos, p=parameter, s=span: plain(p.precise(v, s))))
 
 
 def _edges(centres: np.ndarray) -> np.ndarray:

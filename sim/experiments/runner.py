@@ -215,9 +215,10 @@ def batch_size(sweep: Sweep, slots: int) -> int:
     return max(1, min(ENSEMBLE_ROWS // max(customers, 1), spread, MAX_BATCH))
 
 
-def batches(todo: list[ChunkTask], size: int) -> Iterator[list[ChunkTask]]:
-    """Consecutive chunks gathered into batches of about ``size`` runs (a larger chunk is a batch of its own)."""
-    batch: list[ChunkTask] = []
+def batches(todo: list[Any], size: int) -> Iterator[list[Any]]:
+    """Consecutive chunks (anything with ``seeds``) gathered into batches of about ``size`` runs (a larger
+    chunk is a batch of its own)."""
+    batch: list[Any] = []
     runs = 0
     for task in todo:
         if batch and runs + len(task.seeds) > size:
@@ -227,6 +228,34 @@ def batches(todo: list[ChunkTask], size: int) -> Iterator[list[ChunkTask]]:
         runs += len(task.seeds)
     if batch:
         yield batch
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a sweep will do, before it runs (``procsim sweep --dry-run``)."""
+
+    points: int
+    runs: int
+    chunks: int
+    batches: int
+    batch_size: int
+    workers: int
+    estimate: Estimate
+
+
+@dataclass(frozen=True)
+class _Sized:
+    seeds: list[int]
+
+
+def plan(sweep: Sweep, scenario: Scenario, workers: int) -> Plan:
+    """The sweep's points, runs, chunks and batches on ``workers`` workers, and the resource guard's estimate
+    for its largest market ``scenario``; nothing is run or written."""
+    size = batch_size(sweep, workers)
+    chunks = sweep.chunks()
+    count = sum(1 for _ in batches([_Sized(reps) for _, _, reps in chunks], size))
+    estimate = for_sweep(sweep, scenario, workers)
+    return Plan(len(sweep.points), sweep.total_runs, len(chunks), count, size, workers, estimate)
 
 
 def manifest(sweep: Sweep, command: list[str] | None) -> dict[str, Any]:
@@ -428,8 +457,6 @@ def sweep_summary(sweep: Sweep, runs: pa.Table, wall_seconds: float, resumed_chu
 def for_sweep(sweep: Sweep, scenario: Scenario, workers: int) -> Estimate:
     """``procsim sweep``: one batch (an ensemble of runs) per worker; at the end the driver gathers every row
     into two files."""
-    from sim.experiments.runner import batch_size
-
     runs = sweep.total_runs
     n, periods = scenario.n_customers, scenario.periods
     kept = {"every": periods, "every_k": math.ceil(periods / sweep.spec.outputs.every) + 1, "final": 1, "none": 0}

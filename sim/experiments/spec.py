@@ -28,9 +28,8 @@ from sim.inputs.loading import _display_path, _load_raw, allowed_roots, build_sc
 from sim.inputs.overrides import _apply_override
 from sim.inputs.schema import Scenario
 from sim.inputs.validation import _translate
-from sim.inputs.values import Int
+from sim.inputs.values import Int, _suggest
 from sim.inputs.yamlio import load_mapping
-from sim.runs.runner import replicate_seeds
 
 SWEEP_FOLDER = Path(__file__).resolve().parents[2] / "scenarios" / "sweeps"
 OUTCOME_NAMES = ("collapse", "spiral", "equilibrium", "growth", "drifting")
@@ -45,6 +44,41 @@ MAX_RUNS = 5_000_000
 MAX_BISECTIONS = 40  # hard cap on the tipping-point search's steps, whatever the tolerance
 TOLERANCE_FLOOR = 1e-6  # smallest tipping tolerance, as a share of high - low
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+SWEEP_KEYS = frozenset({"base", "design"})  # a scenario has neither: they tell a sweep file from a scenario
+TIPPED_SHARE = "tipped_share"  # a derived metric: the share of a setting's runs that spiral or collapse
+# The scalar metrics of a run (sim.engine.outcomes.metrics, less its lists and text), checked against a
+# real runs table by tests/test_experiments.py so the two cannot drift apart.
+RUN_METRICS = (
+    "outlook_period",
+    "capability_index_final",
+    "capability_index_min",
+    "discount_final",
+    "discount_max",
+    "supplier_margin_final",
+    "supplier_profit_total",
+    "supplier_cash_final",
+    "customer_value_total",
+    "supplier_value_total",
+    "joint_value_total",
+    "joint_value_change",
+    "engagement_value_total",
+    "overhead_fixed_total",
+    "investment_total",
+    "investment_sustaining_total",
+    "capability_depletion_total",
+    "balance_final",
+    "retention_rate",
+    "customers_final",
+    "switches_total",
+    "relationships_ended",
+    "accounts_dropped",
+    "suppliers_exited",
+    "redesign_and_switching_cost_total",
+    "time_to_collapse",
+    "spiral_onset",
+    "break_even_volume_increase",
+    "lifetime_value",
+)
 
 
 class Strict(BaseModel):
@@ -168,6 +202,45 @@ class DiscoverySpec(Strict):
     threshold: float = Field(0.8, gt=0, le=1, description="Minimum density of the PRIM box.")
 
 
+class Threshold(Strict):
+    """What a lever setting must reach in a market to satisfy: a metric's mean over seeds, at least or at most."""
+
+    metric: str = Field(description=f"A run metric, or {TIPPED_SHARE} (the share of runs that spiral or collapse).")
+    at_least: float | None = None
+    at_most: float | None = None
+
+    @model_validator(mode="after")
+    def _one_side(self) -> Threshold:
+        if (self.at_least is None) == (self.at_most is None):
+            raise ValueError("give at_least or at_most (one of them)")
+        bound = self.at_least if self.at_least is not None else self.at_most
+        if not math.isfinite(bound):
+            raise ValueError(f"the bound must be a finite number, got {bound}")
+        return self
+
+
+class RobustnessSpec(Strict):
+    """Each lever setting across the uncertainties: regret against the best setting in each market, and the
+    share of markets where it satisfies ``threshold``."""
+
+    metric: str = Field("joint_value_total", description="The metric whose regret is measured.")
+    goal: Literal["max", "min"] = Field("max", description="Whether more (max) or less (min) of it is better.")
+    threshold: Threshold = Field(
+        default_factory=lambda: Threshold(metric=TIPPED_SHARE, at_most=0.5),
+        description="What a lever setting must reach in a market to satisfy (default: at most half its runs tip).",
+    )
+    regime: Regime = Field("outlook", description="Outcomes at the horizon or in the outlook, for tipped_share.")
+
+
+class EnvelopeSpec(Strict):
+    """Median and 10-90% bands of market series over time, by outcome, design point or a swept parameter."""
+
+    series: list[str] = Field(default_factory=lambda: ["capability_index", "discount_mean"], min_length=1, max_length=6)
+    by: str = Field("outcome", description="outcome, point, or a swept parameter path.")
+    points: list[Int] | None = Field(None, max_length=12, description="With by: point, the design points to draw.")
+    regime: Regime = Field("outlook", description="With by: outcome, the outcome at the horizon or in the outlook.")
+
+
 class AnalysisSpec(Strict):
     phase: PhaseSpec | None = None
     tipping: TippingSpec | None = None
@@ -176,6 +249,8 @@ class AnalysisSpec(Strict):
         default_factory=lambda: ["joint_value_total", "supplier_profit_total", "customer_value_total"]
     )
     discovery: DiscoverySpec | None = None
+    robustness: RobustnessSpec | None = None
+    envelopes: EnvelopeSpec | None = None
 
 
 class SweepFile(Strict):
@@ -193,6 +268,12 @@ class SweepFile(Strict):
         "the same whatever the batch); auto: by market size.",
     )
     outputs: Outputs = Field(default_factory=Outputs)
+    levers: list[str] = Field(
+        default_factory=list, description="Swept parameters that are choices (the supplier's, procurement's)."
+    )
+    uncertainties: list[str] = Field(
+        default_factory=list, description="Swept parameters that are the market, which nobody chooses."
+    )
     analysis: AnalysisSpec = Field(default_factory=AnalysisSpec)
 
     @field_validator("name")
@@ -278,6 +359,32 @@ def find_sweep(name_or_path: str | Path) -> Path:
     )
 
 
+def sweep_file(name_or_path: str | Path) -> Path | None:
+    """The sweep file a name on the command line means, or None when it means a scenario.
+
+    A file is a sweep file when its keys are a sweep's (``base:``, ``design:``); a name that is
+    no scenario's is looked up among the sweeps (``./scenarios/sweeps``, the bundled ones).
+    A file that cannot be read is left to the scenario loader, which says why.
+    """
+    from sim.inputs.loading import find_scenario
+
+    path = Path(name_or_path)
+    if not path.is_file():
+        try:
+            find_scenario(name_or_path)
+            return None
+        except InputError:
+            try:
+                return find_sweep(name_or_path)
+            except InputError:
+                return None
+    try:
+        raw = load_mapping(path, what="sweep", minimal=MINIMAL_SWEEP)
+    except InputError:
+        return None
+    return path.resolve() if SWEEP_KEYS & set(raw) else None
+
+
 def design_size(design: Design) -> int:
     """How many points a design has, computed without building them."""
     if design.kind in ("lhs", "sobol", "morris"):
@@ -315,7 +422,9 @@ def load_sweep(name_or_path: str | Path) -> Sweep:
     try:
         spec = SweepFile.model_validate(raw)
     except ValidationError as exc:
-        field, msg = _translate(exc, SweepFile, "")[0]
+        problems = _translate(exc, SweepFile, "")
+        # a misspelt key also leaves its field missing: name the typo, which says what to fix
+        field, msg = next((p for p in problems if p[1].startswith("unknown field")), problems[0])
         raise InputError(msg, source=source, field=field) from None
     _check_size(spec, source)
     roots = allowed_roots(path)
@@ -329,6 +438,8 @@ def load_sweep(name_or_path: str | Path) -> Sweep:
         build_scenario(copy.deepcopy(base), source=str(base_path))
     except InputError as exc:
         raise InputError(exc.message, source=source, field=f"set.{exc.field}" if exc.field else "set") from None
+    from sim.runs.runner import replicate_seeds
+
     points, parameters, matrix = expand(spec.design)
     sweep = Sweep(spec, source, base, points, replicate_seeds(spec.seed, spec.replicates), parameters, matrix)
     _check_points(sweep)
@@ -336,7 +447,120 @@ def load_sweep(name_or_path: str | Path) -> Sweep:
         tip = spec.analysis.tipping
         for end in (tip.low, tip.high):
             _check_paths(sweep, {**tip.set, tip.parameter: end}, "analysis.tipping")
+    check_plan(sweep)
     return sweep
+
+
+def _known(name: str, known: list[str] | tuple[str, ...], what: str, source: str, field: str) -> None:
+    """Refuse a name that is not among ``known``, with a suggestion for a typo."""
+    if name not in known:
+        hint = _suggest(name, known)
+        raise InputError(
+            f"unknown {what} {excerpt(name)}{hint or '; known: ' + ', '.join(known)}", source=source, field=field
+        )
+
+
+def check_plan(sweep: Sweep) -> None:
+    """Check what the analysis will read against the design: parameters that are swept, metrics and series
+    that exist, levers and uncertainties that split the swept parameters between them."""
+    from sim.engine.recorder import MARKET_SERIES
+
+    spec, source = sweep.spec, sweep.source
+    analysis, swept = spec.analysis, sweep.parameters
+    metrics = list(RUN_METRICS)
+    if analysis.phase is not None:
+        for axis in ("x", "y"):
+            _known(getattr(analysis.phase, axis), swept, "swept parameter", source, f"analysis.phase.{axis}")
+        if analysis.phase.x == analysis.phase.y:
+            raise InputError("x and y must be two different parameters", source=source, field="analysis.phase.y")
+        _known(analysis.phase.metric, metrics, "metric", source, "analysis.phase.metric")
+    for key in ("sensitivity", "rank_by"):
+        for i, metric in enumerate(getattr(analysis, key)):
+            _known(metric, metrics, "metric", source, f"analysis.{key}.{i}")
+    if analysis.envelopes is not None:
+        env = analysis.envelopes
+        for i, name in enumerate(env.series):
+            _known(name, list(MARKET_SERIES), "market series", source, f"analysis.envelopes.series.{i}")
+        _known(
+            env.by,
+            ["outcome", "point", *swept],
+            "grouping (outcome, point or a swept parameter)",
+            source,
+            "analysis.envelopes.by",
+        )
+        for i, point in enumerate(env.points or []):
+            if not 0 <= point < len(sweep.points):
+                raise InputError(
+                    f"design point {point} does not exist (0 to {len(sweep.points) - 1})",
+                    source=source,
+                    field=f"analysis.envelopes.points.{i}",
+                )
+        if spec.outputs.series in ("none", "final"):
+            raise InputError(
+                f"envelopes need series over time, but outputs.series is {spec.outputs.series}; "
+                "keep them with outputs: {series: every_k}",
+                source=source,
+                field="analysis.envelopes",
+            )
+    _check_levers(sweep, metrics)
+
+
+def _check_levers(sweep: Sweep, metrics: list[str]) -> None:
+    spec, source, swept = sweep.spec, sweep.source, sweep.parameters
+    for key in ("levers", "uncertainties"):
+        for i, path in enumerate(getattr(spec, key)):
+            _known(path, swept, "swept parameter", source, f"{key}.{i}")
+    both = set(spec.levers) & set(spec.uncertainties)
+    if both:
+        raise InputError(
+            f"{excerpt(sorted(both)[0])} is both a lever and an uncertainty; a parameter is one or the other",
+            source=source,
+            field="uncertainties",
+        )
+    robustness = spec.analysis.robustness
+    if not spec.levers and not spec.uncertainties:
+        if robustness is not None:
+            raise InputError(
+                "needs the sweep's levers and uncertainties (top-level levers: [...] and uncertainties: [...])",
+                source=source,
+                field="analysis.robustness",
+            )
+        return
+    for key in ("levers", "uncertainties"):
+        if not getattr(spec, key):
+            raise InputError(
+                "give both levers and uncertainties (each a list of swept parameters)", source=source, field=key
+            )
+    loose = [p for p in swept if p not in spec.levers and p not in spec.uncertainties]
+    if loose:
+        raise InputError(
+            f"{excerpt(loose[0])} is swept but neither a lever nor an uncertainty; add it to one of the two lists",
+            source=source,
+            field="uncertainties",
+        )
+    if spec.design.kind in ("lhs", "sobol", "morris"):
+        raise InputError(
+            f"levers and uncertainties need a grid or scenarios design (every lever setting in every market), "
+            f"not {spec.design.kind}",
+            source=source,
+            field="design",
+        )
+    for i, whatif in enumerate(spec.design.scenarios or []):
+        if set(whatif.set) & set(spec.levers) and set(whatif.set) & set(spec.uncertainties):
+            raise InputError(
+                "a what-if sets both levers and uncertainties; each names a lever setting or a market, not both",
+                source=source,
+                field=f"design.scenarios.{i}",
+            )
+    if robustness is not None:
+        _known(robustness.metric, metrics, "metric", source, "analysis.robustness.metric")
+        _known(
+            robustness.threshold.metric,
+            [*metrics, TIPPED_SHARE],
+            "metric",
+            source,
+            "analysis.robustness.threshold.metric",
+        )
 
 
 def expand(design: Design) -> tuple[list[Point], list[str], np.ndarray | None]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import math
+import threading
 from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
@@ -28,20 +29,15 @@ from sim.experiments.spec import MAX_BISECTIONS, Sweep, TippingSpec
 from sim.inputs.loading import build_scenario
 from sim.inputs.overrides import _apply_override
 from sim.reports.plots import plain
-from sim.runs.runner import replicate_seeds
 
 BOOTSTRAP = 400
-
-
-def outcome_of(base: dict[str, Any], source: str, params: dict[str, Any], seed: int, regime: str = "horizon") -> str:
-    """The outcome of one run, at the horizon or in its outlook (module-level, so any executor can ship it)."""
-    return outcomes_of(base, source, params, [seed], regime)[0]
 
 
 def outcomes_of(
     base: dict[str, Any], source: str, params: dict[str, Any], seeds: list[int], regime: str = "horizon"
 ) -> list[str]:
-    """The outcomes of one parameter setting over several seeds, run as one ensemble (each as its single run)."""
+    """The outcomes of one parameter setting over several seeds, run as one ensemble (each as its single run),
+    at the horizon or in their outlook (module-level, so any executor can ship it)."""
     from sim.runs.runner import run_ensemble
 
     raw = copy.deepcopy(base)
@@ -52,6 +48,12 @@ def outcomes_of(
     if regime == "outlook":
         return [r.summary.get("outlook") or r.summary["outcome"] for r in results]
     return [r.summary["outcome"] for r in results]
+
+
+def search_seeds(seed: int, n: int) -> list[int]:
+    """The search's seeds: ``n`` spawned from the sweep's seed, the numbers ``sim.runs.runner.replicate_seeds``
+    gives (a test checks), without loading the engine into the process that only waits for the workers."""
+    return [int(s.generate_state(1)[0]) for s in np.random.SeedSequence(seed).spawn(n)]
 
 
 def search_runs(spec: TippingSpec) -> int:
@@ -92,18 +94,26 @@ def find_tipping(
     *,
     slots: int = 1,
     progress: Callable[[int], None] | None = None,
+    name: Callable[[float], str] | None = None,
+    stop: threading.Event | None = None,
 ) -> TippingPoint:
     """Bisect ``spec.parameter`` between ``spec.low`` and ``spec.high`` on the tipped share.
 
-    The replicates at each value run as ensembles, one per executor slot; ``progress`` is
-    called with the number of runs finished.
+    The replicates at each value run as ensembles, one per executor slot (one bisection step
+    at a time: evaluating the next levels at once, in bigger ensembles, measured no faster, as an
+    ensemble lasts as long as its slowest run's outlook). ``progress`` is called with the runs
+    finished; ``name(value)`` writes a value for the log; ``stop`` (set by another thread) ends the
+    search before its next step with ``KeyboardInterrupt``.
     """
-    seeds = replicate_seeds(sweep.spec.seed, spec.replicates)
+    seeds = search_seeds(sweep.spec.seed, spec.replicates)
     tipped_outcomes = set(spec.outcomes)
     rows: list[dict[str, Any]] = []
     parts = [list(map(int, part)) for part in np.array_split(seeds, max(1, min(slots, len(seeds)))) if len(part)]
+    word = name or (lambda value: f"{spec.parameter} = {value:.6g}")
 
     def share_at(value: float) -> float:
+        if stop is not None and stop.is_set():
+            raise KeyboardInterrupt
         params = {**spec.set, spec.parameter: float(value)}
         futures = [executor.submit(outcomes_of, sweep.base, sweep.source, params, part, spec.regime) for part in parts]
         outcomes = []
@@ -123,7 +133,7 @@ def find_tipping(
             )
         share = sum(o in tipped_outcomes for o in outcomes) / len(outcomes)
         if log:
-            log(f"  tipping: {spec.parameter} = {value:.6g}: {share:.0%} tipped")
+            log(f"  tipping: {word(value)}: {share:.0%} of the runs tipped")
         return share
 
     lo, hi = spec.low, spec.high
@@ -163,40 +173,53 @@ def find_tipping(
 def logistic_midpoint(
     frame: pd.DataFrame, limits: tuple[float, float], rng: np.random.Generator
 ) -> tuple[float, tuple[float, float]]:
-    """50% point of a logistic fit of tipped ~ value, and a 95% bootstrap interval over replicates."""
+    """50% point of a logistic fit of tipped ~ value, and a 95% bootstrap interval over replicates.
+
+    The likelihood depends on the runs only through how many tipped at each value, so every fit
+    works on those counts, and bootstrap samples with the same counts share one fit: when the
+    replicates agree at every value (a sharp flip) every sample is the same and one fit serves
+    all ``BOOTSTRAP`` of them.
+    """
     x = frame["value"].to_numpy(float)
     y = frame["tipped"].to_numpy(float)
-    estimate = _fit(x, y, limits)
-    groups = [np.flatnonzero(x == v) for v in np.unique(x)]
-    boots = []
-    for _ in range(BOOTSTRAP):
-        pick = np.concatenate([rng.choice(g, size=len(g)) for g in groups])
-        boots.append(_fit(x[pick], y[pick], limits))
+    values = np.unique(x)
+    groups = [np.flatnonzero(x == v) for v in values]
+    runs = np.array([len(g) for g in groups], dtype=float)
+    fits: dict[tuple[float, ...], float] = {}
+
+    def fit(tipped: np.ndarray) -> float:
+        key = tuple(tipped)
+        if key not in fits:
+            fits[key] = _fit(values, tipped, runs, limits)
+        return fits[key]
+
+    estimate = fit(np.array([y[g].sum() for g in groups]))
+    boots = [fit(np.array([y[rng.choice(g, size=len(g))].sum() for g in groups])) for _ in range(BOOTSTRAP)]
     low, high = np.percentile(boots, [2.5, 97.5])
     return estimate, (float(low), float(high))
 
 
-def _fit(x: np.ndarray, y: np.ndarray, limits: tuple[float, float]) -> float:
-    """Maximum-likelihood midpoint of p = 1 / (1 + exp(-(x - m) / s)); the scale is kept positive."""
+def _fit(values: np.ndarray, tipped: np.ndarray, runs: np.ndarray, limits: tuple[float, float]) -> float:
+    """Maximum-likelihood midpoint of p = 1 / (1 + exp(-(x - m) / s)) given ``tipped`` of ``runs`` runs at each
+    value; the scale is kept positive."""
     span = limits[1] - limits[0]
     floor = span * 1e-3
+    untipped = runs - tipped
 
     def nll(theta: np.ndarray) -> float:
         m, log_s = theta
-        z = (x - m) / (floor + np.exp(log_s))
+        z = (values - m) / (floor + np.exp(log_s))
         # log(1 + exp(-z)) and log(1 + exp(z)), computed stably
-        return float(np.sum(y * np.logaddexp(0, -z) + (1 - y) * np.logaddexp(0, z)))
+        return float(np.sum(tipped * np.logaddexp(0, -z) + untipped * np.logaddexp(0, z)))
 
-    start = np.array([_crossing(x, y), np.log(span / 10)])
+    start = np.array([_crossing(values, tipped / runs), np.log(span / 10)])
     best = minimize(nll, start, method="Nelder-Mead", options={"xatol": floor / 10, "fatol": 1e-9, "maxiter": 2000})
     m = float(best.x[0])
     return float(np.clip(m, limits[0], limits[1]))
 
 
-def _crossing(x: np.ndarray, y: np.ndarray) -> float:
+def _crossing(values: np.ndarray, shares: np.ndarray) -> float:
     """A starting guess: the midpoint between the highest mostly-untipped and lowest mostly-tipped value."""
-    values = np.unique(x)
-    shares = np.array([y[x == v].mean() for v in values])
     below, above = values[shares < 0.5], values[shares >= 0.5]
     if below.size and above.size:
         return float(

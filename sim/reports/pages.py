@@ -21,7 +21,6 @@ import pandas as pd
 from sim.inputs.grants import describe
 from sim.reports.fmt import count_words, money, pct, period_text
 from sim.reports.story import OUTCOME_WORDS, loss_warnings, story
-from sim.runs.runner import representative
 from sim.version import __version__
 
 __all__ = ["OUTCOME_WORDS", "count_words", "loss_warnings", "money", "pct", "story", "when"]
@@ -267,6 +266,8 @@ def replicate_report(result: ReplicateResult, figures: dict[str, Path]) -> str:
         ahead = f"<p>Past the horizon (outlook): {html.escape(count_words(s['outlooks']))}{median}.</p>"
     changes = scenario_changes(result.scenario)
     description = matching_description(s["description"], s["outcome"], bool(changes))
+    from sim.runs.runner import representative  # the engine only when a page shows runs (not a sweep's page)
+
     typical = representative(result.runs)
     body = (
         f"<h1>{html.escape(s['scenario'])}</h1>{header(result.scenario, changes, description)}"
