@@ -72,6 +72,7 @@ RUN_METRICS = (
     "switches_total",
     "relationships_ended",
     "accounts_dropped",
+    "accounts_noticed",
     "suppliers_exited",
     "redesign_and_switching_cost_total",
     "time_to_collapse",
