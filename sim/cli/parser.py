@@ -191,6 +191,14 @@ def build_parser() -> Parser:
             web.add_argument(
                 "--out", type=Path, default=Path("results") / "game", help="folder for exports (default results/game)"
             )
+    studio = sub.add_parser(
+        "studio", help="what-ifs on your accounts in a browser: upload, set your numbers, ask, compare, download"
+    )
+    studio.add_argument("--scenario", help="a scenario file to offer beside the bundled ones")
+    studio.add_argument("--port", type=port_int, default=8766, help="port (default 8766)")
+    studio.add_argument(
+        "--host", default="127.0.0.1", help="address to serve on (default 127.0.0.1: this machine only)"
+    )
     return parser
 
 

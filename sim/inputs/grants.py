@@ -50,7 +50,7 @@ def parse_grant(text: str) -> dict[str, Any]:
 MAX_LEVEL = 0.9  # as the scenario's interventions allow
 MAX_LEVELS = 21  # points of a cost curve
 _STEP = re.compile(r"^\+\s*(?P<n>\d+(?:\.\d+)?)\s*pp$", re.IGNORECASE)
-_RANGE = re.compile(r"^(?P<lo>[^.]*?)\s*\.\.\s*(?P<hi>[^/]+?)\s*(?:/\s*(?P<by>.+))?$")
+_RANGE = re.compile(r"^(?P<lo>.*?)\s*\.\.\s*(?P<hi>[^/]+?)\s*(?:/\s*(?P<by>.+))?$")
 
 
 @dataclass(frozen=True)
