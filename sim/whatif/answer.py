@@ -167,8 +167,9 @@ def ask(
     if plan.curve is not None:
         points = [curve_point(base, sides[_side(lv)], runs["base"], runs[_side(lv)], plan, lv, rate) for lv in levels]
         found = find_level(points, plan.find) if plan.find is not None else None
-        if plan.find is not None:
-            detail = found["level"] if found is not None else levels[0]
+        if plan.find is not None:  # the details: the level found, or the one that keeps them most often
+            best = max(points, key=lambda p: (p["kept_with_peers"], -p["level"]))
+            detail = (found or best)["level"]
         curve = curve_summary(plan, points, found, base, runs["base"])
     variant = sides[_side(detail)]
     pair = {"base": runs["base"], "whatif": runs[_side(detail)]}

@@ -90,6 +90,8 @@ def cost_clause(lead: str, answer: Mapping[str, Any], currency: str) -> str:
     """``<lead> costs you EUR 1.5M profit over 10 years (80% range ...), EUR 150.0k a year, EUR 1.1M at 8% NPV``."""
     p = answer["profit_change"]
     years = _years(answer["horizon_years"])
+    if money(p["mean"], currency) == money(0.0, currency) and p["p10"] == p["p90"]:
+        return f"{lead} leaves your profit over {years} unchanged (in every run)"
     if p["mean"] < 0:
         clause = f"{lead} costs you {money(-p['mean'], currency)} profit over {years}"
         spread = _span(-p["p90"], -p["p10"], currency, "cost", "gain")
