@@ -207,3 +207,20 @@ def test_a_single_run_with_a_grant_and_accounts(tmp_path, monkeypatch, capsys):
     assert "interventions:\n- grant: 0.06\n  to: Globex\n  from_period: 4" in resolved
     summary = json.loads((folder / "summary.json").read_text())
     assert any("you granted Globex a 6.0% discount" in e["event"] for e in summary["events"])
+
+
+def test_formula_like_text_stays_text_in_the_workbook(tmp_path):
+    """An account called =HYPERLINK(...) is shown as typed, stored as text with Excel's quote prefix."""
+    from sim.reports.workbook import Sheet, write_workbook
+
+    path = tmp_path / "book.xlsx"
+    frame = pd.DataFrame({"account": ['=HYPERLINK("http://x","y")', "+1", "ACME"], "volume": [1.0, -2.0, 3.0]})
+    write_workbook(
+        path, title="t", currency="EUR", summary_rows=[("Name", "@SUM(A1)", "text")], sheets=[Sheet("A", frame)]
+    )
+    book = openpyxl.load_workbook(path)
+    cells = [book["A"].cell(i, 1) for i in (2, 3, 4)]
+    assert [c.value for c in cells] == list(frame["account"]) and all(c.data_type == "s" for c in cells)
+    assert [c.quotePrefix for c in cells] == [True, True, False]
+    assert book["A"].cell(3, 2).value == -2.0  # numbers stay numbers
+    assert book["Summary"]["B3"].value == "@SUM(A1)" and book["Summary"]["B3"].quotePrefix

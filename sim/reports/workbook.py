@@ -23,6 +23,7 @@ import pandas as pd
 
 from sim.engine.recorder import COUNT_SERIES, MONEY_SERIES, SHARE_SERIES
 from sim.reports.account_table import account_table
+from sim.reports.cells import FORMULA_START
 from sim.reports.labels import (
     ACCOUNT_COLUMNS,
     CELL_KIND,
@@ -284,9 +285,17 @@ def _chart(ws: Any, sheet: Sheet, chart: Chart, currency: str) -> Any:
 
 
 def _text(cell: Any, value: str) -> Any:
-    """Put text in a cell as text: never read as a formula, whatever it starts with."""
-    cell.value = str(value)
+    """Put text in a cell as text: never read as a formula, whatever it starts with.
+
+    Text that a spreadsheet would take for a formula (:data:`sim.reports.cells.FORMULA_START`)
+    also gets Excel's own quote prefix, so it stays text when someone edits the cell, and it
+    shows as typed (no apostrophe in the cell).
+    """
+    text = str(value)
+    cell.value = text
     cell.data_type = "s"
+    if text.startswith(FORMULA_START):
+        cell.quotePrefix = True
     return cell
 
 
