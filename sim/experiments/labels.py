@@ -35,9 +35,10 @@ NAMES = {
 }
 MONEY_FIELDS = frozenset({"annual_revenue"})
 
-# Metrics and market series: display name and kind, from the one label table every output shares.
-METRICS: dict[str, tuple[str, str]] = dict(LABELLED_METRICS)
-SERIES: dict[str, tuple[str, str]] = dict(LABELLED_SERIES)
+# Metrics and market series: display name and kind, from the one label table every output shares
+# (the same words, starting in lower case as in the analysis page's sentences and tables).
+METRICS: dict[str, tuple[str, str]] = {k: (v[0][:1].lower() + v[0][1:], v[1]) for k, v in LABELLED_METRICS.items()}
+SERIES: dict[str, tuple[str, str]] = {k: (v[0][:1].lower() + v[0][1:], v[1]) for k, v in LABELLED_SERIES.items()}
 OUTCOME_WORDS = {
     "collapse": "collapse",
     "spiral": "spiral",
