@@ -95,6 +95,10 @@ class Workspace:
         return found
 
     def add_answer(self, result: Any, charts: dict[str, str], scenario_yaml: str, command: str) -> Answer:
+        """Keep an answer for its downloads; its runs let go of their ensembles (the reports need no model)."""
+        for runs in result.runs.values():
+            for run in runs:
+                run.model = None  # the market's view holds the whole ensemble's arrays
         answer = Answer(next(self.ids), result, charts, scenario_yaml, command)
         with self.state:
             self.answers[answer.id] = answer

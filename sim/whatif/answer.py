@@ -26,6 +26,7 @@ import pandas as pd
 
 from sim.engine.accounts import account_indices, targets
 from sim.engine.outcomes import OUTCOMES
+from sim.errors import InputError
 from sim.inputs.schema import Intervention, Scenario
 from sim.runs.runner import RunResult, replicate_seeds
 from sim.whatif import reconcile
@@ -154,6 +155,12 @@ def ask(
     rate: float = DEFAULT_RATE,
 ) -> WhatIf:
     """Answer ``plan`` (grants, a range, a search) on ``market`` (the what-if's scenario without them) against ``base``."""
+    if (base.periods, base.periods_per_year) != (market.periods, market.periods_per_year):
+        raise InputError(
+            "the base and the what-if must cover the same horizon: give --periods or --years (both sides), "
+            "not --set periods or periods_per_year",
+            field="periods",
+        )
     start = time.perf_counter()
     first = base.seed if seed is None else seed
     seeds = [first] if replicates == 1 else replicate_seeds(first, replicates)
