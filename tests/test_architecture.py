@@ -28,6 +28,7 @@ LAYERS = {
     "sim.dashboard": 5,
     "sim.game": 5,
     "sim.api": 6,
+    "sim.studio": 6,  # serves what-ifs, so it sits above the applications
     "sim.cli": 7,
     "sim": 8,  # the package's own __init__ and __main__: the public entry points
     "sim.__main__": 8,

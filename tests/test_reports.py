@@ -61,18 +61,96 @@ def test_run_workbook_holds_the_summary_figures_and_the_account_table_adds_up(tm
     )
     accounts = pd.DataFrame(book["Accounts"].values)
     accounts.columns = accounts.iloc[0]
-    accounts = accounts.iloc[1:].set_index("account")
+    accounts = accounts.iloc[1:].set_index("Account")
     ts = pd.read_csv(out / "timeseries.csv")
     total = accounts.loc["market total"]
     for key, column in (
-        ("profit contribution", "contribution"),
-        ("value to the customer", "customer_value"),
-        ("value to the supplier", "supplier_value"),
+        ("Profit contribution", "contribution"),
+        ("Value to the customer", "customer_value"),
+        ("Value to the supplier", "supplier_value"),
     ):
         assert total[key] == pytest.approx(ts[column].sum(), rel=1e-9)
         assert accounts.drop(index="market total")[key].sum() == pytest.approx(total[key], rel=1e-9)
+    yours = "Your profit from it (after its share of your costs)"
+    assert total[yours] == pytest.approx(summary_profit_of_you(out), rel=1e-9)
     series = pd.DataFrame(book["Series"].values)
-    assert list(series.iloc[0, :3]) == ["period", "year", "discount_mean"] and series.iloc[4, 1] == 1.0
+    assert (
+        list(series.iloc[0, :3]) == ["Period", "Year (end of period)", "Average discount"] and series.iloc[4, 1] == 1.0
+    )
+    assert len(book["Series"]._charts) == 2
+
+
+def summary_profit_of_you(out) -> float:
+    book = openpyxl.load_workbook(out / "report.xlsx")
+    cells = {r[0].value: r[1].value for r in book["Summary"].iter_rows(min_col=1, max_col=2) if r[0].value}
+    return cells["Your company's profit (first supplier)"]
+
+
+def test_every_label_in_a_workbook_is_for_people_and_small_shares_show(tmp_path):
+    """No raw key (discount_max) as a label or header; a share under 1% keeps its digits; columns fit."""
+    from sim.reports.labels import METRICS, SERIES
+
+    out = tmp_path / "rep"
+    assert main(["run", "baseline", "--replicates", "2", "--out", str(out), "--periods", "8",
+                 "--set", "customers.count=20", "--quiet"]) == 0  # fmt: skip
+    book = openpyxl.load_workbook(out / "report.xlsx")
+    raw = set(METRICS) | set(SERIES)
+    for ws in book.worksheets:
+        headers = [c.value for c in ws[1]] if ws.title != "Summary" else []
+        labels = [r[0].value for r in ws.iter_rows(min_col=1, max_col=1)] if ws.title == "Summary" else []
+        assert not raw & set(headers) - {"period"}, (ws.title, raw & set(headers))
+        assert not raw & set(labels), (ws.title, raw & set(labels))
+        for row in ws.iter_rows(min_row=2):
+            for cell in row:
+                if isinstance(cell.value, float) and cell.number_format.endswith("%") and 0 < abs(cell.value) < 0.001:
+                    assert cell.number_format == "0.000%", (ws.title, cell.coordinate, cell.number_format)
+    key = book["Key figures"]
+    assert [c.value for c in key[1]] == ["Key", "Figure", "Mean", "10th percentile", "90th percentile"]
+    assert all(r[1].value != r[0].value for r in key.iter_rows(min_row=2))  # every metric has a label
+    from sim.reports.workbook import number_format, shown_width
+
+    for ws in book.worksheets[1:]:  # widths: at least what the widest cell shows
+        for column in ws.iter_cols(min_row=2):
+            letter = column[0].column_letter
+            width = ws.column_dimensions[letter].width
+            for cell in column:
+                if isinstance(cell.value, int | float) and not isinstance(cell.value, bool):
+                    kind = next(
+                        (k for k in ("money", "pct", "int", "index") if number_format(k, "EUR") == cell.number_format),
+                        "number",
+                    )
+                    assert shown_width(cell.value, kind, "EUR") <= width, (ws.title, cell.coordinate, width)
+
+
+@pytest.mark.slow
+def test_a_workbook_opens_in_libreoffice_without_hashes(tmp_path):
+    """LibreOffice renders every sheet (report.xlsx -> PDF): no cell shows ### and the answer's labels are there."""
+    import shutil
+    import subprocess
+
+    office, pdftotext = shutil.which("libreoffice") or shutil.which("soffice"), shutil.which("pdftotext")
+    if not office or not pdftotext:
+        pytest.skip("LibreOffice and pdftotext (poppler-utils) are needed to render the workbook")
+    from sim.inputs.accounts import template_csv
+    from sim.inputs.loading import load_scenario
+
+    accounts = tmp_path / "accounts.csv"
+    accounts.write_text(template_csv(load_scenario("baseline")), encoding="utf-8")
+    out = tmp_path / "whatif"
+    args = ["whatif", "baseline", "--accounts", str(accounts), "--grant", "ACME Industries=0..8%/4pp", "--find", "80%"]
+    assert main([*args, "--periods", "12", "--base-set", "customers.count=30", "--replicates", "2", "--out", str(out),
+                 "--quiet"]) == 0  # fmt: skip
+    profile = tmp_path / "profile"
+    subprocess.run(
+        [office, f"-env:UserInstallation=file://{profile}", "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path),
+         str(out / "report.xlsx")],
+        check=True, capture_output=True, timeout=240,
+    )  # fmt: skip
+    text = subprocess.run([pdftotext, "-layout", str(tmp_path / "report.pdf"), "-"], check=True, capture_output=True,
+                          text=True).stdout  # fmt: skip
+    assert "###" not in text
+    for words in ("your profit, change over the horizon", "Share of runs it stays", "Your profit from it", "Key"):
+        assert words in text, words
 
 
 def test_replicate_report_and_terminal_format_every_figure(tmp_path, capsys):
@@ -129,3 +207,20 @@ def test_a_single_run_with_a_grant_and_accounts(tmp_path, monkeypatch, capsys):
     assert "interventions:\n- grant: 0.06\n  to: Globex\n  from_period: 4" in resolved
     summary = json.loads((folder / "summary.json").read_text())
     assert any("you granted Globex a 6.0% discount" in e["event"] for e in summary["events"])
+
+
+def test_formula_like_text_stays_text_in_the_workbook(tmp_path):
+    """An account called =HYPERLINK(...) is shown as typed, stored as text with Excel's quote prefix."""
+    from sim.reports.workbook import Sheet, write_workbook
+
+    path = tmp_path / "book.xlsx"
+    frame = pd.DataFrame({"account": ['=HYPERLINK("http://x","y")', "+1", "ACME"], "volume": [1.0, -2.0, 3.0]})
+    write_workbook(
+        path, title="t", currency="EUR", summary_rows=[("Name", "@SUM(A1)", "text")], sheets=[Sheet("A", frame)]
+    )
+    book = openpyxl.load_workbook(path)
+    cells = [book["A"].cell(i, 1) for i in (2, 3, 4)]
+    assert [c.value for c in cells] == list(frame["account"]) and all(c.data_type == "s" for c in cells)
+    assert [c.quotePrefix for c in cells] == [True, True, False]
+    assert book["A"].cell(3, 2).value == -2.0  # numbers stay numbers
+    assert book["Summary"]["B3"].value == "@SUM(A1)" and book["Summary"]["B3"].quotePrefix

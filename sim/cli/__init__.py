@@ -3,7 +3,7 @@
 This is the top application layer: it may import every layer below it (engine,
 inputs, runs, reports, the applications and ``sim.api``), always inside the command
 that needs it, so a command that does not simulate never loads the engine. Each
-command module (``runs``, ``accounts``, ``sweeps``, ``room``) imports only
+command module (``runs``, ``accounts``, ``sweeps``, ``room``, ``studio``) imports only
 ``sim.cli.common`` and ``sim.cli.parser`` from this package.
 
 Exit codes: 0 success, 2 invalid input (a bad file, value, key or option; one readable
@@ -26,6 +26,7 @@ from sim.cli.common import EXIT_INPUT, EXIT_INTERNAL, EXIT_OK, EXIT_PIPE
 from sim.cli.parser import build_parser
 from sim.cli.room import cmd_dashboard, cmd_game
 from sim.cli.runs import cmd_compare, cmd_list, cmd_run, cmd_validate
+from sim.cli.studio import cmd_studio
 from sim.cli.sweeps import cmd_analyze, cmd_query, cmd_sweep
 from sim.errors import InputError, clean
 from sim.runs.signals import exit_code, sigterm_as_interrupt
@@ -42,6 +43,7 @@ COMMANDS = {
     "analyze": cmd_analyze,
     "dashboard": cmd_dashboard,
     "game": cmd_game,
+    "studio": cmd_studio,
 }
 
 

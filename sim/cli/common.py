@@ -93,3 +93,31 @@ def _guard(estimate, out: Path | None, args: argparse.Namespace, source: str | N
         raise
     if estimate.seconds > 300 and not getattr(args, "quiet", False):
         print(f"procsim: {estimate.describe()} (estimated; Ctrl-C stops it)", file=sys.stderr)
+
+
+def check_port(host: str, port: int) -> None:
+    """Refuse a port that is taken (suggesting another) or a host that is not this machine's, before serving."""
+    import errno
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the servers do: TIME_WAIT is no conflict
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise InputError(
+                    f"port {port} is already in use (another procsim or program); choose another, e.g. --port {port + 1}",
+                    field="--port",
+                ) from None
+            if exc.errno in (errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT) or isinstance(exc, socket.gaierror):
+                raise InputError(
+                    f"cannot serve on {host!r}: not an address of this machine (use 127.0.0.1 or 0.0.0.0)",
+                    field="--host",
+                ) from None
+            if exc.errno == errno.EACCES:
+                raise InputError(
+                    f"port {port} needs administrator rights; use a port above 1023", field="--port"
+                ) from None
+            raise InputError(f"cannot serve on {host}:{port}: {exc.strerror}", field="--port") from None

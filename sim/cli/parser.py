@@ -71,7 +71,8 @@ def build_parser() -> Parser:
             default=[],
             metavar="NAME=LEVEL@PERIOD",
             help="you grant an account or segment a discount at its next renewal from PERIOD "
-            "(or years: @2y), e.g. ACME=5%%@0 (repeatable)",
+            "(or years: @2y), e.g. ACME=5%%@0 (repeatable); a what-if also takes a step on the current "
+            "discount (ACME=+2pp) or a range (ACME=0..10%%, a cost curve)",
         )
         p.add_argument(
             "--accounts", type=Path, metavar="FILE", help="your accounts, CSV or XLSX (see `procsim accounts template`)"
@@ -107,6 +108,16 @@ def build_parser() -> Parser:
         help="change the base too (both sides), e.g. customers.count=500; --set changes only the what-if",
     )
     scenario_options(what)
+    what.add_argument(
+        "--find",
+        type=share_arg,
+        metavar="P",
+        help="with a range of grants (--grant 'ACME=0..10%%'): the largest grant that keeps the account and its "
+        "named peers with you in at least P of runs, e.g. 90%%",
+    )
+    what.add_argument(
+        "--rate", type=rate_arg, default=0.08, metavar="R", help="discount rate a year for the NPV (default 8%%)"
+    )
     force_option(what)
 
     accounts = sub.add_parser("accounts", help="your account list: `procsim accounts template > accounts.csv`")
@@ -192,6 +203,14 @@ def build_parser() -> Parser:
             web.add_argument(
                 "--out", type=Path, default=Path("results") / "game", help="folder for exports (default results/game)"
             )
+    studio = sub.add_parser(
+        "studio", help="what-ifs on your accounts in a browser: upload, set your numbers, ask, compare, download"
+    )
+    studio.add_argument("--scenario", help="a scenario file to offer beside the bundled ones")
+    studio.add_argument("--port", type=port_int, default=8766, help="port (default 8766)")
+    studio.add_argument(
+        "--host", default="127.0.0.1", help="address to serve on (default 127.0.0.1: this machine only)"
+    )
     return parser
 
 
@@ -224,3 +243,27 @@ def port_int(text: str) -> int:
     if not 0 < value < 65536:
         raise argparse.ArgumentTypeError(f"must be a port between 1 and 65535, got {value}")
     return value
+
+
+def share_arg(text: str) -> float:
+    """A share of runs such as ``90%`` or ``0.9`` (above 0, at most 100%)."""
+    value = _percent(text)
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(f"must be above 0% and at most 100%, got {text!r}")
+    return value
+
+
+def rate_arg(text: str) -> float:
+    """A discount rate a year such as ``8%`` or ``0.08`` (0 to 100%)."""
+    value = _percent(text)
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"must be between 0% and 100% a year, got {text!r}")
+    return value
+
+
+def _percent(text: str) -> float:
+    raw = text.strip().replace(" ", "")
+    try:
+        return float(raw[:-1]) / 100 if raw.endswith("%") else float(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a percentage such as 8%, got {text!r}") from None

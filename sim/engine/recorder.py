@@ -67,6 +67,16 @@ SUPPLIER_SERIES = ("active", "cash", "margin", "profit", "revenue", *CAPABILITIE
 # Customer series that are the leading rows of the state's customer block (all but the supplier id).
 BLOCK_SERIES = RECORDED_CUSTOMER_FIELDS
 
+# Why a customer moved, as recorded per move (``Recorder.move_log``): reports name the reason of each switch.
+MOVE_REASONS = ("price gap", "value shortfall", "walk-away", "supplier exit")
+PRICE_GAP, VALUE_SHORTFALL, WALK_AWAY, SUPPLIER_EXIT = range(len(MOVE_REASONS))
+
+
+def move_reasons(dropped: np.ndarray, forced: np.ndarray, cheaper: np.ndarray) -> np.ndarray:
+    """Each mover's reason: walk-away (dropped by its supplier, or left when given notice), orphaned by an exit,
+    a cheaper rival, or else value."""
+    return np.where(dropped, WALK_AWAY, np.where(forced, SUPPLIER_EXIT, np.where(cheaper, PRICE_GAP, VALUE_SHORTFALL)))
+
 
 def capability_index(model: ProcurementModel) -> float:
     """Mean of the four stocks, weighted as the served customers weight them (MODEL-SPEC section 6).
@@ -241,6 +251,7 @@ class Recorder:
         self.customer_supplier = np.zeros((n_rows, model.n_customers), dtype=np.int64)
         self.suppliers = {name: np.zeros((n_rows, model.n_suppliers)) for name in SUPPLIER_SERIES}
         self.moves = np.zeros((3, R), dtype=np.int64)  # switches, relationships ended, redesigns
+        self.move_log: list[tuple[np.ndarray, np.ndarray]] | None = None  # (customers, reasons) per renewal, if a list
         self._balance_ewma = model.band_middle.copy()
         sizes_c = np.array([m.n_customers for m in model.markets])
         sizes_s = np.array([m.n_suppliers for m in model.markets])
@@ -251,12 +262,22 @@ class Recorder:
         """The recorder of market ``r`` (a view)."""
         return MemberRecorder(self, r)
 
-    def note_moves(self, new: np.ndarray, redesigning: np.ndarray, members: np.ndarray | None = None) -> None:
+    def note_moves(
+        self,
+        new: np.ndarray,
+        redesigning: np.ndarray,
+        members: np.ndarray | None = None,
+        rows: np.ndarray | None = None,
+        reasons: np.ndarray | None = None,
+    ) -> None:
         """Count switches, relationships that ended and forced redesigns (per market, ``members``).
 
         ``new`` is the new supplier per moving customer, -1 for leaving the market and -2
-        for a dropped account (already counted as ended by :meth:`note_dropped`).
+        for a dropped account (already counted as ended by :meth:`note_dropped`). When
+        ``move_log`` is a list, the movers (``rows``) and their ``reasons`` are appended to it.
         """
+        if self.move_log is not None and rows is not None and reasons is not None:
+            self.move_log.append((rows.copy(), reasons))
         members = np.zeros(len(new), dtype=np.int64) if members is None else members
         R = self.model.n_members
         self.moves[0] += np.bincount(members[new >= 0], minlength=R)

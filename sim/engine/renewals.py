@@ -8,6 +8,7 @@ from sim.engine.capabilities import SALES, SUPPORT
 from sim.engine.customers import DEMAND_LEVERS, fresh_cocreation
 from sim.engine.kernels import TERMS, alternatives_pass, going_terms_pass, renewal_terms_pass
 from sim.engine.negotiation import NegotiationContext, Settlement
+from sim.engine.recorder import move_reasons
 from sim.engine.stages import SUPPORT_FLOOR
 from sim.engine.switching import choose_suppliers
 
@@ -327,6 +328,9 @@ class Renewals:
         new_supplier = np.where(leaving, -1, picked)
         won = new_supplier >= 0
         start = self.cust_sup0[rows]
+        cheaper = won & (quotes[0][start + np.maximum(new_supplier, 0)] > st.discount[rows])
+        walked = dropped[moving] | (st.notice_period[rows] == t)  # dropped, or left when given notice
+        reasons = move_reasons(walked, redesigning, cheaper)
         st.customers_acquired += np.bincount((start + new_supplier)[won], minlength=self.n_suppliers)
         st.supplier[rows] = new_supplier
         winner = np.maximum(new_supplier, 0)
@@ -347,7 +351,9 @@ class Renewals:
         st.relationship_start[rows] = t + 1
         st.price[rows] = 1.0 - st.discount[rows] + st.premium[rows]
         self._links = None
-        self.recorder.note_moves(np.where(dropped[moving], -2, new_supplier), redesigning, member[moving])
+        self.recorder.note_moves(
+            np.where(dropped[moving], -2, new_supplier), redesigning, member[moving], rows, reasons
+        )
         if leaving.any():
             counts = np.bincount(member[moving][leaving], minlength=self.n_members)
             for r in np.flatnonzero(counts):

@@ -7,7 +7,7 @@ with make_executor(workers=2) as (executor, slots):
 analysis = analyze("results/sweeps/phase")
 
 The public names are imported on first use, so reading and checking a sweep file
-(``procsim validate``) does not load the engine. An application: it may import the
+(``procsim validate``) and ``procsim query`` do not load the engine. An application: it may import the
 reports, runs, inputs and engine layers, not another application.
 """
 

@@ -1,4 +1,4 @@
-"""Names and units for people: swept parameters from the scenario schema, metrics from the report's list.
+"""Names and units for people: swept parameters from the scenario schema, metrics from the reports' label table.
 
 A sweep's parameters are dotted paths (``customers.procurement.savings_target``); the
 analysis page shows them as the schema describes them ("savings target", a percentage)
@@ -20,6 +20,8 @@ from pydantic import BaseModel
 from sim.inputs.schema import CustomerGroup, Scenario
 from sim.inputs.values import Bounds
 from sim.reports.fmt import money
+from sim.reports.labels import METRICS as LABELLED_METRICS
+from sim.reports.labels import SERIES as LABELLED_SERIES
 
 # Paths whose last part alone would read oddly.
 NAMES = {
@@ -33,46 +35,10 @@ NAMES = {
 }
 MONEY_FIELDS = frozenset({"annual_revenue"})
 
-# Metrics of a run: display name and kind (money, pct, index, count, period).
-METRICS: dict[str, tuple[str, str]] = {
-    "capability_index_final": ("capability index at the end", "index"),
-    "capability_index_min": ("lowest capability index", "index"),
-    "discount_final": ("average discount at the end", "pct"),
-    "discount_max": ("highest average discount", "pct"),
-    "supplier_margin_final": ("supplier margin at the end", "pct"),
-    "supplier_profit_total": ("supplier profit", "money"),
-    "supplier_cash_final": ("supplier cash at the end", "money"),
-    "customer_value_total": ("customer value", "money"),
-    "supplier_value_total": ("supplier value", "money"),
-    "joint_value_total": ("joint value", "money"),
-    "joint_value_change": ("change of joint value", "pct"),
-    "engagement_value_total": ("engagement value", "money"),
-    "investment_total": ("investment", "money"),
-    "capability_depletion_total": ("capability capital drawn down", "money"),
-    "balance_final": ("supplier's share of joint value at the end", "pct"),
-    "retention_rate": ("customer retention", "count"),
-    "customers_final": ("customers served at the end", "count"),
-    "switches_total": ("switches", "count"),
-    "suppliers_exited": ("suppliers that went under", "count"),
-    "time_to_collapse": ("period of the collapse", "period"),
-    "spiral_onset": ("period the imbalance began", "period"),
-    "outlook_period": ("period of the collapse (outlook)", "period"),
-}
-# Market series (the time series' columns) shown in tables.
-SERIES: dict[str, tuple[str, str]] = {
-    "period": ("period", "count"),
-    "demand_mean": ("average demand", "pct"),
-    "discount_mean": ("average discount", "pct"),
-    "supplier_margin": ("supplier margin", "pct"),
-    "investment": ("investment", "money"),
-    "investment_desired": ("investment wanted", "money"),
-    "capability_index": ("capability index", "index"),
-    "customer_value": ("customer value", "money"),
-    "supplier_value": ("supplier value", "money"),
-    "supplier_profit": ("supplier profit", "money"),
-    "joint_value": ("joint value", "money"),
-    "balance": ("supplier's share of joint value", "pct"),
-}
+# Metrics and market series: display name and kind, from the one label table every output shares
+# (the same words, starting in lower case as in the analysis page's sentences and tables).
+METRICS: dict[str, tuple[str, str]] = {k: (v[0][:1].lower() + v[0][1:], v[1]) for k, v in LABELLED_METRICS.items()}
+SERIES: dict[str, tuple[str, str]] = {k: (v[0][:1].lower() + v[0][1:], v[1]) for k, v in LABELLED_SERIES.items()}
 OUTCOME_WORDS = {
     "collapse": "collapse",
     "spiral": "spiral",
@@ -213,7 +179,9 @@ def format_metric(metric: str, value: Any, currency: str) -> str:
         return money(v, currency)
     if kind == "pct":
         return f"{_trim(100 * v, 1)}%"
-    if kind in ("count", "period"):
+    if kind == "rate":  # already in percent (retention)
+        return f"{_trim(v, 1)}%"
+    if kind in ("count", "period", "int"):
         return f"{v:,.0f}" if float(v).is_integer() else f"{v:,.1f}"
     return f"{v:.3f}" if abs(v) < 1e4 else f"{v:,.0f}"
 

@@ -6,14 +6,21 @@ renewal's negotiation (the account keeps the larger of what it negotiated and th
 grant), from then on the ratchet and the peer network treat it like any other
 discount, so parity demands spread it as usual. A grant to a segment applies to each of
 your customers in it at its own next renewal.
+
+A what-if may also ask a grant as a step on the account's current discount
+(``ACME=+2pp``) or as a range of levels (``ACME=0..10%``, a cost curve; ``/1pp`` sets the
+step between levels): :func:`parse_question` reads all three forms; a scenario only ever
+holds levels.
 """
 
 from __future__ import annotations
 
+import math
 import re
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sim.errors import InputError
+from sim.errors import InputError, excerpt
 from sim.inputs.values import _suggest
 
 if TYPE_CHECKING:
@@ -28,8 +35,120 @@ def parse_grant(text: str) -> dict[str, Any]:
     match = _GRANT.match(text.strip())
     if not match:
         raise InputError(f"expected NAME=LEVEL@PERIOD such as ACME=5%@0, got {text!r}", source="--grant")
+    level = match["level"].strip()
+    if level.startswith("+") or ".." in level:
+        raise InputError(
+            f"{level!r} is a what-if question (a step or a range): ask it with `procsim whatif`; "
+            "a run grants a level such as 5%",
+            source="--grant",
+            field=match["to"].strip(),
+        )
     start = (match["start"] or "0").strip()
-    return {"grant": match["level"].strip(), "to": match["to"].strip(), "from_period": start}
+    return {"grant": level, "to": match["to"].strip(), "from_period": start}
+
+
+MAX_LEVEL = 0.9  # as the scenario's interventions allow
+MAX_LEVELS = 21  # points of a cost curve
+_STEP = re.compile(r"^\+\s*(?P<n>\d+(?:\.\d+)?)\s*pp$", re.IGNORECASE)
+_RANGE = re.compile(r"^(?P<lo>.*?)\s*\.\.\s*(?P<hi>[^/]+?)\s*(?:/\s*(?P<by>.+))?$")
+
+
+@dataclass(frozen=True)
+class GrantQuestion:
+    """One ``--grant`` of a what-if: a level (``6%``), a step on the current discount (``+2pp``) or a range."""
+
+    to: str
+    form: str  # "level", "step" or "range"
+    levels: tuple[float, ...]  # the level, the step (form "step"), or every level of the range
+    start: str
+    text: str
+
+    def intervention(self, level: float) -> dict[str, Any]:
+        """The scenario's intervention granting ``level``."""
+        return {"grant": level, "to": self.to, "from_period": self.start}
+
+
+def parse_question(text: str) -> GrantQuestion:
+    """``NAME=6%``, ``NAME=+2pp`` or ``NAME=0..10%[/1pp]``, each optionally ``@PERIOD``; an error says which part is wrong."""
+    match = _GRANT.match(str(text).strip())
+    if not match:
+        raise InputError(
+            f"expected NAME=LEVEL@PERIOD such as ACME=6%, ACME=+2pp or ACME=0..10%, got {excerpt(text)}",
+            source="--grant",
+        )
+    to, level, start = match["to"].strip(), match["level"].strip(), (match["start"] or "0").strip()
+    where = {"source": "--grant", "field": to}
+    if not to:
+        raise InputError("name the account or segment before '='", **where)
+    if level.startswith(("+", "-")) and ".." not in level:
+        step = _STEP.match(level)
+        if not step or level.startswith("-"):
+            raise InputError(
+                f"a step is written in percentage points above the current discount, such as +2pp; got {excerpt(level)}",
+                **where,
+            )
+        value = float(step["n"]) / 100.0
+        if not 0 < value <= MAX_LEVEL:
+            raise InputError(f"a step must be above 0 and at most 90pp, got {excerpt(level)}", **where)
+        return GrantQuestion(to, "step", (value,), start, text)
+    span = _RANGE.match(level)
+    if span:
+        hi_text = span["hi"].strip()
+        lo_text = span["lo"].strip() or "0"
+        if hi_text.endswith("%") and not lo_text.endswith("%"):
+            lo_text += "%"  # 0..10% reads as 0% to 10%
+        lo, hi = _level(lo_text, where), _level(hi_text, where)
+        if not lo < hi:
+            raise InputError(
+                f"a range goes from a lower to a higher level, such as 0..10%; got {excerpt(level)}", **where
+            )
+        by = _points(span["by"], where) if span["by"] else _default_step(hi - lo)
+        count = math.floor((hi - lo) / by + 1e-9) + 1
+        if count > MAX_LEVELS:
+            raise InputError(
+                f"a range of at most {MAX_LEVELS} levels: {count} at steps of {100 * by:g}pp; widen the step (/2pp)",
+                **where,
+            )
+        levels = [round(lo + k * by, 10) for k in range(count)]
+        if levels[-1] < hi - 1e-9:
+            levels.append(hi)
+        return GrantQuestion(to, "range", tuple(levels), start, text)
+    return GrantQuestion(to, "level", (_level(level, where),), start, text)
+
+
+def _level(text: str, where: dict[str, str]) -> float:
+    """A discount level: ``6%``, ``6 %`` or ``0.06``; a bare number above 0.9 gets the percent hint."""
+    raw = text.strip().replace(" ", "")
+    try:
+        value = float(raw[:-1]) / 100.0 if raw.endswith("%") else float(raw)
+    except ValueError:
+        raise InputError(f"expected a discount such as 6% or 0.06, got {excerpt(text)}", **where) from None
+    if not 0 <= value <= MAX_LEVEL:
+        hint = f" (write {raw}% for {raw} percent)" if not raw.endswith("%") and 1 < value <= 90 else ""
+        raise InputError(f"a discount must be between 0% and 90%, got {excerpt(text)}{hint}", **where)
+    return value
+
+
+def _points(text: str, where: dict[str, str]) -> float:
+    raw = text.strip().lower().replace(" ", "")
+    number = raw.removesuffix("pp").removesuffix("%")
+    try:
+        value = float(number) / 100.0
+    except ValueError:
+        raise InputError(
+            f"expected the step between levels in points, such as /1pp; got {excerpt(text)}", **where
+        ) from None
+    if not 0 < value <= MAX_LEVEL:
+        raise InputError(f"the step between levels must be above 0pp, got {excerpt(text)}", **where)
+    return value
+
+
+def _default_step(span: float) -> float:
+    """1pp for a span up to 10 points; else the smallest of 2, 2.5, 5 and 10pp that keeps it to 11 levels."""
+    for step in (0.01, 0.02, 0.025, 0.05, 0.1):
+        if span / step <= 10 + 1e-9:
+            return step
+    return span / 10
 
 
 def start_period(value: int | str, periods_per_year: int) -> int:

@@ -20,6 +20,7 @@ import pandas as pd
 
 from sim.inputs.grants import describe
 from sim.reports.fmt import count_words, money, pct, period_text
+from sim.reports.labels import KEY_FIGURES, METRICS
 from sim.reports.story import OUTCOME_WORDS, loss_warnings, story
 from sim.version import __version__
 
@@ -76,25 +77,8 @@ def story_html(summary: dict[str, Any], ts: pd.DataFrame, scenario: Any) -> str:
     )
 
 
-KEY_METRICS = (
-    ("capability_index_final", "Capability index at the end", "index"),
-    ("capability_index_min", "Lowest capability index", "index"),
-    ("discount_final", "Average discount at the end", "pct"),
-    ("supplier_margin_final", "Supplier operating margin at the end", "pct"),
-    ("supplier_profit_total", "Supplier profit (cash) over the horizon", "money"),
-    ("supplier_value_total", "Value the suppliers kept (after sustaining investment)", "money"),
-    ("capability_depletion_total", "Capability capital drawn down by the suppliers", "money"),
-    ("customer_value_total", "Customer value over the horizon", "money"),
-    ("joint_value_total", "Joint value over the horizon", "money"),
-    ("balance_final", "Balance index at the end (supplier share)", "pct"),
-    ("retention_rate", "Customer retention rate CRR (market)", "rate"),
-    ("lifetime_value", "Customer lifetime value LTV (per customer)", "money"),
-    ("redesign_and_switching_cost_total", "Customers' switching and redesign costs", "money"),
-    ("accounts_noticed", "Accounts given notice by their supplier (walk-away)", "count"),
-    ("accounts_dropped", "Accounts dropped by their supplier", "count"),
-    ("time_to_collapse", "Collapse", "period"),
-    ("spiral_onset", "The imbalance began", "period"),
-)
+# The key figures every report shows, with their labels and kinds from the one label table.
+KEY_METRICS = tuple((key, METRICS[key][0], METRICS[key][1]) for key in KEY_FIGURES)
 
 
 def _fmt(value: Any, kind: str, currency: str, per_year: int = 4) -> str:

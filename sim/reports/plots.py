@@ -151,6 +151,9 @@ def _style(
     if panel.band:
         ax.axhspan(band[0], band[1], color="#2ca02c", alpha=0.08, label="fair band")
         ax.set_ylim(0, 1)
+    elif panel.unit == "index":
+        # From zero, so a drift of 1% looks like 1% and not like a cliff (an index never goes below zero).
+        ax.set_ylim(bottom=0, top=max(ax.get_ylim()[1], 1.05))
     if not legend_below:  # small multiples: inside, where it costs the chart no width
         ax.legend(fontsize=8, loc="best", frameon=True, framealpha=0.8, edgecolor="none")
         return

@@ -18,6 +18,7 @@ from sim.reports.pages import CSP, override_text
 
 MAX_DEPTH = 4
 MAX_RUNS = 5000
+COMPARED = 6  # the newest what-ifs shown side by side
 
 
 def _runs(root: Path) -> list[Path]:
@@ -42,12 +43,20 @@ def _row(root: Path, folder: Path) -> dict[str, Any]:
     cur = summary.get("currency", "")
     row = {"when": made, "link": (folder.relative_to(root) / "report.html").as_posix()}
     if summary.get("kind") == "whatif":
+        both = [f"--base-set {k}={v}" for k, v in summary.get("base_overrides", {}).items() if k != "accounts_file"]
+        both += [
+            f"--accounts {Path(str(v)).name}"
+            for k, v in summary.get("base_overrides", {}).items()
+            if k == "accounts_file"
+        ]
         row |= {
             "kind": "what-if",
             "scenario": summary.get("scenario", ""),
-            "changes": "; ".join(summary.get("changes", [])),
+            "changes": "; ".join([*summary.get("changes", []), *both]),
             "verdict": f"base {summary['outcome']['base']}, what-if {summary['outcome']['whatif']}",
             "figures": summary["answer"]["text"],
+            "answer": summary["answer"],
+            "currency": cur,
         }
     elif "a" in summary and "b" in summary:
         row |= {
@@ -117,6 +126,7 @@ def rebuild_index(root: Path) -> Path:
             f"<td>{html.escape(r['figures'])}</td>"
             "</tr>"
         )
+    answers = _answers_side_by_side([r for r in rows if r.get("answer")][:COMPARED])
     page = (
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
         f"<meta http-equiv='Content-Security-Policy' content=\"{CSP}\"><title>procsim runs</title>"
@@ -126,7 +136,7 @@ def rebuild_index(root: Path) -> Path:
         "</style></head><body><h1>procsim runs</h1>"
         f"<p>{len(rows)} run(s) in this folder, newest first; each links to its report.</p>"
         "<table><tr><th>when (UTC)</th><th>kind</th><th>scenario</th><th>changes</th><th>verdict</th>"
-        f"<th>key figures</th></tr>{''.join(cells)}</table></body></html>\n"
+        f"<th>key figures</th></tr>{''.join(cells)}</table>{answers}</body></html>\n"
     )
     path = root / "index.html"
     atomic_write_text(path, page)
@@ -139,3 +149,34 @@ def index_root(out: Path) -> Path | None:
         if parent.name == "results":
             return parent
     return None
+
+
+def _answers_side_by_side(rows: list[dict[str, Any]]) -> str:
+    """The newest what-if answers in columns, figure by figure (the same lines every what-if prints)."""
+    if len(rows) < 2:
+        return ""
+    labels: list[str] = []
+    for r in rows:
+        labels += [line["label"] for line in r["answer"].get("lines", []) if line["label"] not in labels]
+    head = "".join(
+        f"<th><a href='{html.escape(r['link'], quote=True)}'>{html.escape(r['changes'] or r['scenario'])}</a></th>"
+        for r in rows
+    )
+    body = []
+    for label in labels:
+        cells = []
+        for r in rows:
+            line = next((x for x in r["answer"].get("lines", []) if x["label"] == label), None)
+            cells.append(
+                f"<td class='num'>{'' if line is None else html.escape(_signed(line['mean'], r['currency']))}</td>"
+            )
+        body.append(f"<tr><td>{html.escape(label)}</td>{''.join(cells)}</tr>")
+    return (
+        "<h2>What-if answers side by side</h2><p>The newest what-ifs, figure by figure (your profit, what-if "
+        f"minus base; means over the seeds).</p><table><tr><th></th>{head}</tr>{''.join(body)}</table>"
+    )
+
+
+def _signed(value: float, currency: str) -> str:
+    text = money(value, currency)
+    return text if text.startswith("-") or text == money(0.0, currency) else "+" + text

@@ -123,6 +123,8 @@ def run_ensemble(
     base: Scenario | str | Path | None = None,
     outlook: bool = True,
     progress: Progress | None = None,
+    totals: bool = False,
+    track_demand: bool = False,
 ) -> list[RunResult]:
     """Run many markets as one vectorised model: ``scenarios_or_overrides[i]`` with ``seeds[i]``.
 
@@ -131,18 +133,24 @@ def run_ensemble(
     Every result (summary, time series, outlook) is identical to ``simulate(scenario, seed,
     record_agents_every=0)``; ``result.model`` is the market's :class:`~sim.engine.market.Market`
     view (its state at the horizon). The outlooks run batched too: markets drop out as they
-    settle. ``progress`` is called with the number of runs finished.
+    settle. ``progress`` is called with the number of runs finished. With ``totals`` each
+    result carries its per-account totals as ``simulate`` adds them up (``track_demand``: with
+    every period's demands and discounts), equal to the single run's.
     """
     start = time.perf_counter()
     scenarios = [item if isinstance(item, Scenario) else _scenario_of(base, item) for item in scenarios_or_overrides]
     model = ProcurementModel.ensemble(scenarios, [int(s) for s in seeds])
+    added = AccountTotals.start(model, track=track_demand) if totals or track_demand else None
     while model.running:
         model.step()
+        if added is not None:
+            added.observe(model)
+    parts = added.split(model) if added is not None else [None] * len(model.markets)
     results, projected = [], []
-    for market in model.markets:
+    for market, part in zip(model.markets, parts, strict=True):
         ts = market.recorder.columns()
         summary, verdict, found = summarise(market, ts)
-        results.append(RunResult(market.config, market.seed, summary, ts, market, 0.0))  # type: ignore[arg-type]
+        results.append(RunResult(market.config, market.seed, summary, ts, market, 0.0, totals=part))  # type: ignore[arg-type]
         limit = market.config.outlook_periods
         if outlook and limit > 0:
             if verdict.outcome == "collapse":

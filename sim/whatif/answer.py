@@ -1,11 +1,14 @@
 """What-ifs: the base and a changed scenario on the same seeds, answered in money and years.
 
-``procsim whatif baseline --accounts accounts.csv --grant "ACME=5%@0"`` runs both over
-replicates (default 20) and answers first: what it costs you (your company is the first
-supplier) over the horizon with an 80% range, how many of the account's peers demand
-parity within two years, what the account gains and what happens to the capability
-index; then both runs' charts and a per-account table. The terminal, report.html and
-report.xlsx all print the one ``answer`` stored in summary.json.
+``procsim whatif baseline --accounts accounts.csv --grant "ACME=5%"`` runs both sides over
+replicates (default 20, all of them batched into ensembles) and answers first: what it
+costs you (your company is the first supplier) over the horizon with an 80% range, per
+year and now (its net present value), where that comes from (the granted account, the
+accounts that obtained parity, accounts lost or won, the rest of your market), whether
+the account stays, which peers follow and when; then both runs' charts and a
+per-account table. A range of grants (``ACME=0..10%``) adds a cost curve, and ``find``
+the largest grant that keeps the account and its named peers. The terminal, report.html,
+report.xlsx and summary.json all print the one ``answer`` stored in summary.json.
 """
 
 from __future__ import annotations
@@ -21,21 +24,27 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.engine.accounts import YOU, account_indices, effective_periods, targets
+from sim.engine.accounts import account_indices, targets
 from sim.engine.outcomes import OUTCOMES
+from sim.errors import InputError
 from sim.inputs.schema import Intervention, Scenario
-from sim.reports.account_table import MONEY, TOTAL, account_table, row_groups, status_text
-from sim.reports.fmt import money, signed_money
-from sim.runs.runner import RunResult, replicate_seeds, simulate
+from sim.runs.runner import RunResult, replicate_seeds
+from sim.whatif import reconcile
+from sim.whatif.curve import curve_point, curve_summary, find_level, named_peers
+from sim.whatif.questions import Plan, current_discounts, with_grants
+from sim.whatif.running import run_sides
+from sim.whatif.table import compare_accounts
+from sim.whatif.words import lead_words, lines_data, sentence
 
-PARITY_STEP = 0.001  # a tenth of a percentage point: a demand or discount this much above the base counts
-PARITY_YEARS = 2
+PARITY_STEP = reconcile.PARITY_STEP
+PARITY_YEARS = reconcile.PARITY_YEARS
+DEFAULT_RATE = 0.08  # a year: a common cost of capital; --rate changes it
 SIDES = ("base", "whatif")
 
 
 @dataclass
 class WhatIf:
-    """Both sides of a what-if over the same seeds, the answer and the per-account table."""
+    """Both sides of a what-if over the same seeds, the answer and the per-account table (and a cost curve)."""
 
     base: Scenario
     variant: Scenario
@@ -51,6 +60,10 @@ class WhatIf:
     @property
     def timeseries(self) -> dict[str, list[pd.DataFrame]]:
         return {side: [r.timeseries for r in runs] for side, runs in self.runs.items()}
+
+    @property
+    def curve(self) -> dict[str, Any] | None:
+        return self.summary.get("curve")
 
 
 # --------------------------------------------------------------------------- labels
@@ -102,10 +115,6 @@ def changes(scenario: Scenario, base: Scenario | None = None) -> list[str]:
     return out
 
 
-def _shown(value: Any) -> str:
-    return f"{100 * value:g}%" if isinstance(value, float) and 0 < value < 1 else str(value)
-
-
 # --------------------------------------------------------------------------- running
 
 
@@ -117,25 +126,75 @@ def whatif(
     seed: int | None = None,
     label: str | None = None,
     progress: Callable[[int], None] | None = None,
+    rate: float = DEFAULT_RATE,
 ) -> WhatIf:
-    """Run ``base`` and ``variant`` on the same seeds and answer what the change does."""
+    """Run ``base`` and ``variant`` (with its grants) on the same seeds and answer what the change does."""
+    new = _new_grants(base, variant)
+    now = current_discounts(variant)
+    grants = [
+        {"to": g.to, "level": float(g.grant), "current": now.get(g.to), "step": None, "start": g.from_period}
+        for g in new
+    ]
+    market = variant.model_copy(deep=True)
+    market.overrides, market.source = dict(variant.overrides), variant.source
+    market.interventions = [i for i in variant.interventions if i not in new]
+    return ask(
+        base, market, Plan(grants=grants), replicates=replicates, seed=seed, label=label, progress=progress, rate=rate
+    )
+
+
+def ask(
+    base: Scenario,
+    market: Scenario,
+    plan: Plan,
+    *,
+    replicates: int = 20,
+    seed: int | None = None,
+    label: str | None = None,
+    progress: Callable[[int], None] | None = None,
+    rate: float = DEFAULT_RATE,
+) -> WhatIf:
+    """Answer ``plan`` (grants, a range, a search) on ``market`` (the what-if's scenario without them) against ``base``."""
+    if (base.periods, base.periods_per_year) != (market.periods, market.periods_per_year):
+        raise InputError(
+            "the base and the what-if must cover the same horizon: give --periods or --years (both sides), "
+            "not --set periods or periods_per_year",
+            field="periods",
+        )
     start = time.perf_counter()
     first = base.seed if seed is None else seed
     seeds = [first] if replicates == 1 else replicate_seeds(first, replicates)
-    runs: dict[str, list[RunResult]] = {"base": [], "whatif": []}
-    for s in seeds:
-        for side, scenario in (("base", base), ("whatif", variant)):
-            runs[side].append(simulate(scenario, s, record_agents_every=0, progress=progress, track_demand=True))
-    label = safe_label(label) if label else derive_label(changed_overrides(variant, base), _new_grants(base, variant))
-    answer = compute_answer(base, variant, runs)
-    table = compare_accounts(base, variant, runs)
+    levels = list(plan.curve.levels) if plan.curve is not None else [None]
+    sides: dict[str, Scenario] = {"base": base}
+    for level in levels:
+        sides[_side(level)] = with_grants(market, plan.grants_at(level))
+    runs = run_sides(sides, seeds, progress=progress)
+    curve = None
+    detail = levels[-1]
+    if plan.curve is not None:
+        points = [curve_point(base, sides[_side(lv)], runs["base"], runs[_side(lv)], plan, lv, rate) for lv in levels]
+        found = find_level(points, plan.find) if plan.find is not None else None
+        if plan.find is not None:  # the details: the level found, or the one that keeps them most often
+            best = max(points, key=lambda p: (p["kept_with_peers"], -p["level"]))
+            detail = (found or best)["level"]
+        curve = curve_summary(plan, points, found, base, runs["base"])
+    variant = sides[_side(detail)]
+    pair = {"base": runs["base"], "whatif": runs[_side(detail)]}
+    answer = compute_answer(base, variant, pair, plan.grants_at(detail), rate)
+    named = safe_label(label) if label else derive_label(changed_overrides(variant, base), _new_grants(base, variant))
+    table = compare_accounts(base, variant, pair)
     for side in SIDES:  # the demand histories were needed for the answer only
-        for run in runs[side]:
+        for run in pair[side]:
             run.totals.demand.clear()
             run.totals.discounts.clear()
-    summary = whatif_summary(base, variant, label, seeds, runs, answer)
-    result = WhatIf(base, variant, label, seeds, runs, answer, table, summary, time.perf_counter() - start)
-    return result
+    summary = whatif_summary(base, variant, named, seeds, pair, answer)
+    if curve is not None:
+        summary["curve"] = curve
+    return WhatIf(base, variant, named, seeds, pair, answer, table, summary, time.perf_counter() - start)
+
+
+def _side(level: float | None) -> str:
+    return "whatif" if level is None else f"level {level:.6f}"
 
 
 def _new_grants(base: Scenario, variant: Scenario) -> list[Intervention]:
@@ -143,168 +202,64 @@ def _new_grants(base: Scenario, variant: Scenario) -> list[Intervention]:
     return [i for i in variant.interventions if i.model_dump_json() not in known]
 
 
-def _targets(variant: Scenario, grants: Sequence[Intervention]) -> np.ndarray:
-    if not grants:
-        return np.empty(0, dtype=np.int64)
-    return np.unique(np.concatenate([targets(variant, g) for g in grants]))
-
-
 # --------------------------------------------------------------------------- the answer
 
 
-def compute_answer(base: Scenario, variant: Scenario, runs: dict[str, list[RunResult]]) -> dict[str, Any]:
-    """Every figure of the answer sentence, and the sentence itself."""
-    per_year = variant.periods_per_year
-    years = variant.periods / per_year
+def compute_answer(
+    base: Scenario,
+    variant: Scenario,
+    runs: dict[str, list[RunResult]],
+    grants: Sequence[dict[str, Any]] | None = None,
+    rate: float = DEFAULT_RATE,
+) -> dict[str, Any]:
+    """Every figure of the answer, the lines under it and the sentence."""
     pairs = list(zip(runs["base"], runs["whatif"], strict=True))
-    profit = np.array([w.totals.supplier_profit[YOU] - b.totals.supplier_profit[YOU] for b, w in pairs])
-    capability = np.array(
-        [
-            w.summary["metrics"]["capability_index_final"] - b.summary["metrics"]["capability_index_final"]
-            for b, w in pairs
-        ]
-    )
-    joint = np.array(
-        [w.summary["metrics"]["joint_value_total"] - b.summary["metrics"]["joint_value_total"] for b, w in pairs]
-    )
-    grants = _new_grants(base, variant)
+    new = _new_grants(base, variant)
+    if grants is None:
+        now = current_discounts(variant)
+        grants = [{"to": g.to, "level": float(g.grant), "current": now.get(g.to), "step": None} for g in new]
+    same_market = base.n_customers == variant.n_customers
+    target = new[0].to if new and same_market else None
+    rows = reconcile.granted_rows(variant, new) if same_market else np.empty(0, dtype=np.int64)
     answer: dict[str, Any] = {
-        "horizon_years": years,
+        "horizon_years": variant.periods / variant.periods_per_year,
         "replicates": len(pairs),
-        "profit_change": _spread(profit),
-        "capability_index_change": float(capability.mean()),
-        "joint_value_change": float(joint.mean()),
-        "target": None,
+        "grants": [{k: g.get(k) for k in ("to", "level", "current", "step")} for g in grants],
+        "capability_index_change": _mean_change(pairs, "capability_index_final"),
+        "joint_value_change": _mean_change(pairs, "joint_value_total"),
+        "target": target,
+        "target_kind": None,
         "target_value_change": None,
         "peers": None,
         "peers_demanding_parity": None,
         "parity_window_years": None,
     }
-    same_market = base.n_customers == variant.n_customers
-    if grants and same_market:
-        first = grants[0]
-        rows = targets(variant, first)
-        value = [float(w.totals.customer_value[rows].sum() - b.totals.customer_value[rows].sum()) for b, w in pairs]
-        answer["target"] = first.to
-        answer["target_kind"] = "account" if first.to in account_indices(variant) else "segment"
-        answer["target_value_change"] = float(np.mean(value))
-        counts = [_parity(b, w, variant, first, rows) for b, w in pairs]
-        answer["peers"] = float(np.mean([c[0] for c in counts]))
-        answer["peers_demanding_parity"] = float(np.mean([c[1] for c in counts]))
-        answer["parity_window_years"] = counts[0][2]
-    answer["text"] = sentence(answer, changed_overrides(variant, base), grants, variant.currency)
+    if same_market:
+        label = target if len(new) == 1 else ("the granted accounts" if new else None)
+        answer.update(reconcile.breakdown(pairs, rows, label))
+    else:
+        total = reconcile.spread([w.totals.supplier_profit[0] - b.totals.supplier_profit[0] for b, w in pairs])
+        answer["profit_change"] = total
+        answer["parts"] = [{"key": "rest", "label": "the whole change (the two markets differ in size)", **total}]
+    answer.update(reconcile.in_time(pairs, variant.periods_per_year, rate))
+    if target is not None:
+        first_rows = targets(variant, new[0])
+        answer["target_kind"] = "account" if target in account_indices(variant) else "segment"
+        answer["target_value_change"] = reconcile.spread(
+            [w.totals.customer_value[first_rows].sum() - b.totals.customer_value[first_rows].sum() for b, w in pairs]
+        )
+        answer["target_kept"] = reconcile.kept(runs["whatif"], first_rows)
+        answer["target_kept_base"] = reconcile.kept(runs["base"], first_rows)
+        answer["named_peers"] = named_peers(variant, target)
+        answer.update(reconcile.followers(pairs, variant, new[0], first_rows))
+    answer["lines"] = lines_data(answer)
+    lead = lead_words(grants, changed_overrides(variant, base), variant.n_suppliers)
+    answer["text"] = sentence(answer, lead, variant.currency)
     return answer
 
 
-def _spread(values: np.ndarray) -> dict[str, float]:
-    return {
-        "mean": float(values.mean()),
-        "p10": float(np.percentile(values, 10)),
-        "p90": float(np.percentile(values, 90)),
-    }
-
-
-def _parity(
-    base: RunResult, whatif: RunResult, scenario: Scenario, grant: Intervention, rows: np.ndarray
-) -> tuple[int, int, float]:
-    """(peers, peers whose demand rose by PARITY_STEP or more within the window, window in years)."""
-    table = whatif.totals.peers
-    n = scenario.n_customers
-    if table is None or not table.size:
-        return 0, 0, 0.0
-    neighbours = np.unique(table[:, rows].ravel())
-    neighbours = neighbours[(neighbours < n) & ~np.isin(neighbours, rows)]
-    begin = int(effective_periods(whatif.model, rows, int(grant.from_period)).min())
-    end = min(begin + PARITY_YEARS * scenario.periods_per_year, scenario.periods)
-    window = (end - begin) / scenario.periods_per_year
-    if not neighbours.size or begin >= end:
-        return int(neighbours.size), 0, max(window, 0.0)
-    demand_w = np.stack(whatif.totals.demand[begin:end])[:, neighbours]
-    demand_b = np.stack(base.totals.demand[begin:end])[:, neighbours]
-    asked = ((demand_w - demand_b) >= PARITY_STEP).any(axis=0)
-    return int(neighbours.size), int(asked.sum()), window
-
-
-def _span(low: float, high: float, currency: str, positive: str, negative: str) -> str:
-    """An 80% range in the sentence's direction: 'EUR 2.4M-3.9M', or 'from a EUR 0.2M gain to a EUR 0.9M cost'."""
-    if low >= 0:
-        return f"{money(low, currency)}-{money(high, currency).removeprefix(currency + ' ')}"
-    if high <= 0:
-        return f"{money(-high, currency)}-{money(-low, currency).removeprefix(currency + ' ')} {negative}"
-    return f"from a {money(-low, currency)} {negative} to a {money(high, currency)} {positive}"
-
-
-def sentence(answer: dict[str, Any], overrides: dict[str, Any], grants: Sequence[Intervention], currency: str) -> str:
-    """The answer in one sentence, e.g. 'Granting ACME 5% costs you EUR 3.1M profit over 5 years (80% range ...)'."""
-    actions = [f"granting {g.to} {_shown(float(g.grant))}" for g in grants]
-    actions += [f"setting {k} to {_shown(v)}" for k, v in overrides.items() if k != "accounts_file"]
-    lead = " and ".join(actions) or "the what-if"
-    lead = lead[:1].upper() + lead[1:]
-    p = answer["profit_change"]
-    years = f"{answer['horizon_years']:g} year{'s' if answer['horizon_years'] != 1 else ''}"
-    if p["mean"] < 0:
-        clause = f"{lead} costs you {money(-p['mean'], currency)} profit over {years}"
-        spread = _span(-p["p90"], -p["p10"], currency, "cost", "gain")
-    else:
-        clause = f"{lead} earns you {money(p['mean'], currency)} more profit over {years}"
-        spread = _span(p["p10"], p["p90"], currency, "gain", "cost")
-    if answer["replicates"] > 1:
-        clause += f" (80% range {spread})"
-    parts = [clause]
-    if answer["peers"] is not None:
-        peers, asked = round(answer["peers"]), min(round(answer["peers_demanding_parity"]), round(answer["peers"]))
-        whose = "its" if answer.get("target_kind") == "account" else "the segment's"
-        window = answer["parity_window_years"]
-        within = f"within {window:g} year{'s' if window != 1 else ''}"
-        parts.append(f"{asked} of {whose} {peers} peers demand parity {within}")
-        change = answer["target_value_change"]
-        verb = "rises" if change >= 0 else "falls"
-        owner = answer["target"] + ("'" if answer["target"].endswith("s") else "'s")
-        parts.append(f"{owner} value {verb} {money(abs(change), currency)}")
-    else:
-        parts.append(f"joint value {signed_money(answer['joint_value_change'], currency)}")
-    cap = answer["capability_index_change"]
-    parts.append(f"capability index {cap:+.3f}" if abs(cap) < 0.005 else f"capability index {cap:+.2f}")
-    return "; ".join(parts)
-
-
-# --------------------------------------------------------------------------- the per-account table
-
-
-def compare_accounts(base: Scenario, variant: Scenario, runs: dict[str, list[RunResult]]) -> pd.DataFrame:
-    """Both sides' per-account tables side by side, the change, and which accounts parity reached."""
-    sides = {side: account_table(sc, runs[side]) for side, sc in (("base", base), ("whatif", variant))}
-    if len(sides["base"]) != len(sides["whatif"]) or list(sides["base"]["account"]) != list(sides["whatif"]["account"]):
-        sides["base"] = sides["base"].set_index("account").reindex(sides["whatif"]["account"]).reset_index()
-    b, w = sides["base"], sides["whatif"]
-    table = w[["account", "segment", "named", "customers"]].copy()
-    for key in ("discount", *MONEY, "switched", "left"):
-        table[f"{key}_base"] = b[key].to_numpy()
-        table[f"{key}_whatif"] = w[key].to_numpy()
-    table["contribution_change"] = table["contribution_whatif"] - table["contribution_base"]
-    n_runs = len(runs["whatif"])
-    grants = _new_grants(base, variant)
-    granted = _targets(variant, grants)
-    reached = np.zeros(variant.n_customers)
-    if base.n_customers == variant.n_customers:
-        for rb, rw in zip(runs["base"], runs["whatif"], strict=True):
-            reached += (rw.totals.discount - rb.totals.discount) >= PARITY_STEP
-    reached[granted] = 0.0
-    groups = {label: idx for label, _, _, idx in row_groups(variant)}
-    table["granted"] = [bool(np.isin(groups.get(a, []), granted).any()) for a in table["account"]]
-    table["reached"] = [
-        float(reached[groups[a]].sum() / n_runs) if a in groups else float(reached.sum() / n_runs)
-        for a in table["account"]
-    ]
-    table["status_base"] = [status_text(r.switched_base, r.left_base, r.customers, n_runs) for r in table.itertuples()]
-    table["status_whatif"] = [
-        status_text(r.switched_whatif, r.left_whatif, r.customers, n_runs) for r in table.itertuples()
-    ]
-    table["highlight"] = table["named"] & (table["reached"] >= 0.5)
-    named = table[table["named"]].copy()
-    named = named.iloc[np.argsort(-named["contribution_change"].abs().to_numpy(), kind="stable")]
-    rest = table[~table["named"] & (table["account"] != TOTAL)]
-    return pd.concat([named, rest, table[table["account"] == TOTAL]], ignore_index=True)
+def _mean_change(pairs: Sequence[tuple[RunResult, RunResult]], key: str) -> float:
+    return float(np.mean([w.summary["metrics"][key] - b.summary["metrics"][key] for b, w in pairs]))
 
 
 # --------------------------------------------------------------------------- summary.json
