@@ -87,7 +87,8 @@ def test_the_answer_comes_first_in_money_and_years(whatif_run):
         rf"Granting ACME Industries 8% \(now 4%\) (costs you|earns you) {money}( more)? profit over 3 years "
         rf"\(80% range [^)]+\), {money} a year, {money} now \(NPV at 8% a year\); "
         r"ACME Industries stays with you in \d of 3 runs \(\d without the change\); "
-        rf"\d+ of its \d+ peers demand parity within [\d.]+ years?; ACME Industries' value (rises|falls) {money}; "
+        rf"\d+ of its \d+ peers demand parity within [\d.]+ years?; ACME Industries' value (rises|falls) {money}, "
+        r"mostly through [a-z ]+; "
         r"capability index [+-][\d.]+$",
         answer["text"],
     ), answer["text"]
@@ -428,3 +429,27 @@ def test_years_option_sets_the_horizon(accounts, tmp_path):
     assert summary["periods"] == 8 and "over 2 years" in summary["answer"]["text"]
     assert "of the segment's" in summary["answer"]["text"]
     assert main(["whatif", "baseline", "--years", "2", "--periods", "3", "--grant", "customers=3%"]) == 2
+
+
+def test_the_granted_accounts_value_change_adds_up_from_its_channels_and_names_the_largest(tmp_path):
+    """Model 3.0: the report says which channel dominates; the channels add up to the account's value change."""
+    from sim.inputs.accounts import template_csv
+    from sim.inputs.grants import parse_question
+    from sim.inputs.loading import load_scenario
+    from sim.whatif.answer import ask
+    from sim.whatif.questions import plan
+    from sim.whatif.reconcile import granted_rows, value_channels
+
+    path = tmp_path / "accounts.csv"
+    path.write_text(template_csv(load_scenario("baseline")), encoding="utf-8")
+    base = load_scenario("baseline", {"periods": 20, "accounts_file": str(path)})
+    result = ask(base, base, plan(base, [parse_question("ACME Industries=+5pp")]), replicates=4)
+    answer = result.answer
+    channels = answer["target_channels"]
+    pairs = list(zip(result.runs["base"], result.runs["whatif"], strict=True))
+    rows = granted_rows(result.variant, result.variant.interventions)
+    assert sum(c["mean"] for c in channels) == pytest.approx(answer["target_value_change"]["mean"], rel=1e-9)
+    assert channels == value_channels(pairs, rows)
+    dominant = [c for c in channels if c["dominant"]]
+    assert len(dominant) == 1 and abs(dominant[0]["mean"]) == max(abs(c["mean"]) for c in channels)
+    assert f"mostly through {dominant[0]['label'].split(' (')[0]}" in answer["text"]

@@ -22,6 +22,9 @@ if TYPE_CHECKING:
     from sim.engine.model import ProcurementModel
 
 SUMMED = ("volume", "contribution", "customer_value", "supplier_value")
+# What makes up a customer's value (V_c = what it receives - what it pays - switching and redesign), summed
+# per customer: the channels through which a change reaches an account (docs/model.md, stage 3).
+CHANNELS = ("paid", "capabilities", "withheld", "cocreated", "gifts", "transaction")
 
 
 @dataclass
@@ -30,7 +33,11 @@ class AccountTotals:
 
     ``yours`` is each customer's profit to you (the first supplier) while it bought from you
     (see :meth:`_your_profit`); ``reasons`` counts each customer's moves by reason (``MOVE_REASONS``);
-    ``profits`` holds every supplier's profit in every period (for costs per year and NPVs).
+    ``profits`` holds every supplier's profit in every period (for costs per year and NPVs);
+    ``channels`` the parts of each customer's value (``CHANNELS``: what it paid, what the
+    supplier's capabilities delivered, the service withheld from it, co-created value, added
+    service, switching and redesign costs), so ``customer_value`` is
+    ``capabilities - withheld + cocreated + gifts - paid - transaction``.
     """
 
     volume: np.ndarray
@@ -49,6 +56,7 @@ class AccountTotals:
     yours: np.ndarray = field(default_factory=lambda: np.zeros(0))
     reasons: np.ndarray = field(default_factory=lambda: np.zeros((0, len(MOVE_REASONS)), dtype=np.int32))
     profits: list[np.ndarray] = field(default_factory=list)
+    channels: np.ndarray = field(default_factory=lambda: np.zeros((0, len(CHANNELS))))
 
     @classmethod
     def start(cls, model: ProcurementModel, track: bool = False) -> AccountTotals:
@@ -67,6 +75,7 @@ class AccountTotals:
             peers=model.network.edges if model.n_members == 1 else None,
             yours=np.zeros(n),
             reasons=np.zeros((n, len(MOVE_REASONS)), dtype=np.int32),
+            channels=np.zeros((n, len(CHANNELS))),
         )
 
     def observe(self, model: ProcurementModel) -> None:
@@ -79,6 +88,12 @@ class AccountTotals:
         self.supplier_profit += st.profit  # an exiting supplier's last period counts too
         self.profits.append(st.profit.copy())
         self.yours += self._your_profit(model)
+        q = st.volume
+        gifts = st.value - st.value_capability + st.value_withheld - st.value_cocreated
+        self.channels[:, 0] += st.paid
+        for k, part in enumerate((st.value_capability, st.value_withheld, st.value_cocreated, gifts), start=1):
+            self.channels[:, k] += part * q
+        self.channels[:, 5] += st.transaction_cost
         self.switched |= (st.supplier != self.initial_supplier) & (st.supplier >= 0)
         self.discount = st.discount.copy()
         self.supplier = st.supplier.copy()
@@ -131,6 +146,7 @@ class AccountTotals:
                     yours=self.yours[c].copy(),
                     reasons=self.reasons[c].copy(),
                     profits=[p[s] for p in self.profits],
+                    channels=self.channels[c].copy(),
                 )
             )
         return out

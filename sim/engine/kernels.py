@@ -82,6 +82,7 @@ def customer_pass(
     value_capability,
     value_withheld,
     value_cocreated,
+    paid,
     perceived_value,
     expectation,
     transaction_cost,
@@ -132,6 +133,7 @@ def customer_pass(
         transaction_cost[i] = pending_cost[i] + redesign_cost[i] * redesigning
         redesign_left[i] -= redesigning
         pending_cost[i] = 0.0
+        paid[i] = price[i] * volume[i]
         customer_value[i] = (u - price[i]) * volume[i] - transaction_cost[i]
         contribution[i] = ((price[i] - (1.0 - gross_margin[j])) * volume[i] - cost_to_serve[i] - gift_cost[i]) * served
         sustaining_cost[i] = sustain_per_unit[j] * volume[i]

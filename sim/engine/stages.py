@@ -201,6 +201,7 @@ class Stages:
             st.value_capability,
             st.value_withheld,
             st.value_cocreated,
+            st.paid,
             st.perceived_value,
             st.expectation,
             st.transaction_cost,

@@ -91,6 +91,7 @@ class MarketState:
     value_capability: np.ndarray  # its parts, per unit: what the supplier's capabilities deliver to the segment,
     value_withheld: np.ndarray  # ... less the discretionary service the supplier withholds from this account,
     value_cocreated: np.ndarray  # ... plus what co-creation adds (or takes away); the gift is the rest
+    paid: np.ndarray  # what the customer paid this period (price x volume, at the price of the period)
     customer_value: np.ndarray  # V_c
     supplier_value: np.ndarray  # V_s
     contribution: np.ndarray

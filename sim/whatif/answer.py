@@ -248,6 +248,7 @@ def compute_answer(
         answer["target_value_change"] = reconcile.spread(
             [w.totals.customer_value[first_rows].sum() - b.totals.customer_value[first_rows].sum() for b, w in pairs]
         )
+        answer["target_channels"] = reconcile.value_channels(pairs, first_rows)
         answer["target_kept"] = reconcile.kept(runs["whatif"], first_rows)
         answer["target_kept_base"] = reconcile.kept(runs["base"], first_rows)
         answer["named_peers"] = named_peers(variant, target)

@@ -85,6 +85,41 @@ def breakdown(pairs: Sequence[tuple[RunResult, RunResult]], granted: np.ndarray,
     return out
 
 
+# The channels through which a change reaches the granted account's value (design brief section 7, docs/model.md
+# stage 3), each as the account's gain: what it pays (less is a gain), what your capabilities deliver to it
+# (your cuts to fund a grant are spread over all your accounts), the service you give it, what co-creation adds
+# (it returns a favour as engagement), added service, and switching and redesign costs.
+CHANNEL_WORDS = (
+    ("paid", "its price (what it pays)"),
+    ("capabilities", "your capabilities (cuts spread over all your accounts)"),
+    ("withheld", "the service you give it"),
+    ("cocreated", "engagement and co-creation (it returns the favour)"),
+    ("gifts", "added service"),
+    ("transaction", "switching and redesign costs"),
+)
+_GAIN = {"paid": -1.0, "capabilities": 1.0, "withheld": -1.0, "cocreated": 1.0, "gifts": 1.0, "transaction": -1.0}
+
+
+def value_channels(pairs: Sequence[tuple[RunResult, RunResult]], rows: np.ndarray) -> list[dict[str, Any]]:
+    """The granted account's value change by channel (what-if minus base, seed by seed; they add up to it).
+
+    Each channel is the change of one part of the account's value, signed as the account's
+    gain, over the seeds (mean and 80% range), largest first; ``dominant`` marks the one
+    with the largest mean effect, which the answer names.
+    """
+    from sim.engine.account_totals import CHANNELS
+
+    out = []
+    for key, words in CHANNEL_WORDS:
+        k = CHANNELS.index(key)
+        changes = [_GAIN[key] * (w.totals.channels[rows, k].sum() - b.totals.channels[rows, k].sum()) for b, w in pairs]
+        out.append({"key": key, "label": words, **spread(changes)})
+    out.sort(key=lambda c: -abs(c["mean"]))
+    for i, channel in enumerate(out):
+        channel["dominant"] = i == 0
+    return out
+
+
 def your_profit_by_period(run: RunResult) -> np.ndarray:
     """Your profit in each period of a run."""
     return np.array([p[YOU] for p in run.totals.profits])

@@ -124,7 +124,9 @@ def sentence(answer: Mapping[str, Any], lead: str, currency: str) -> str:
         change = answer["target_value_change"]["mean"]
         verb = "rises" if change >= 0 else "falls"
         owner = target + ("'" if target.endswith("s") else "'s")
-        parts.append(f"{owner} value {verb} {money(abs(change), currency)}")
+        lead_channel = next((c for c in answer.get("target_channels") or [] if c["dominant"]), None)
+        through = f", mostly through {lead_channel['label'].split(' (')[0]}" if lead_channel else ""
+        parts.append(f"{owner} value {verb} {money(abs(change), currency)}{through}")
     else:
         joint = answer["joint_value_change"]
         parts.append(f"joint value {'+' if joint >= 0 else ''}{money(joint, currency)}")
@@ -177,6 +179,9 @@ def answer_lines(answer: Mapping[str, Any]) -> list[Line]:
     if answer.get("target") is not None:
         v = answer["target_value_change"]
         lines.append(Line("target_value", f"{answer['target']}: value to it, change", v["mean"], v["p10"], v["p90"]))
+        for c in answer.get("target_channels") or []:
+            if abs(c["mean"]) >= 0.0005 * max(abs(v["mean"]), 1.0) or c["dominant"]:
+                lines.append(Line(f"channel_{c['key']}", f"  through: {c['label']}", c["mean"], c["p10"], c["p90"]))
     return lines
 
 
