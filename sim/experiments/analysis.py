@@ -14,7 +14,6 @@ import copy
 import html
 import os
 import shutil
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,7 +33,8 @@ from sim.experiments.sensitivity import SensitivityUnavailable, sensitivity, sen
 from sim.experiments.spec import OUTCOME_NAMES, Sweep, sweep_from_manifest
 from sim.experiments.tipping import TippingPoint, find_tipping, search_runs, tipping_figure
 from sim.inputs.loading import build_scenario
-from sim.reports.files import _publishable, atomic_write_text, clean_stale, to_json
+from sim.reports.cells import spreadsheet_frame
+from sim.reports.files import atomic_write_text, clean_stale, ready, staging_folder, to_json
 from sim.reports.fmt import years
 from sim.reports.pages import OUTCOME_COLORS, _img, page
 from sim.reports.run_folder import save_figure
@@ -94,7 +94,7 @@ def analyze(
     result.parameters = {path: describe(path, result.currency) for path in columns}
     if spec.tipping is not None:
         result.parameters.setdefault(spec.tipping.parameter, describe(spec.tipping.parameter, result.currency))
-    staging = Path(tempfile.mkdtemp(prefix=".analysis.partial-", dir=folder))
+    staging = staging_folder(folder, "analysis")
     figures: dict[str, Path] = {}
     try:
         _phase(result, sweep, columns, staging, figures, say)
@@ -110,7 +110,9 @@ def analyze(
                 bar(search_runs(spec.tipping), "tipping point") as tick,
             ):
                 result.tipping = find_tipping(sweep, spec.tipping, executor, say, slots=slots, progress=tick)
-            result.tipping.evaluations.to_csv(staging / "tipping.csv", index=False, lineterminator="\n")
+            spreadsheet_frame(result.tipping.evaluations).to_csv(
+                staging / "tipping.csv", index=False, lineterminator="\n"
+            )
             parameter = result.parameters[spec.tipping.parameter]
             save_figure(tipping_figure(result.tipping, parameter), staging / "tipping.png")
             figures["tipping"] = staging / "tipping.png"
@@ -118,7 +120,7 @@ def analyze(
         _ranking(result, sweep, columns, staging)
         _discovery(result, sweep, columns, staging, say)
         atomic_write_text(staging / "analysis.json", to_json(_summary(result, sweep)))
-        _publishable(staging)  # the folder and its files get the user's usual permissions
+        ready(staging)  # its marker goes; the folder and its files get the user's usual permissions
         final = folder / "analysis"
         if final.exists():
             shutil.rmtree(final)
@@ -171,7 +173,7 @@ def _phase(
     regime = spec.regime if spec else "outlook"
     result.phase = phase_diagram(result.runs, columns[x], columns[y], metric, regime)
     result.phase_axes, result.phase_regime = (x, y), regime
-    result.phase.table.to_csv(staging / "phase.csv", index=False, lineterminator="\n")
+    spreadsheet_frame(result.phase.table).to_csv(staging / "phase.csv", index=False, lineterminator="\n")
     px, py = result.parameters[x], result.parameters[y]
     save_figure(phase_figure(result.phase, px, py, regime), staging / "phase.png")
     save_figure(phase_panels(result.phase, px, py, metric_name(metric)), staging / "phase_detail.png")
@@ -190,7 +192,7 @@ def _sensitivity(result: Analysis, sweep: Sweep, staging: Path, figures: dict[st
             result.notes["sensitivity"] = str(exc)
             continue
         result.sensitivity[metric] = table
-        table.to_csv(staging / f"sensitivity_{metric}.csv", index=False, lineterminator="\n")
+        spreadsheet_frame(table).to_csv(staging / f"sensitivity_{metric}.csv", index=False, lineterminator="\n")
     if result.sensitivity:
         save_figure(sensitivity_figure(result.sensitivity), staging / "sensitivity.png")
         figures["sensitivity"] = staging / "sensitivity.png"
@@ -203,7 +205,7 @@ def _ranking(result: Analysis, sweep: Sweep, columns: dict[str, str], staging: P
         return
     params = [columns[p] for p in sweep.parameters]
     result.ranking = ranking(result.runs, params, rank_by)
-    result.ranking.to_csv(staging / "ranking.csv", index=False, lineterminator="\n")
+    spreadsheet_frame(result.ranking).to_csv(staging / "ranking.csv", index=False, lineterminator="\n")
     for column in params:
         if result.runs[column].nunique() > 1:
             result.marginals[column] = marginal_means(result.runs, column, rank_by)
