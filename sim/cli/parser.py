@@ -27,6 +27,16 @@ def positive_int(text: str) -> int:
     return value
 
 
+def positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not 0 < value <= 86_400:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 86400 seconds, got {text}")
+    return value
+
+
 def seed_int(text: str) -> int:
     try:
         value = int(text)
@@ -148,6 +158,15 @@ def build_parser() -> Parser:
     query.add_argument("folder", type=Path)
     query.add_argument("sql", help='one SELECT, e.g. "SELECT outcome, count(*) FROM runs GROUP BY outcome" (read-only)')
     query.add_argument("--csv", action="store_true", help="print CSV instead of a table")
+    query.add_argument(
+        "--timeout", type=positive_seconds, default=60.0, help="stop the query after this many seconds (default 60)"
+    )
+    query.add_argument(
+        "--max-rows",
+        type=positive_int,
+        default=100_000,
+        help="show at most this many rows and say how many were left out (default 100000)",
+    )
 
     analyze = sub.add_parser("analyze", help="phase diagram, tipping point, sensitivity and ranking of a sweep")
     analyze.add_argument("folder", type=Path)

@@ -18,6 +18,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from sim.experiments import SweepAborted, load_sweep, make_executor, run_sweep
     from sim.experiments.runner import for_sweep
     from sim.inputs.loading import build_scenario
+    from sim.reports.files import check_place
 
     if args.scheduler and args.workers:
         raise InputError(
@@ -30,6 +31,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         raise InputError(
             f"the sweep name {excerpt(sweep.name)} leads outside {root}", source=sweep.source, field="name"
         )
+    check_place(out)
     if not args.scheduler:
         workers = args.workers or os.cpu_count() or 1
         # the largest market among the points that change its size (the base if none does)
@@ -106,9 +108,14 @@ def _sweep_progress(total: int, label: str, quiet: bool):
 def cmd_query(args: argparse.Namespace) -> int:
     from sim.experiments import query
 
-    frame = query(args.folder, args.sql)
+    def warn(message: str) -> None:
+        print(f"procsim: warning: {clean(message, 600)}", file=sys.stderr)
+
+    frame = query(args.folder, args.sql, timeout=args.timeout, max_rows=args.max_rows, warn=warn)
     if args.csv:
-        frame.to_csv(sys.stdout, index=False, lineterminator="\n")
+        from sim.reports.cells import spreadsheet_frame
+
+        spreadsheet_frame(frame).to_csv(sys.stdout, index=False, lineterminator="\n")
     else:
         import pandas as pd
 

@@ -18,8 +18,11 @@ most those chunks and still ends byte-identical to an uninterrupted one.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import re
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,9 +33,14 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from sim.errors import InputError
-from sim.reports.files import atomic_path, atomic_write_text, to_json
+from sim.reports.files import atomic_path, atomic_write_text, clean_stale, to_json
 
 CHUNKS = "chunks"
+# The names procsim gives files in a sweep folder and its chunks/ folder: the only ones it ever removes there.
+CHUNK_FILE = re.compile(r"^(?:runs|series)-(\d{6})-(\d{4})\.parquet$")
+SEAL_FILE = re.compile(r"^done-(\d{6})-(\d{4})\.json$")
+CHUNK_TEMPORARY = re.compile(r"^\.(?:(?:runs|series)-\d{6}-\d{4}\.parquet|done-\d{6}-\d{4}\.json)\.[a-z0-9_]{8}\.tmp$")
+SWEEP_FILES = ("sweep.json", "summary.json", "runs.parquet", "series.parquet", "analysis.html")
 
 
 def chunk_paths(out: Path, point: int, block: int) -> tuple[Path, Path]:
@@ -118,7 +126,7 @@ def check_chunks(out: Path, fingerprint: str | None) -> ChunkCheck:
     if not folder.is_dir():
         return ChunkCheck(done, damaged, fingerprints)
     sealed: set[str] = set()
-    for path in sorted(folder.glob("done-*.json")):
+    for path in sorted(p for p in folder.glob("done-*.json") if SEAL_FILE.match(p.name)):
         key = path.stem.removeprefix("done-")
         point, block = (int(x) for x in key.split("-"))
         reason = None
@@ -149,7 +157,7 @@ def check_chunks(out: Path, fingerprint: str | None) -> ChunkCheck:
             done.add((point, block))
             sealed.update(files)
     for path in folder.glob("*-*.parquet"):
-        if path.name not in sealed:  # published but never sealed: the sweep stopped in between
+        if CHUNK_FILE.match(path.name) and path.name not in sealed:  # published, never sealed: stopped in between
             path.unlink(missing_ok=True)
     return ChunkCheck(done, damaged, fingerprints)
 
@@ -164,16 +172,25 @@ def done_chunks(out: Path) -> set[tuple[int, int]]:
     folder = out / CHUNKS
     if not folder.is_dir():
         return set()
-    return {tuple(int(x) for x in p.stem.removeprefix("done-").split("-")) for p in folder.glob("done-*.json")}
+    return {
+        (int(m[1]), int(m[2])) for m in (SEAL_FILE.match(p.name) for p in folder.glob("done-*.json")) if m is not None
+    }
 
 
 def clean_partials(out: Path) -> int:
-    """Remove temporary files left by chunks that were in flight when a sweep was killed."""
+    """Remove the temporary files of writes that were in flight when a sweep was killed; nothing else.
+
+    Only temporaries of the files procsim writes there are removed: of chunks and seals in
+    ``chunks/`` (a sweep runs alone in its folder), and, once a day old, of :data:`SWEEP_FILES`
+    and procsim's marked staging folders in the folder itself. Anything else stays, whatever its name.
+    """
     removed = 0
-    for path in (out / CHUNKS).glob(".*.tmp") if (out / CHUNKS).is_dir() else []:
-        path.unlink(missing_ok=True)
-        removed += 1
-    return removed
+    folder = Path(out) / CHUNKS
+    for path in folder.glob(".*.tmp") if folder.is_dir() else []:
+        if CHUNK_TEMPORARY.match(path.name) and path.is_file() and not path.is_symlink():
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed + clean_stale(Path(out), names=SWEEP_FILES)  # those a day old: another process may be writing
 
 
 def compact(out: Path, published: dict[str, pa.Table] | None = None) -> tuple[pa.Table, pa.Table, dict[str, str]]:
@@ -307,17 +324,42 @@ def read_manifest(out: Path) -> dict[str, Any]:
 
 
 QUERY_TYPES = ("SELECT",)
+QUERY_TABLES = ("runs", "series")
+QUERY_SECONDS = 60.0  # default time limit of a query
+QUERY_ROWS = 100_000  # default number of rows a query returns (the rest are counted, not fetched)
+QUERY_MEMORY = 2 * 2**30  # DuckDB's memory limit, at most (half the memory available, if that is less)
 
 
-def query(out: Path, sql: str) -> pd.DataFrame:
-    """Run one SELECT statement with DuckDB over the sweep's ``runs`` and ``series`` tables.
+@dataclass
+class _Work:
+    """A query running in a thread: its answer or its error, when it is done."""
 
-    The connection is in memory, may read only this sweep folder (no other file, no
-    network, no extension install or load; settings locked), and takes one SELECT, so a
-    query can neither read nor write anything else.
+    frame: pd.DataFrame | None = None
+    total: int | None = None
+    error: BaseException | None = None
+
+
+def query(
+    out: Path,
+    sql: str,
+    *,
+    timeout: float = QUERY_SECONDS,
+    max_rows: int = QUERY_ROWS,
+    warn: Any = None,
+) -> pd.DataFrame:
+    """Run one SELECT statement with DuckDB over the sweep's ``runs`` (and, when kept, ``series``) tables.
+
+    The connection is in memory, may read only this sweep folder (no other file, no temporary
+    folder, no network, no extension install or load; settings locked), and takes one SELECT,
+    so a query can neither read nor write anything else. It is bounded: ``timeout`` seconds
+    (then interrupted), a memory limit, and at most ``max_rows`` rows fetched (how many were
+    cut is said through ``warn``). Ctrl-C or SIGTERM interrupts DuckDB at once. ``warn`` (a
+    function of a message; default :func:`warnings.warn`) also hears of a result file whose
+    SHA-256 summary.json does not record, which therefore cannot be verified.
     """
     import duckdb
 
+    say = warn or (lambda message: warnings.warn(message, stacklevel=3))
     out = Path(out)
     manifest = read_manifest(out)
     try:
@@ -329,21 +371,133 @@ def query(out: Path, sql: str) -> pd.DataFrame:
     kind = statements[0].type.name
     if kind not in QUERY_TYPES:
         raise InputError(f"only SELECT queries are allowed (read-only), got {kind}", source="SQL")
-    tables = {t: verify(out, f"{t}.parquet", manifest) for t in ("runs", "series") if (out / f"{t}.parquet").exists()}
+    tables = _query_tables(out, manifest, say)
     con = duckdb.connect(":memory:", config={"autoinstall_known_extensions": False, "autoload_known_extensions": False})
     try:
         for table, path in tables.items():
             view = f"CREATE VIEW {table} AS SELECT * FROM read_parquet('{_sql_text(path.resolve())}')"  # noqa: S608 - our table name, an escaped path
             con.execute(view)
         folder = str(out.resolve()).rstrip("/") + "/"
+        con.execute("SET temp_directory = ''")  # nothing spills to disk, and no temporary folder becomes readable
+        con.execute(f"SET memory_limit = '{_memory_limit() // 2**20}MiB'")
         con.execute(f"SET allowed_directories = ['{_sql_text(folder)}']")
         con.execute("SET enable_external_access = false")
         con.execute("SET lock_configuration = true")
-        return con.execute(statements[0].query).df()
-    except duckdb.Error as exc:
-        raise InputError(str(exc).splitlines()[0], source="SQL") from None
+        work = _run_bounded(con, statements[0].query, timeout, max_rows)
     finally:
         con.close()
+    if work.error is not None or work.frame is None:
+        raise _query_error(work.error, tables, timeout) from None
+    if work.total is not None and work.total != len(work.frame):
+        total = f"{work.total:,}" if work.total >= 0 else f"more than {max_rows:,}"
+        say(f"showing the first {max_rows:,} of {total} rows; --max-rows sets how many are shown")
+    return work.frame
+
+
+def _query_tables(out: Path, manifest: dict[str, Any], say: Any) -> dict[str, Path]:
+    """The tables a query may name: ``runs`` always, ``series`` when the sweep kept any; each verified."""
+    recorded = _recorded_digests(out)
+    tables = {}
+    for table in QUERY_TABLES:
+        path = out / f"{table}.parquet"
+        if table != "runs" and not path.exists():
+            continue
+        tables[table] = verify(out, path.name, manifest)
+        if path.name not in recorded:
+            say(
+                f"{out}: summary.json records no SHA-256 for {path.name}, so it cannot be checked for damage or "
+                f"changes; rebuild it with: {resume_hint(out, manifest)}"
+            )
+        if table != "runs":
+            try:
+                kept = len(pq.read_schema(path)) > 0
+            except (OSError, pa.ArrowException):
+                kept = True  # let DuckDB say what is wrong with it
+            if not kept:
+                del tables[table]
+    return tables
+
+
+def _memory_limit() -> int:
+    from sim.runs.resources import available_memory
+
+    free = available_memory()
+    return max(256 * 2**20, min(QUERY_MEMORY, free // 2 if free else QUERY_MEMORY))
+
+
+def _run_bounded(con: Any, sql: str, timeout: float, max_rows: int) -> _Work:
+    """Fetch at most ``max_rows`` rows (and count the rest) in a thread; interrupt DuckDB on time-out or a signal."""
+    import threading
+    import time
+
+    import duckdb
+
+    work, done = _Work(), threading.Event()
+
+    def fetch() -> None:
+        relation = None
+        try:
+            relation = con.sql(sql)
+            frame = relation.limit(max_rows + 1).df()
+            if len(frame) <= max_rows:
+                work.frame = frame
+                return
+            work.frame, work.total = frame.iloc[:max_rows], -1  # more than max_rows, until they are counted
+            with contextlib.suppress(duckdb.Error):  # stopped while counting: the rows are there, not their number
+                work.total = int(relation.aggregate("count(*)").fetchall()[0][0])
+        except BaseException as exc:  # noqa: BLE001 - handed to the waiting thread, which reports it
+            work.error = exc.with_traceback(None)  # no frame of this thread kept: the connection must close
+        finally:
+            del relation  # a pending relation keeps the connection busy
+            done.set()
+
+    # Waiting on an event, not on Thread.join: a signal that interrupts join() can leave the thread marked as
+    # finished while it still runs (CPython's bpo-45274 handling), and the connection busy when it is closed.
+    deadline = time.monotonic() + timeout
+    threading.Thread(target=fetch, name="procsim-query", daemon=True).start()
+    try:
+        while not done.wait(min(0.05, max(deadline - time.monotonic(), 0.0))):
+            if time.monotonic() >= deadline:
+                con.interrupt()
+                done.wait()
+                if work.frame is None:  # (a count that ran out of time still leaves the rows)
+                    work.error = TimeoutError()
+                break
+    except BaseException:  # Ctrl-C or SIGTERM (raised here, in the main thread): stop DuckDB, then go on stopping
+        con.interrupt()
+        done.wait()
+        raise
+    return work
+
+
+def _query_error(exc: BaseException | None, tables: dict[str, Path], timeout: float) -> BaseException:
+    """What to raise for a query that failed: a plain message for the user's errors, the error itself otherwise."""
+    import duckdb
+
+    if isinstance(exc, TimeoutError):
+        return InputError(
+            f"the query ran longer than {timeout:g} s and was stopped; narrow it (WHERE, GROUP BY, LIMIT) or allow "
+            "more time with --timeout",
+            source="SQL",
+        )
+    if isinstance(exc, duckdb.OutOfMemoryException | MemoryError):
+        return InputError(
+            f"the query needs more than the {_memory_limit() / 2**30:.1f} GiB of memory a query may use; "
+            "aggregate or filter it (GROUP BY, WHERE, LIMIT)",
+            source="SQL",
+        )
+    first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    if isinstance(exc, duckdb.CatalogException) and "series" not in tables and "series" in first.lower():
+        return InputError(
+            "this sweep kept no per-period series (outputs: series: none in its sweep file), so there is no series "
+            "table; query the runs table",
+            source="SQL",
+        )
+    if isinstance(exc, duckdb.CatalogException) and "does not exist" in first:
+        first += f" (the tables are: {', '.join(tables)})"
+    if isinstance(exc, duckdb.Error):
+        return InputError(first, source="SQL")
+    return exc or RuntimeError("the query gave no answer")
 
 
 def _sql_text(value: object) -> str:
