@@ -41,8 +41,10 @@ class Sheet:
 
 
 def number_format(kind: str, currency: str) -> str | None:
+    """The cell format of a kind of figure; the currency is quoted as literal text whatever it holds."""
+    symbol = _format_literal(currency)
     return {
-        "money": f'"{currency}" #,##0;-"{currency}" #,##0',
+        "money": f"{symbol} #,##0;-{symbol} #,##0",
         "pct": "0.0%",
         "pp": "+0.0%;-0.0%;0.0%",
         "index": "0.000",
@@ -51,6 +53,16 @@ def number_format(kind: str, currency: str) -> str | None:
         "years": "0.00",
         "number": "#,##0.0",
     }.get(kind)
+
+
+def _format_literal(text: str) -> str:
+    """``text`` as literal text in a number format: in double quotes, a double quote in it written ``\\"``.
+
+    Control characters are dropped (a format cannot hold them), so a currency such as
+    ``EU"R`` or ``[$`` gives a valid format that shows it, not a broken workbook.
+    """
+    printable = "".join(c for c in text if c.isprintable())
+    return '"' + printable.replace('"', '"\\""') + '"'
 
 
 def series_sheet(name: str, frame: pd.DataFrame, per_year: int) -> Sheet:
