@@ -30,6 +30,10 @@ def _overrides(
         out["seed"] = seed
     if accounts is not None:
         out["accounts_file"] = str(accounts.resolve())
+    if sheet is not None:
+        if accounts is None:
+            raise InputError("--sheet names a worksheet of the --accounts file; give --accounts too", field="--sheet")
+        out["accounts_sheet"] = sheet
     return out
 
 
@@ -45,6 +49,7 @@ def _load(args: argparse.Namespace, name: str, *, with_seed: bool = True):
         getattr(args, "periods", None),
         args.seed if with_seed else None,
         getattr(args, "accounts", None),
+        getattr(args, "sheet", None),
     )
     grants = [parse_grant(g) for g in getattr(args, "grants", [])]
     scenario = load_scenario(name, overrides, grants)

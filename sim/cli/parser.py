@@ -61,6 +61,13 @@ def build_parser() -> Parser:
             help="start even if the estimated memory or disk needed exceeds what this machine has",
         )
 
+    def sheet_option(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--sheet",
+            metavar="NAME",
+            help="worksheet of an .xlsx accounts file (default: a visible sheet named accounts, else the active one)",
+        )
+
     def scenario_options(p: argparse.ArgumentParser) -> None:
         p.add_argument("--seed", type=seed_int, help="random seed (default: the scenario's)")
         p.add_argument("--periods", type=positive_int, help="horizon in periods (default: the scenario's)")
@@ -86,6 +93,7 @@ def build_parser() -> Parser:
         p.add_argument(
             "--accounts", type=Path, metavar="FILE", help="your accounts, CSV or XLSX (see `procsim accounts template`)"
         )
+        sheet_option(p)
         p.add_argument("--years", type=positive_int, help="horizon in years (instead of --periods)")
 
     run = sub.add_parser("run", help="run a scenario and write its outputs and report")
@@ -126,12 +134,14 @@ def build_parser() -> Parser:
     check = accounts_sub.add_parser("check", help="check an account list against a scenario")
     check.add_argument("file", type=Path)
     check.add_argument("--scenario", default="baseline")
+    sheet_option(check)
 
     validate = sub.add_parser("validate", help="check scenario files without running them")
     validate.add_argument("scenarios", nargs="+")
     validate.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE")
     validate.add_argument("--grant", dest="grants", action="append", default=[], metavar="NAME=LEVEL@PERIOD")
     validate.add_argument("--accounts", type=Path, metavar="FILE")
+    sheet_option(validate)
 
     sub.add_parser("list", help="list bundled scenarios with their descriptions")
 
