@@ -43,8 +43,8 @@ def test_template_has_every_column_and_loads_as_is(template):
         "annual_revenue",
         "current_discount",
         "months_to_renewal",
-        "contract_months",
         "peers",
+        "contract_months",
     ]
     accounts = read_accounts(template)
     assert [a.name for a in accounts][:2] == ["ACME Industries", "Globex"]
@@ -95,8 +95,8 @@ def test_accounts_check_command(template, capsys):
         ("Umbrella,", "Globex,", "row 5, column name: account 'Globex' is named twice (also row 3)"),
         ("Umbrella,", "=HYPERLINK(1),", "row 5, column A (name): must not start with"),
         (
-            "5,12,ACME Industries",
-            "15,12,ACME Industries",
+            "5,ACME Industries",
+            "15,ACME Industries",
             "row 3, column months_to_renewal: must be below the contract length of 12 months (contract_months)",
         ),
         ("annual_revenue", "revenue", "row 1, column C: unknown column 'revenue'"),

@@ -255,6 +255,12 @@ def test_sheet_on_the_command_line(tmp_path, capsys):
     assert main(["run", "baseline", "--accounts", str(path), "--sheet", "other", "--out", str(out),
                  "--set", "customers.count=10", "--periods", "4", "--quiet"]) == 0  # fmt: skip
     assert [a["name"] for a in yaml.safe_load((out / "scenario.yaml").read_text())["accounts"]] == ["Other"]
+    out = tmp_path / "whatif"
+    assert main(["whatif", "baseline", "--accounts", str(path), "--sheet", "other", "--grant", "Other=5%@0",
+                 "--out", str(out), "--replicates", "2", "--base-set", "customers.count=10", "--periods", "4",
+                 "--quiet"]) == 0  # fmt: skip
+    for side in ("scenario_base.yaml", "scenario.yaml"):  # both sides read the sheet named
+        assert [a["name"] for a in yaml.safe_load((out / side).read_text())["accounts"]] == ["Other"]
 
 
 def test_a_workbook_with_no_visible_worksheet_is_refused(tmp_path):

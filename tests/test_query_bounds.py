@@ -98,7 +98,9 @@ def test_a_signal_interrupts_duckdb_at_once(sweep_folder, signum, code, words):
         proc.send_signal(signum)
         _, err = proc.communicate(timeout=30)
     finally:
-        proc.kill()
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
     assert proc.returncode == code, err
     assert time.monotonic() - sent < 20 and words in err and "Traceback" not in err and "internal error" not in err
 

@@ -20,7 +20,8 @@ def cmd_whatif(args: argparse.Namespace) -> int:
     shared = _overrides(args.base_overrides)
     args.overrides = [*args.base_overrides, *args.overrides]  # the what-if's own --set wins
     variant = _load(args, args.scenario)
-    base_overrides = {k: v for k, v in variant.overrides.items() if k in ("seed", "periods", "accounts_file")}
+    same = ("seed", "periods", "accounts_file", "accounts_sheet")  # both sides read the same accounts
+    base_overrides = {k: v for k, v in variant.overrides.items() if k in same}
     base = load_scenario(args.scenario, {**shared, **base_overrides})
     if variant.to_yaml() == base.to_yaml():
         raise InputError("nothing to compare: give --grant NAME=LEVEL@PERIOD or --set PATH=VALUE", field="whatif")

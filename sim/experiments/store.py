@@ -39,7 +39,7 @@ CHUNKS = "chunks"
 # The names procsim gives files in a sweep folder and its chunks/ folder: the only ones it ever removes there.
 CHUNK_FILE = re.compile(r"^(?:runs|series)-(\d{6})-(\d{4})\.parquet$")
 SEAL_FILE = re.compile(r"^done-(\d{6})-(\d{4})\.json$")
-CHUNK_TEMPORARY = re.compile(r"^\.(?:(?:runs|series)-\d{6}-\d{4}\.parquet|done-\d{6}-\d{4}\.json)\.[a-z0-9_]{8}\.tmp$")
+CHUNK_TEMPORARY = re.compile(r"^\.(?:(?:runs|series)-\d{6}-\d{4}\.parquet|done-\d{6}-\d{4}\.json)\.\w+\.tmp$")
 SWEEP_FILES = ("sweep.json", "summary.json", "runs.parquet", "series.parquet", "analysis.html")
 
 

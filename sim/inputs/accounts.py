@@ -24,7 +24,7 @@ from pydantic import ValidationError
 
 from sim.errors import InputError, excerpt
 from sim.inputs.schema import Account
-from sim.inputs.tables import BAD, MAX_ROWS, letter, read_table
+from sim.inputs.tables import BAD, letter, read_table
 from sim.inputs.validation import _translate
 from sim.inputs.values import _suggest, check_name, clean_name, name_text, number_text
 
@@ -37,8 +37,8 @@ COLUMNS = (
     "annual_revenue",
     "current_discount",
     "months_to_renewal",
-    "contract_months",
     "peers",
+    "contract_months",  # added last, so files and code that know the first six columns keep working
 )
 REQUIRED = COLUMNS[:5]  # columns the header row must have
 NEEDED = ("name", "segment", "annual_revenue")  # cells every account must fill
@@ -243,8 +243,6 @@ def read_accounts(path: str | Path, sheet: str | None = None, problems: Problems
             accounts.append(account)
     if not table.rows and not found.items:
         raise InputError("the accounts file has no accounts below its header row", source=source)
-    if len(accounts) > MAX_ROWS:
-        raise InputError(f"more than {MAX_ROWS:,} accounts; name your key accounts, the rest is drawn", source=source)
     if problems is None:
         _unique(accounts, source, found)
         found.check()
@@ -403,5 +401,5 @@ def template_csv(scenario: Scenario, text: Callable[[Any], Any] = lambda value: 
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(COLUMNS)
     for name, segment, revenue, discount, month, peers in rows:
-        writer.writerow([text(v) for v in (name, segment, f"{revenue:.0f}", discount, month, months, peers)])
+        writer.writerow([text(v) for v in (name, segment, f"{revenue:.0f}", discount, month, peers, months)])
     return buffer.getvalue()
