@@ -250,7 +250,7 @@ def test_sheet_on_the_command_line(tmp_path, capsys):
     assert main(["accounts", "check", str(path), "--sheet", "other"]) == 0
     assert "1 accounts" in capsys.readouterr().out
     assert main(["validate", "baseline", "--sheet", "other"]) == 2
-    assert "--sheet: --sheet names a worksheet of the --accounts file" in capsys.readouterr().err
+    assert "--sheet: names a worksheet of the --accounts file; give --accounts too" in capsys.readouterr().err
     out = tmp_path / "run"
     assert main(["run", "baseline", "--accounts", str(path), "--sheet", "other", "--out", str(out),
                  "--set", "customers.count=10", "--periods", "4", "--quiet"]) == 0  # fmt: skip

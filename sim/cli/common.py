@@ -32,7 +32,7 @@ def _overrides(
         out["accounts_file"] = str(accounts.resolve())
     if sheet is not None:
         if accounts is None:
-            raise InputError("--sheet names a worksheet of the --accounts file; give --accounts too", field="--sheet")
+            raise InputError("names a worksheet of the --accounts file; give --accounts too", field="--sheet")
         out["accounts_sheet"] = sheet
     return out
 
