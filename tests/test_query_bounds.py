@@ -21,7 +21,7 @@ import pytest
 import yaml
 
 from sim.cli import main
-from sim.experiments import store
+from sim.experiments import sql as bounded
 
 from .test_hardening import TINY_SWEEP
 
@@ -64,7 +64,7 @@ def test_rows_beyond_the_limit_are_counted_not_fetched_and_the_cut_is_said(sweep
 
 
 def test_a_query_that_needs_too_much_memory_is_refused_not_blamed_on_the_model(sweep_folder, monkeypatch, capsys):
-    monkeypatch.setattr(store, "QUERY_MEMORY", 256 * 2**20)
+    monkeypatch.setattr(bounded, "QUERY_MEMORY", 256 * 2**20)
     sql = "SELECT list(range) FROM range(200000000)"
     assert main(["query", str(sweep_folder), sql]) == 2
     err = capsys.readouterr().err

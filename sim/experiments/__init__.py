@@ -12,6 +12,7 @@ application.
 
 from sim.experiments.runner import SweepAborted, SweepResult, make_executor, run_sweep
 from sim.experiments.spec import Sweep, load_sweep
-from sim.experiments.store import query, read_runs
+from sim.experiments.sql import query
+from sim.experiments.store import read_runs
 
 __all__ = ["Sweep", "SweepAborted", "SweepResult", "load_sweep", "make_executor", "query", "read_runs", "run_sweep"]
