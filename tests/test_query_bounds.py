@@ -81,6 +81,17 @@ def test_duckdbs_temporary_folder_is_not_readable(sweep_folder, tmp_path, monkey
     assert "Permission Error" in err and "hunter2" not in err
 
 
+def _wait_for_duckdb(proc: subprocess.Popen) -> None:
+    """Until the process has loaded DuckDB (after the CLI's signal handling is in place), then a moment more."""
+    maps = Path(f"/proc/{proc.pid}/maps")
+    deadline = time.monotonic() + 120
+    while maps.exists() and "duckdb" not in maps.read_text(errors="replace"):
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, "the query did not start"
+        time.sleep(0.1)
+    time.sleep(1.0 if maps.exists() else 5.0)
+
+
 @pytest.mark.parametrize(
     ("signum", "code", "words"), [(signal.SIGTERM, 143, "terminated"), (signal.SIGINT, 130, "interrupted")]
 )
@@ -92,7 +103,7 @@ def test_a_signal_interrupts_duckdb_at_once(sweep_folder, signum, code, words):
         text=True,
     )
     try:
-        time.sleep(3)  # imports done, DuckDB counting
+        _wait_for_duckdb(proc)
         assert proc.poll() is None
         sent = time.monotonic()
         proc.send_signal(signum)

@@ -33,8 +33,9 @@ QUERY_MEMORY = 2 * 2**30  # DuckDB's memory limit, at most (half the memory avai
 
 @dataclass
 class _Work:
-    """A query running in a thread: its answer or its error, when it is done."""
+    """A query running in a thread: its connection while it runs, then its answer or its error."""
 
+    con: Any = None
     frame: pd.DataFrame | None = None
     total: int | None = None
     error: BaseException | None = None
@@ -58,11 +59,27 @@ def query(
     function of a message; default :func:`warnings.warn`) also hears of a result file whose
     SHA-256 summary.json does not record, which therefore cannot be verified.
     """
-    import duckdb
-
     say = warn or (lambda message: warnings.warn(message, stacklevel=3))
     out = Path(out)
     manifest = read_manifest(out)
+    tables = _query_tables(out, manifest, say)
+    work = _run_bounded(lambda work: _session(work, out, tables, sql, max_rows), timeout)
+    if work.error is not None or work.frame is None:
+        raise _query_error(work.error, tables, timeout) from None
+    if work.total is not None and work.total != len(work.frame):
+        total = f"{work.total:,}" if work.total >= 0 else f"more than {max_rows:,}"
+        say(f"showing the first {max_rows:,} of {total} rows; --max-rows sets how many are shown")
+    return work.frame
+
+
+def _session(work: _Work, out: Path, tables: dict[str, Path], sql: str, max_rows: int) -> None:
+    """Check the statement, open the confined connection, fetch the rows (and count the rest); close it.
+
+    Runs in its own thread: DuckDB then never sees the main thread's signals (one arriving while
+    DuckDB itself checks for them could abort the process); the main thread interrupts it instead.
+    """
+    import duckdb
+
     try:
         statements = duckdb.extract_statements(sql)
     except duckdb.Error as exc:
@@ -72,8 +89,9 @@ def query(
     kind = statements[0].type.name
     if kind not in QUERY_TYPES:
         raise InputError(f"only SELECT queries are allowed (read-only), got {kind}", source="SQL")
-    tables = _query_tables(out, manifest, say)
     con = duckdb.connect(":memory:", config={"autoinstall_known_extensions": False, "autoload_known_extensions": False})
+    work.con = con
+    relation = None
     try:
         for table, path in tables.items():
             view = f"CREATE VIEW {table} AS SELECT * FROM read_parquet('{_sql_text(path.resolve())}')"  # noqa: S608 - our table name, an escaped path
@@ -84,15 +102,18 @@ def query(
         con.execute(f"SET allowed_directories = ['{_sql_text(folder)}']")
         con.execute("SET enable_external_access = false")
         con.execute("SET lock_configuration = true")
-        work = _run_bounded(con, statements[0].query, timeout, max_rows)
+        relation = con.sql(statements[0].query)
+        frame = relation.limit(max_rows + 1).df()
+        if len(frame) <= max_rows:
+            work.frame = frame
+            return
+        work.frame, work.total = frame.iloc[:max_rows], -1  # more than max_rows, until they are counted
+        with contextlib.suppress(duckdb.Error):  # stopped while counting: the rows are there, not their number
+            work.total = int(relation.aggregate("count(*)").fetchall()[0][0])
     finally:
+        del relation  # a pending relation keeps the connection busy
+        work.con = None
         con.close()
-    if work.error is not None or work.frame is None:
-        raise _query_error(work.error, tables, timeout) from None
-    if work.total is not None and work.total != len(work.frame):
-        total = f"{work.total:,}" if work.total >= 0 else f"more than {max_rows:,}"
-        say(f"showing the first {max_rows:,} of {total} rows; --max-rows sets how many are shown")
-    return work.frame
 
 
 def _query_tables(out: Path, manifest: dict[str, Any], say: Any) -> dict[str, Path]:
@@ -126,47 +147,53 @@ def _memory_limit() -> int:
     return max(256 * 2**20, min(QUERY_MEMORY, free // 2 if free else QUERY_MEMORY))
 
 
-def _run_bounded(con: Any, sql: str, timeout: float, max_rows: int) -> _Work:
-    """Fetch at most ``max_rows`` rows (and count the rest) in a thread; interrupt DuckDB on time-out or a signal."""
+def _run_bounded(session: Any, timeout: float) -> _Work:
+    """Run ``session(work)`` in a thread; interrupt its DuckDB connection on time-out, Ctrl-C or SIGTERM."""
     import threading
     import time
 
     import duckdb
 
-    work, done = _Work(), threading.Event()
+    work, began, done, stopping = _Work(), threading.Event(), threading.Event(), threading.Event()
 
-    def fetch() -> None:
-        relation = None
+    def run() -> None:
+        began.set()
         try:
-            relation = con.sql(sql)
-            frame = relation.limit(max_rows + 1).df()
-            if len(frame) <= max_rows:
-                work.frame = frame
-                return
-            work.frame, work.total = frame.iloc[:max_rows], -1  # more than max_rows, until they are counted
-            with contextlib.suppress(duckdb.Error):  # stopped while counting: the rows are there, not their number
-                work.total = int(relation.aggregate("count(*)").fetchall()[0][0])
+            if not stopping.is_set():
+                session(work)
         except BaseException as exc:  # noqa: BLE001 - handed to the waiting thread, which reports it
             work.error = exc.with_traceback(None)  # no frame of this thread kept: the connection must close
         finally:
-            del relation  # a pending relation keeps the connection busy
             done.set()
+
+    def stop() -> None:
+        """Interrupt DuckDB until the thread is done (an interrupt that comes before a query starts is lost)."""
+        stopping.set()
+        while not done.wait(0.05):
+            con = work.con
+            if con is not None:
+                with contextlib.suppress(duckdb.Error):  # closed in between: the thread is finishing
+                    con.interrupt()
 
     # Waiting on an event, not on Thread.join: a signal that interrupts join() can leave the thread marked as
     # finished while it still runs (CPython's bpo-45274 handling), and the connection busy when it is closed.
     deadline = time.monotonic() + timeout
-    threading.Thread(target=fetch, name="procsim-query", daemon=True).start()
+    try:
+        threading.Thread(target=run, name="procsim-query", daemon=True).start()
+    except BaseException:  # a signal while starting: the thread may run or not; if it does, it does nothing
+        stopping.set()
+        if began.wait(1.0):
+            stop()
+        raise
     try:
         while not done.wait(min(0.05, max(deadline - time.monotonic(), 0.0))):
             if time.monotonic() >= deadline:
-                con.interrupt()
-                done.wait()
+                stop()
                 if work.frame is None:  # (a count that ran out of time still leaves the rows)
                     work.error = TimeoutError()
                 break
     except BaseException:  # Ctrl-C or SIGTERM (raised here, in the main thread): stop DuckDB, then go on stopping
-        con.interrupt()
-        done.wait()
+        stop()
         raise
     return work
 
