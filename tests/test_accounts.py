@@ -37,7 +37,15 @@ def _edit(path, old: str, new: str) -> None:
 
 def test_template_has_every_column_and_loads_as_is(template):
     header = template.read_text().splitlines()[0].split(",")
-    assert header == ["name", "segment", "annual_revenue", "current_discount", "months_to_renewal", "peers"]
+    assert header == [
+        "name",
+        "segment",
+        "annual_revenue",
+        "current_discount",
+        "months_to_renewal",
+        "peers",
+        "contract_months",
+    ]
     accounts = read_accounts(template)
     assert [a.name for a in accounts][:2] == ["ACME Industries", "Globex"]
     assert accounts[0].peers == ["Globex", "Initech"] and accounts[0].current_discount == pytest.approx(0.04)
@@ -78,7 +86,7 @@ def test_accounts_check_command(template, capsys):
     [
         ("4%,2", "120%,2", "row 2, column D (current_discount): must be between 0 and 0.9, got 1.2"),
         ("Globex,customers,8000000", "Globex,customers,lots", "row 3, column C (annual_revenue)"),
-        ("Initech,customers", "Initech,automotive", "row 4, column segment: unknown segment 'automotive'"),
+        ("Initech,customers,5000000,0%", "Initech,customers,5000000,0;5%", "row 4, column D (current_discount)"),
         (
             "Globex; Initech",
             "Globex; Initek",
@@ -89,7 +97,7 @@ def test_accounts_check_command(template, capsys):
         (
             "5,ACME Industries",
             "15,ACME Industries",
-            "row 3, column months_to_renewal: must be below the contract length of 12 months",
+            "row 3, column months_to_renewal: must be below the contract length of 12 months (contract_months)",
         ),
         ("annual_revenue", "revenue", "row 1, column C: unknown column 'revenue'"),
         ("Umbrella,customers,3000000", "Umbrella,customers,", "row 5, column C (annual_revenue): this cell is empty"),
@@ -144,7 +152,7 @@ def test_xlsx_accounts_read_values_and_refuse_unsaved_formulas(tmp_path):
 
 
 def test_a_huge_or_binary_or_missing_file_is_refused(tmp_path, monkeypatch):
-    import sim.inputs.accounts
+    import sim.inputs.tables
 
     with pytest.raises(InputError, match="cannot read the accounts file"):
         read_accounts(tmp_path / "nothere.csv")
@@ -162,7 +170,7 @@ def test_a_huge_or_binary_or_missing_file_is_refused(tmp_path, monkeypatch):
     path.write_bytes(b"name,segment\x00\n")
     with pytest.raises(InputError, match="not a text file"):
         read_accounts(path)
-    monkeypatch.setattr(sim.inputs.accounts, "MAX_BYTES", 10)
+    monkeypatch.setattr(sim.inputs.tables, "MAX_BYTES", 10)
     with pytest.raises(InputError, match="the limit is"):
         read_accounts(path)
 

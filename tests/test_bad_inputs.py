@@ -3,7 +3,8 @@
 README promises that a bad file, value, key or option gets "one message naming the file and
 the field, exit code 2, and nothing is written". Each case of ``cases.yaml`` is run through
 the CLI from a copy of the corpus folder (which is also the current folder, so a stray
-``results/`` would be seen); a few also through a real process, as a user runs them.
+``results/`` would be seen); a few also through a real process, as a user runs them. A case
+with both ``file`` and ``args`` runs the command in ``args`` on the file (``{file}``).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ def _files(folder: Path) -> set[str]:
 
 def _args(case: dict, out: Path) -> list[str]:
     if "args" in case:
-        args = [a.replace("{out}", str(out)) for a in case["args"]]
+        args = [a.replace("{out}", str(out)).replace("{file}", case.get("file", "")) for a in case["args"]]
         return args if "--out" in args or args[0] not in ("run", "compare", "sweep") else [*args, "--out", str(out)]
     command = "sweep" if case["file"].startswith("sweep_") else "run"
     return [command, case["file"], "--out", str(out)]

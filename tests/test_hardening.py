@@ -137,17 +137,21 @@ def test_a_full_disk_stops_a_sweep_with_the_resume_command(tmp_path, monkeypatch
 
 
 def test_day_old_leftovers_of_killed_runs_are_removed_by_the_next_run(tmp_path):
+    """Only procsim's own staging folders (marked when made) are cleaned up; look-alikes stay (issue 19)."""
     root = tmp_path / "runs"
-    old_dir, new_dir, old_file = root / ".x.partial-abc", root / ".y.partial-def", root / ".a.json.123.tmp"
+    root.mkdir()
+    old_dir, new_dir = outputs.staging_folder(root, "x"), outputs.staging_folder(root, "y")
     for path in (old_dir, new_dir):
-        path.mkdir(parents=True)
         (path / "summary.json").write_text("{}")
+    lookalike, old_file = root / ".z.partial-abcdefgh", root / ".a.json.123.tmp"  # not made by procsim
+    lookalike.mkdir()
     old_file.write_text("")
     day_ago = time.time() - outputs.STALE_SECONDS - 60
-    for path in (old_dir, old_file):
+    for path in (old_dir, lookalike, old_file):
         os.utime(path, (day_ago, day_ago))
     assert main(["run", "baseline", "--out", str(root / "run"), *TINY]) == 0
-    assert sorted(p.name for p in root.iterdir()) == [".y.partial-def", "run"]
+    assert sorted(p.name for p in root.iterdir()) == sorted([new_dir.name, lookalike.name, old_file.name, "run"])
+    assert not (root / "run" / outputs.MARKER).exists()  # the marker is not published
 
 
 def test_a_dollar_in_a_name_is_shown_not_parsed_as_maths(tmp_path):

@@ -199,10 +199,12 @@ def test_bad_uploads_are_refused_with_the_file_named(client, name, data, words):
     assert message["field"] == "file" and words in message["error"] and name in message["error"], message
 
 
-def test_a_segment_the_scenario_lacks_is_named_when_the_form_loads(client):
+def test_a_segment_the_scenario_lacks_is_made_from_its_group_or_named_when_it_has_several(client):
+    """A segment of one's own is a copy of the scenario's one customer group; with several, the form says how."""
     text = ACCOUNTS.replace("ACME Industries,customers", "ACME Industries,Automotive")
     upload = client.post("/api/accounts", content=text.encode(), headers={"X-File-Name": "crm.csv"}).json()["id"]
-    response = client.get("/api/form", params={"scenario": "baseline", "upload": upload})
+    assert client.get("/api/form", params={"scenario": "baseline", "upload": upload}).status_code == 200
+    response = client.get("/api/form", params={"scenario": "bidding_war", "upload": upload})
     assert (
         response.status_code == 400
         and "crm.csv" in response.json()["error"]

@@ -383,7 +383,10 @@ def test_a_whatif_is_one_batch_of_ensembles_equal_to_single_runs():
         (["--grant", "ACME Industries=12"], "write 12% for 12 percent"),
         (["--grant", "Nobody=5%"], "no account or segment named 'Nobody'"),
         (["--set", "you.strategy=holdx"], "you.strategy: unknown supplier strategy"),
-        (["--grant", "Globex=5%", "--set", "periods_per_year=2"], "must cover the same horizon"),
+        (
+            ["--grant", "Globex=5%", "--set", "periods_per_year=2", "--set", "market.contract_cycle=2"],
+            "must cover the same horizon",
+        ),
     ],
 )
 def test_bad_questions_get_one_clear_message_and_nothing_is_written(accounts, tmp_path, capsys, args, words):

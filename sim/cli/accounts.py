@@ -27,7 +27,7 @@ def cmd_whatif(args: argparse.Namespace) -> int:
     args.grants = []  # asked below, level by level
     args.overrides = [o for o in [*args.base_overrides, *args.overrides] if not o.strip().startswith("you.")]
     market = _load(args, args.scenario)  # the what-if's own --set wins over --base-set
-    fixed = {k: v for k, v in market.overrides.items() if k in ("seed", "periods", "accounts_file")}
+    fixed = {k: v for k, v in market.overrides.items() if k in ("seed", "periods", "accounts_file", "accounts_sheet")}
     base = load_scenario(args.scenario, {**shared, **fixed})
     if shared_you or own_you:
         base = with_you(base, shared_you, source="--base-set")
@@ -62,14 +62,22 @@ def cmd_whatif(args: argparse.Namespace) -> int:
 
 
 def cmd_accounts(args: argparse.Namespace) -> int:
-    from sim.inputs.accounts import read_accounts, template_csv
+    from sim.inputs.accounts import template_csv
     from sim.inputs.loading import load_scenario
+    from sim.reports.cells import spreadsheet_text
 
     if args.accounts_command == "template":
-        sys.stdout.write(template_csv(load_scenario(args.scenario)))
+        sys.stdout.write(template_csv(load_scenario(args.scenario), spreadsheet_text))
         return EXIT_OK
-    read_accounts(args.file)  # the file's own problems first, with row and column
-    scenario = load_scenario(args.scenario, {"accounts_file": str(args.file.resolve())})
+    # every problem of the file and against the scenario at once, each with its row and column
+    scenario = load_scenario(args.scenario, _overrides([], accounts=args.file, sheet=args.sheet))
     segments = sorted({a.segment for a in scenario.accounts})
+    base = load_scenario(args.scenario)
+    made = [s for s in segments if s not in {g.name for g in base.customers}]
     print(f"ok: {args.file}: {len(scenario.accounts)} accounts in {', '.join(segments)} (scenario {scenario.name})")
+    if made:
+        print(
+            f"new segment(s) {', '.join(made)}: made from the scenario's customer group {base.customers[0].name!r} "
+            "(to give one settings of its own, define it under customers.groups in a scenario file)"
+        )
     return EXIT_OK

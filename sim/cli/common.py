@@ -15,7 +15,11 @@ EXIT_PIPE = 141  # what a shell reports for a program whose output pipe closed (
 
 
 def _overrides(
-    items: Sequence[str], periods: int | None = None, seed: int | None = None, accounts: Path | None = None
+    items: Sequence[str],
+    periods: int | None = None,
+    seed: int | None = None,
+    accounts: Path | None = None,
+    sheet: str | None = None,
 ) -> dict[str, Any]:
     from sim.inputs.overrides import parse_override
 
@@ -26,6 +30,10 @@ def _overrides(
         out["seed"] = seed
     if accounts is not None:
         out["accounts_file"] = str(accounts.resolve())
+    if sheet is not None:
+        if accounts is None:
+            raise InputError("names a worksheet of the --accounts file; give --accounts too", field="--sheet")
+        out["accounts_sheet"] = sheet
     return out
 
 
@@ -41,6 +49,7 @@ def _load(args: argparse.Namespace, name: str, *, with_seed: bool = True):
         getattr(args, "periods", None),
         args.seed if with_seed else None,
         getattr(args, "accounts", None),
+        getattr(args, "sheet", None),
     )
     grants = [parse_grant(g) for g in getattr(args, "grants", [])]
     scenario = load_scenario(name, overrides, grants)
@@ -51,12 +60,26 @@ def _load(args: argparse.Namespace, name: str, *, with_seed: bool = True):
 
 
 def _index(out: Path) -> None:
-    """Rebuild results/index.html when the run was written under a results folder."""
+    """Rebuild results/index.html when the run was written under a results folder.
+
+    The run is published by then, so a failure here is a warning (the run's own files are
+    complete), not an error: the index is rebuilt by the next run.
+    """
+    from sim.errors import clean
+    from sim.reports.files import disk_problem
     from sim.reports.results_index import index_root, rebuild_index
 
-    root = index_root(out)
-    if root is not None:
-        rebuild_index(root)
+    try:
+        root = index_root(out)
+        if root is not None:
+            rebuild_index(root)
+    except Exception as exc:  # noqa: BLE001 - the outputs are complete; the index only lists them
+        reason = disk_problem(exc) or f"{type(exc).__name__}: {clean(str(exc), 200)}"
+        print(
+            f"procsim: warning: the outputs are complete in {clean(str(out), 300)}, but results/index.html could "
+            f"not be updated ({reason}); the next run rebuilds it",
+            file=sys.stderr,
+        )
 
 
 def _progress(total: int, label: str, quiet: bool, minimum: int = 200):

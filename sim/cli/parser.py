@@ -27,6 +27,16 @@ def positive_int(text: str) -> int:
     return value
 
 
+def positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not 0 < value <= 86_400:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 86400 seconds, got {text}")
+    return value
+
+
 def seed_int(text: str) -> int:
     try:
         value = int(text)
@@ -49,6 +59,13 @@ def build_parser() -> Parser:
             "--force",
             action="store_true",
             help="start even if the estimated memory or disk needed exceeds what this machine has",
+        )
+
+    def sheet_option(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--sheet",
+            metavar="NAME",
+            help="worksheet of an .xlsx accounts file (default: a visible sheet named accounts, else the active one)",
         )
 
     def scenario_options(p: argparse.ArgumentParser) -> None:
@@ -77,6 +94,7 @@ def build_parser() -> Parser:
         p.add_argument(
             "--accounts", type=Path, metavar="FILE", help="your accounts, CSV or XLSX (see `procsim accounts template`)"
         )
+        sheet_option(p)
         p.add_argument("--years", type=positive_int, help="horizon in years (instead of --periods)")
 
     run = sub.add_parser("run", help="run a scenario and write its outputs and report")
@@ -127,12 +145,14 @@ def build_parser() -> Parser:
     check = accounts_sub.add_parser("check", help="check an account list against a scenario")
     check.add_argument("file", type=Path)
     check.add_argument("--scenario", default="baseline")
+    sheet_option(check)
 
     validate = sub.add_parser("validate", help="check scenario and sweep files without running them")
     validate.add_argument("scenarios", nargs="+", help="scenario or sweep files, or bundled names")
     validate.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE")
     validate.add_argument("--grant", dest="grants", action="append", default=[], metavar="NAME=LEVEL@PERIOD")
     validate.add_argument("--accounts", type=Path, metavar="FILE")
+    sheet_option(validate)
 
     sub.add_parser("list", help="list bundled scenarios with their descriptions")
 
@@ -164,6 +184,15 @@ def build_parser() -> Parser:
     query.add_argument("folder", type=Path)
     query.add_argument("sql", help='one SELECT, e.g. "SELECT outcome, count(*) FROM runs GROUP BY outcome" (read-only)')
     query.add_argument("--csv", action="store_true", help="print CSV instead of a table")
+    query.add_argument(
+        "--timeout", type=positive_seconds, default=60.0, help="stop the query after this many seconds (default 60)"
+    )
+    query.add_argument(
+        "--max-rows",
+        type=positive_int,
+        default=100_000,
+        help="show at most this many rows and say how many were left out (default 100000)",
+    )
 
     analyze = sub.add_parser(
         "analyze",

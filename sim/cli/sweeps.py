@@ -15,6 +15,7 @@ from sim.errors import InputError, clean, excerpt
 def cmd_sweep(args: argparse.Namespace) -> int:
     from sim.experiments import SweepAborted, load_sweep, make_executor, run_sweep
     from sim.experiments.runner import for_sweep
+    from sim.reports.files import check_place
 
     if args.scheduler and args.workers:
         raise InputError(
@@ -29,6 +30,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         )
     if args.dry_run:
         return _dry_run(sweep, out, args)
+    check_place(out)
     if not args.scheduler:
         workers = args.workers or os.cpu_count() or 1
         _guard(for_sweep(sweep, _largest_market(sweep), workers), out, args, sweep.source)
@@ -166,9 +168,14 @@ def _sweep_progress(total: int, label: str, quiet: bool):
 def cmd_query(args: argparse.Namespace) -> int:
     from sim.experiments import query
 
-    frame = query(args.folder, args.sql)
+    def warn(message: str) -> None:
+        print(f"procsim: warning: {clean(message, 600)}", file=sys.stderr)
+
+    frame = query(args.folder, args.sql, timeout=args.timeout, max_rows=args.max_rows, warn=warn)
     if args.csv:
-        frame.to_csv(sys.stdout, index=False, lineterminator="\n")
+        from sim.reports.cells import spreadsheet_frame
+
+        spreadsheet_frame(frame).to_csv(sys.stdout, index=False, lineterminator="\n")
     else:
         import pandas as pd
 

@@ -21,7 +21,8 @@ if TYPE_CHECKING:
     from sim.experiments.envelopes import envelopes
     from sim.experiments.runner import SweepAborted, SweepResult, make_executor, run_sweep
     from sim.experiments.spec import Sweep, load_sweep
-    from sim.experiments.store import query, read_runs
+    from sim.experiments.sql import query
+    from sim.experiments.store import read_runs
 
 _PUBLIC = {
     "Sweep": "sim.experiments.spec",
@@ -31,7 +32,7 @@ _PUBLIC = {
     "envelopes": "sim.experiments.envelopes",
     "load_sweep": "sim.experiments.spec",
     "make_executor": "sim.experiments.runner",
-    "query": "sim.experiments.store",
+    "query": "sim.experiments.sql",
     "read_runs": "sim.experiments.store",
     "run_sweep": "sim.experiments.runner",
 }

@@ -16,7 +16,6 @@ import contextlib
 import copy
 import os
 import shutil
-import tempfile
 import threading
 from collections.abc import Callable
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
@@ -40,7 +39,7 @@ from sim.experiments.spec import TIPPED_SHARE, EnvelopeSpec, RobustnessSpec, Swe
 from sim.experiments.tipping import TippingPoint, find_tipping, search_runs, tipping_figure
 from sim.inputs.loading import build_scenario
 from sim.reports.cells import spreadsheet_frame
-from sim.reports.files import _publishable, atomic_write_text, clean_stale, to_json
+from sim.reports.files import atomic_write_text, clean_stale, ready, staging_folder, to_json
 from sim.reports.run_folder import save_figure
 
 if TYPE_CHECKING:
@@ -102,7 +101,7 @@ def analyze(
     tip = sweep.spec.analysis.tipping
     if tip is not None:
         result.parameters.setdefault(tip.parameter, describe(tip.parameter, result.currency))
-    staging = Path(tempfile.mkdtemp(prefix=".analysis.partial-", dir=folder))
+    staging = staging_folder(folder, "analysis")
     figures: dict[str, Path] = {}
     try:
         with contextlib.ExitStack() as stack:
@@ -128,7 +127,7 @@ def analyze(
             figures["tipping"] = staging / "tipping.png"
         result.caveats = _checks(result, sweep, columns)
         atomic_write_text(staging / "analysis.json", to_json(_summary(result, sweep)))
-        _publishable(staging)  # the folder and its files get the user's usual permissions
+        ready(staging)  # its marker goes; the folder and its files get the user's usual permissions
         final = folder / "analysis"
         if final.exists():
             shutil.rmtree(final)

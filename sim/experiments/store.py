@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,9 +31,14 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from sim.errors import InputError
-from sim.reports.files import atomic_path, atomic_write_text, to_json
+from sim.reports.files import atomic_path, atomic_write_text, clean_stale, to_json
 
 CHUNKS = "chunks"
+# The names procsim gives files in a sweep folder and its chunks/ folder: the only ones it ever removes there.
+CHUNK_FILE = re.compile(r"^(?:runs|series)-(\d{6})-(\d{4})\.parquet$")
+SEAL_FILE = re.compile(r"^done-(\d{6})-(\d{4})\.json$")
+CHUNK_TEMPORARY = re.compile(r"^\.(?:(?:runs|series)-\d{6}-\d{4}\.parquet|done-\d{6}-\d{4}\.json)\.\w+\.tmp$")
+SWEEP_FILES = ("sweep.json", "summary.json", "runs.parquet", "series.parquet", "analysis.html")
 
 
 def chunk_paths(out: Path, point: int, block: int) -> tuple[Path, Path]:
@@ -118,7 +124,7 @@ def check_chunks(out: Path, fingerprint: str | None) -> ChunkCheck:
     if not folder.is_dir():
         return ChunkCheck(done, damaged, fingerprints)
     sealed: set[str] = set()
-    for path in sorted(folder.glob("done-*.json")):
+    for path in sorted(p for p in folder.glob("done-*.json") if SEAL_FILE.match(p.name)):
         key = path.stem.removeprefix("done-")
         point, block = (int(x) for x in key.split("-"))
         reason = None
@@ -149,7 +155,7 @@ def check_chunks(out: Path, fingerprint: str | None) -> ChunkCheck:
             done.add((point, block))
             sealed.update(files)
     for path in folder.glob("*-*.parquet"):
-        if path.name not in sealed:  # published but never sealed: the sweep stopped in between
+        if CHUNK_FILE.match(path.name) and path.name not in sealed:  # published, never sealed: stopped in between
             path.unlink(missing_ok=True)
     return ChunkCheck(done, damaged, fingerprints)
 
@@ -164,16 +170,25 @@ def done_chunks(out: Path) -> set[tuple[int, int]]:
     folder = out / CHUNKS
     if not folder.is_dir():
         return set()
-    return {tuple(int(x) for x in p.stem.removeprefix("done-").split("-")) for p in folder.glob("done-*.json")}
+    return {
+        (int(m[1]), int(m[2])) for m in (SEAL_FILE.match(p.name) for p in folder.glob("done-*.json")) if m is not None
+    }
 
 
 def clean_partials(out: Path) -> int:
-    """Remove temporary files left by chunks that were in flight when a sweep was killed."""
+    """Remove the temporary files of writes that were in flight when a sweep was killed; nothing else.
+
+    Only temporaries of the files procsim writes there are removed: of chunks and seals in
+    ``chunks/`` (a sweep runs alone in its folder), and, once a day old, of :data:`SWEEP_FILES`
+    and procsim's marked staging folders in the folder itself. Anything else stays, whatever its name.
+    """
     removed = 0
-    for path in (out / CHUNKS).glob(".*.tmp") if (out / CHUNKS).is_dir() else []:
-        path.unlink(missing_ok=True)
-        removed += 1
-    return removed
+    folder = Path(out) / CHUNKS
+    for path in folder.glob(".*.tmp") if folder.is_dir() else []:
+        if CHUNK_TEMPORARY.match(path.name) and path.is_file() and not path.is_symlink():
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed + clean_stale(Path(out), names=SWEEP_FILES)  # those a day old: another process may be writing
 
 
 def compact(out: Path, published: dict[str, pa.Table] | None = None) -> tuple[pa.Table, pa.Table, dict[str, str]]:
@@ -304,47 +319,3 @@ def read_manifest(out: Path) -> dict[str, Any]:
             source=str(out),
         ) from None
     return data
-
-
-QUERY_TYPES = ("SELECT",)
-
-
-def query(out: Path, sql: str) -> pd.DataFrame:
-    """Run one SELECT statement with DuckDB over the sweep's ``runs`` and ``series`` tables.
-
-    The connection is in memory, may read only this sweep folder (no other file, no
-    network, no extension install or load; settings locked), and takes one SELECT, so a
-    query can neither read nor write anything else.
-    """
-    import duckdb
-
-    out = Path(out)
-    manifest = read_manifest(out)
-    try:
-        statements = duckdb.extract_statements(sql)
-    except duckdb.Error as exc:
-        raise InputError(str(exc).splitlines()[0], source="SQL") from None
-    if len(statements) != 1:
-        raise InputError(f"give exactly one statement, got {len(statements)}", source="SQL")
-    kind = statements[0].type.name
-    if kind not in QUERY_TYPES:
-        raise InputError(f"only SELECT queries are allowed (read-only), got {kind}", source="SQL")
-    tables = {t: verify(out, f"{t}.parquet", manifest) for t in ("runs", "series") if (out / f"{t}.parquet").exists()}
-    con = duckdb.connect(":memory:", config={"autoinstall_known_extensions": False, "autoload_known_extensions": False})
-    try:
-        for table, path in tables.items():
-            view = f"CREATE VIEW {table} AS SELECT * FROM read_parquet('{_sql_text(path.resolve())}')"  # noqa: S608 - our table name, an escaped path
-            con.execute(view)
-        folder = str(out.resolve()).rstrip("/") + "/"
-        con.execute(f"SET allowed_directories = ['{_sql_text(folder)}']")
-        con.execute("SET enable_external_access = false")
-        con.execute("SET lock_configuration = true")
-        return con.execute(statements[0].query).df()
-    except duckdb.Error as exc:
-        raise InputError(str(exc).splitlines()[0], source="SQL") from None
-    finally:
-        con.close()
-
-
-def _sql_text(value: object) -> str:
-    return str(value).replace("'", "''")

@@ -266,12 +266,16 @@ def build_scenario(raw: dict[str, Any], source: str = "<scenario>") -> Scenario:
                 "unknown field" + (hint or f"; known fields: {', '.join(known)}"), source=source, field=key
             )
     groups = {kind: _resolve_groups(kind, raw.get(kind), source) for kind in GROUPED}
-    named = accounts.parse_accounts(top.pop("accounts", None), source)
+    problems = accounts.Problems()  # every bad account cell, of the file and the scenario's list, at once
+    named = accounts.parse_accounts(top.pop("accounts", None), source, problems)
     accounts_file = top.pop("accounts_file", None)
+    sheet = top.pop("accounts_sheet", None)
+    if sheet is not None and not isinstance(sheet, str):
+        raise InputError(f"expected a worksheet's name, got {excerpt(sheet)}", source=source, field="accounts_sheet")
     if accounts_file is not None:
         if not isinstance(accounts_file, str) or not accounts_file.strip():
             raise InputError("expected the path of a .csv or .xlsx file", source=source, field="accounts_file")
-        named += accounts.read_accounts(accounts_file)
+        named += accounts.read_accounts(accounts_file, sheet, problems)
     plans = top.pop("interventions", None) or []
     if not isinstance(plans, list):
         raise InputError(
@@ -287,10 +291,11 @@ def build_scenario(raw: dict[str, Any], source: str = "<scenario>") -> Scenario:
             field, _, msg = msg.partition(": ")
         raise InputError(msg, source=source, field=field) from None
     scenario.source = source
-    if named:
-        accounts._unique(named, source)
+    if named or problems.items:
+        accounts._unique(named, source, problems)
         scenario.accounts = named
-        accounts.resolve(scenario)
+        accounts.resolve(scenario, problems)
+        problems.check()
     if plans:
         scenario.interventions = [Intervention.model_validate(p) for p in plans]
         grants.resolve(scenario)

@@ -407,7 +407,14 @@ class Account(Strict):
     segment: str = Field(description="Customer group (segment) the account belongs to.")
     annual_revenue: Number(1e-6, 1e15) = Field(description="Annual spend with you at list price.")
     current_discount: Number(0, 0.9, pct=True) = Field(0.0, description="Discount off list it gets today.")
-    months_to_renewal: Number(0, 1200) = Field(0.0, description="Months until its contract next renews.")
+    months_to_renewal: Number(0, 120) = Field(
+        0.0, description="Months until its contract next renews (at most 60, or below contract_months)."
+    )
+    contract_months: Number(1, 120, allow=(None,)) = Field(
+        None,
+        description="Length of its contracts in months, a whole number of the market's contracts "
+        "(24: a two-year contract); blank or null: the market's (market.contract_cycle).",
+    )
     peers: list[str] = Field(default_factory=list, description="Named accounts it compares prices with.")
     origin: str | None = Field(None, exclude=True, description="File and row the account was read from.")
 
@@ -453,6 +460,11 @@ class Scenario(Strict):
         None,
         description="CSV or XLSX of named accounts (`procsim accounts template`), relative to the scenario file; "
         "the resolved scenario lists them under accounts.",
+    )
+    accounts_sheet: str | None = Field(
+        None,
+        description="Worksheet of an XLSX accounts_file to read (`--sheet`); default: a visible sheet named "
+        "accounts, else the active sheet (hidden and chart sheets are skipped).",
     )
     interventions: list[Intervention] = Field(
         default_factory=list, description="Discounts granted to an account or a segment (`--grant NAME=5%@0`)."

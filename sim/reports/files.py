@@ -2,10 +2,12 @@
 
 Every file of a run is written into a temporary folder beside the destination, which is
 renamed into place when everything is there, so an interrupted or failed run never
-leaves a half-written result (and the temporary leftovers of a killed one are removed by
-the next run into the same folder, once they are a day old). The output folder is checked
-before any work starts. Same seed, same scenario and same package versions give
-byte-identical files, except ``manifest.json`` (wall time, date, command line).
+leaves a half-written result. The temporary folder carries a marker file procsim wrote
+(:data:`MARKER`); the leftovers of a killed run are removed by the next run into the same
+folder once they are a day old, and only those: a hidden file or folder procsim did not
+make is never touched, whatever its name. The output folder is checked before any work
+starts (:func:`check_place`, :func:`check_out`). Same seed, same scenario and same package
+versions give byte-identical files, except ``manifest.json`` (wall time, date, command line).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import hashlib
 import json
 import os
 import platform
+import re
 import shutil
 import subprocess
 import tempfile
@@ -28,14 +31,21 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from sim.errors import InputError
+from sim.errors import InputError, excerpt
+from sim.reports.cells import spreadsheet_frame
 from sim.version import __version__
 
 if TYPE_CHECKING:
     from sim.inputs.schema import Scenario
 
 PACKAGES = ("mesa", "numpy", "pandas", "matplotlib", "pydantic", "pyarrow", "pyyaml", "networkx", "openpyxl")
-STALE_SECONDS = 24 * 3600  # hidden temporary files and folders older than this are leftovers of killed runs
+STALE_SECONDS = 24 * 3600  # procsim's own staging folders older than this are leftovers of killed runs
+MARKER = ".procsim-staging"  # written into every staging folder procsim makes; clean_stale trusts nothing else
+STAGING_NAME = re.compile(r"^\..*\.partial-[a-z0-9_]{8}$")  # tempfile.mkdtemp's eight random characters
+STAGING_PREFIX_CHARS = 100  # of the output folder's name in its staging folder's name (which must fit NAME_MAX)
+TEMPORARY = "[a-z0-9_]{8}"  # tempfile.mkstemp's random part of an atomic write's temporary name
+DEEPEST_FILE = 64  # characters below an output folder: plots/<panel>.png and the like, with a margin
+OUTPUT_MARKERS = ("sweep.json", "manifest.json")  # a folder holding one of these is procsim's output
 DISK_ERRORS = {
     errno.ENOSPC: "no space left on the disk",
     errno.EDQUOT: "the disk quota is exhausted",
@@ -60,17 +70,94 @@ def default_out(
     return path
 
 
+def check_place(final: Path) -> None:
+    """Refuse, before any work, a place that can never be an output folder; touches nothing.
+
+    The current folder (``--out .`` or ``--out ""``) or one above it, the home folder, a
+    file, a name or path longer than the file system allows, and a place inside another
+    procsim output folder (a run, comparison, what-if, game export or sweep).
+    """
+    source = os.fspath(final) or '""'
+    absolute = Path(os.path.abspath(final))
+    existing = _existing_ancestor(absolute)
+    name_max = _pathconf(existing, "PC_NAME_MAX", 255)
+    for part in absolute.parts[1:]:
+        if len(os.fsencode(part)) > name_max:
+            raise InputError(
+                f"a folder name of {len(part)} characters ({excerpt(part, 40)}); this file system allows at most "
+                f"{name_max}; choose a shorter --out",
+                source=excerpt(source, 80),
+            )
+    path_max = _pathconf(existing, "PC_PATH_MAX", 4096)
+    if len(os.fsencode(str(absolute))) + DEEPEST_FILE > path_max:
+        raise InputError(
+            f"the path is {len(str(absolute)):,} characters long; with the files inside it this system allows at most "
+            f"{path_max - DEEPEST_FILE:,}; choose a shorter --out",
+            source=excerpt(source, 80),
+        )
+    try:
+        here = Path.cwd()
+    except OSError:
+        here = None
+    if here is not None and (absolute == here or absolute in here.parents):
+        which = "the current folder" if absolute == here else "a folder above the current one"
+        raise InputError(
+            f"is {which}; name a new folder for the outputs, e.g. --out results/mine", source=excerpt(source, 80)
+        )
+    if absolute == Path(absolute.anchor) or absolute == Path.home():
+        raise InputError(
+            "is your home folder or the top of the file system; name a new folder for the outputs, e.g. "
+            "--out results/mine",
+            source=excerpt(source, 80),
+        )
+    if final.exists() and not final.is_dir():
+        raise InputError("exists and is not an empty folder (it is a file); choose another --out", source=source)
+    owner = output_owner(absolute)
+    if owner is not None:
+        raise InputError(
+            f"is inside {owner}, the output folder of another run; choose a folder outside it", source=source
+        )
+
+
+def output_owner(path: Path) -> Path | None:
+    """The procsim output folder (run, comparison, what-if, game export, sweep) ``path`` lies inside, or None."""
+    for ancestor in Path(os.path.realpath(path)).parents:
+        if any((ancestor / name).is_file() for name in OUTPUT_MARKERS):
+            return ancestor
+    return None
+
+
+def _existing_ancestor(path: Path) -> Path:
+    for candidate in (path, *path.parents):
+        try:
+            if candidate.is_dir():
+                return candidate
+        except OSError:  # too long a name to even look at
+            continue
+    return Path(path.anchor)
+
+
+def _pathconf(folder: Path, name: str, default: int) -> int:
+    try:
+        return int(os.pathconf(folder, name))
+    except (OSError, ValueError, AttributeError):
+        return default
+
+
 def check_out(final: Path) -> Path:
     """Check an output folder before any work: the folder a run will be published at (symbolic links followed).
 
-    Refuses a folder that exists and is not empty, a broken symbolic link, and a place that
-    cannot be written; removes day-old leftovers of killed runs beside it.
+    Refuses what :func:`check_place` refuses, a folder that exists and is not empty, a broken
+    symbolic link, and a place that cannot be written; removes day-old staging folders of
+    killed runs beside it (procsim's own, by their marker).
     """
+    check_place(final)
     if final.is_symlink():
         target = Path(os.path.realpath(final))
         if not target.exists():
             raise InputError("is a broken symbolic link; remove it or choose another --out", source=str(final))
         final = target
+        check_place(final)
     if final.exists() and (not final.is_dir() or any(final.iterdir())):
         raise InputError("exists and is not an empty folder; choose another --out or remove it", source=str(final))
     ancestor = Path(os.path.abspath(final.parent))
@@ -84,25 +171,61 @@ def check_out(final: Path) -> Path:
     return final
 
 
-def clean_stale(folder: Path, max_age: float = STALE_SECONDS) -> int:
-    """Remove hidden temporary folders and files (``.*.partial-*``, ``.*.tmp``) older than ``max_age`` seconds."""
+def clean_stale(folder: Path, max_age: float = STALE_SECONDS, names: Sequence[str] = ()) -> int:
+    """Remove what killed procsim runs left in ``folder`` more than ``max_age`` seconds ago; nothing else.
+
+    A staging folder is removed only if procsim made it: a hidden ``.<name>.partial-XXXXXXXX``
+    folder (not a link) holding procsim's :data:`MARKER` file. ``names`` are files procsim
+    itself writes in ``folder``; their atomic-write temporaries (``.<name>.XXXXXXXX.tmp``)
+    are removed too. Any other file or folder, hidden or not, old or new, stays.
+    """
     if not folder.is_dir():
         return 0
+    temporaries = [re.compile(rf"^\.{re.escape(n)}\.{TEMPORARY}\.tmp$") for n in names]
     removed, cutoff = 0, time.time() - max_age
-    for path in folder.glob(".*"):
-        if ".partial-" not in path.name and not path.name.endswith(".tmp"):
-            continue
+    try:
+        entries = [p for p in folder.iterdir() if p.name.startswith(".")]
+    except OSError:
+        return 0
+    for path in entries:
         try:
-            if path.lstat().st_mtime > cutoff:
+            info = path.lstat()
+            if info.st_mtime > cutoff:
                 continue
-            if path.is_dir() and not path.is_symlink():
+            if STAGING_NAME.match(path.name) and path.is_dir() and not path.is_symlink():
+                marker = path / MARKER
+                if not marker.is_file() or marker.is_symlink():
+                    continue
                 shutil.rmtree(path)
-            else:
+            elif any(t.match(path.name) for t in temporaries) and path.is_file() and not path.is_symlink():
                 path.unlink()
+            else:
+                continue
             removed += 1
         except OSError:
             continue
     return removed
+
+
+def staging_folder(parent: Path, name: str) -> Path:
+    """A new hidden folder in ``parent`` to build ``name`` in, marked as procsim's (so only it is ever cleaned up)."""
+    tmp = Path(tempfile.mkdtemp(prefix=f".{name[:STAGING_PREFIX_CHARS]}.partial-", dir=parent))
+    try:
+        (tmp / MARKER).write_text(
+            f"procsim {__version__} staging folder of process {os.getpid()}; removed when the outputs are "
+            "published, or by a later run once it is a day old\n",
+            encoding="utf-8",
+        )
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return tmp
+
+
+def ready(tmp: Path) -> None:
+    """Make a staging folder publishable: its marker goes, its files get the user's usual permissions."""
+    (tmp / MARKER).unlink(missing_ok=True)
+    _publishable(tmp)
 
 
 def disk_problem(exc: BaseException) -> str | None:
@@ -125,12 +248,12 @@ def staged_directory(final: Path) -> Iterator[Path]:
     final = check_out(final)
     try:
         final.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.partial-", dir=final.parent))
+        tmp = staging_folder(final.parent, final.name)
     except OSError as exc:
         raise InputError(f"cannot create the output folder: {exc.strerror}", source=str(final)) from None
     try:
         yield tmp
-        _publishable(tmp)
+        ready(tmp)
         if final.exists():
             final.rmdir()
         os.replace(tmp, final)
@@ -249,7 +372,8 @@ def manifest(
 
 
 def write_frame_csv(frame: pd.DataFrame, path: Path) -> None:
-    frame.to_csv(path, index=False, float_format="%.10g", lineterminator="\n")
+    """A table as CSV, its text made safe for a spreadsheet (:mod:`sim.reports.cells`)."""
+    spreadsheet_frame(frame).to_csv(path, index=False, float_format="%.10g", lineterminator="\n")
 
 
 def write_parquet(frame: pd.DataFrame, path: Path) -> None:

@@ -35,13 +35,20 @@ def _runs(root: Path) -> list[Path]:
 
 
 def _row(root: Path, folder: Path) -> dict[str, Any]:
+    """One run's line; a summary that cannot be read, or does not have what procsim writes, is listed as unreadable."""
     try:
         summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
         made = json.loads((folder / "manifest.json").read_text(encoding="utf-8")).get("created_utc", "")
-    except (OSError, ValueError):
+        row = _described(folder.relative_to(root), summary)
+        row["when"] = str(made)
+        return {key: str(value) for key, value in row.items()}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, IndexError):
         return {"when": "", "link": folder.relative_to(root).as_posix(), "kind": "unreadable"}
+
+
+def _described(folder: Path, summary: dict[str, Any]) -> dict[str, Any]:
     cur = summary.get("currency", "")
-    row = {"when": made, "link": (folder.relative_to(root) / "report.html").as_posix()}
+    row: dict[str, Any] = {"link": (folder / "report.html").as_posix()}
     if summary.get("kind") == "whatif":
         both = [f"--base-set {k}={v}" for k, v in summary.get("base_overrides", {}).items() if k != "accounts_file"]
         both += [

@@ -74,8 +74,9 @@ def number_format(kind: str, currency: str, value: float | None = None) -> str |
         return "0.000%" if abs(value) < 0.001 else "0.00%"
     if kind == "number" and value is not None and 0 < abs(value) < 0.1:
         return "#,##0.000"
+    symbol = _format_literal(currency)
     return {
-        "money": f'"{currency}" #,##0;-"{currency}" #,##0',
+        "money": f"{symbol} #,##0;-{symbol} #,##0",
         "pct": "0.0%",
         "pp": "+0.0%;-0.0%;0.0%",
         "index": "0.000",
@@ -104,6 +105,16 @@ def shown_width(value: Any, kind: str, currency: str) -> int:
         "years": f"{v:.2f}",
     }.get(kind, f"{v:,.3f}")
     return len(text)
+
+
+def _format_literal(text: str) -> str:
+    """``text`` as literal text in a number format: in double quotes, a double quote in it written ``\\"``.
+
+    Control characters are dropped (a format cannot hold them), so a currency such as
+    ``EU"R`` or ``[$`` gives a valid format that shows it, not a broken workbook.
+    """
+    printable = "".join(c for c in text if c.isprintable())
+    return '"' + printable.replace('"', '"\\""') + '"'
 
 
 def series_sheet(name: str, frame: pd.DataFrame, per_year: int, charts: Sequence[Chart] = ()) -> Sheet:
