@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -22,6 +23,59 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+class ServerProcess:
+    """``python -m sim ARGS --port P`` as a child process that a test can stop (with a signal) and start again.
+
+    Its output goes to ``log_path`` (shown if it dies or does not answer within a minute);
+    the port stays the same across restarts, as a trainer's would.
+    """
+
+    def __init__(self, args: Sequence[str], log_path: Path, *, env: dict[str, str] | None = None) -> None:
+        self.args, self.log_path, self.env = list(args), log_path, env
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/"
+        self.proc: subprocess.Popen | None = None
+        self.log = None
+
+    def start(self) -> str:
+        """Start the server and wait until it answers; returns its address."""
+        self.log = self.log_path.open("a")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "sim", *self.args, "--port", str(self.port)],
+            cwd=ROOT,
+            env={**os.environ, **(self.env or {})},
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(self.url, timeout=2) as response:
+                    if response.status == 200:
+                        return self.url
+            except OSError:
+                pass
+            assert self.proc.poll() is None, self.log_path.read_text()
+            assert time.monotonic() < deadline, f"`procsim {self.args[0]}` did not start: {self.log_path.read_text()}"
+            time.sleep(0.2)  # polling the server's readiness, not waiting on a page
+
+    def stop(self, sig: int = signal.SIGTERM) -> int | None:
+        """Send ``sig`` (SIGTERM: as a scheduler or a closed terminal would) and wait; returns the exit code."""
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        code, self.proc = self.proc.returncode, None
+        if self.log is not None:
+            self.log.close()
+        return code
+
+
 @contextmanager
 def procsim_server(args: Sequence[str], log_path: Path, *, env: dict[str, str] | None = None) -> Iterator[str]:
     """Run ``python -m sim ARGS --port P`` until the block ends; yield its address once it answers.
@@ -29,31 +83,11 @@ def procsim_server(args: Sequence[str], log_path: Path, *, env: dict[str, str] |
     Its output goes to ``log_path`` (shown if it dies or does not answer within a minute);
     it is stopped with SIGTERM, as a user's Ctrl-C or a scheduler would.
     """
-    port = free_port()
-    with log_path.open("w") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "sim", *args, "--port", str(port)],
-            cwd=ROOT,
-            env={**os.environ, **(env or {})},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            url, deadline = f"http://127.0.0.1:{port}/", time.monotonic() + 60
-            while True:
-                try:
-                    with urllib.request.urlopen(url, timeout=2) as response:
-                        if response.status == 200:
-                            break
-                except OSError:
-                    pass
-                assert proc.poll() is None, log_path.read_text()
-                assert time.monotonic() < deadline, f"`procsim {args[0]}` did not start: {log_path.read_text()}"
-                time.sleep(0.2)  # polling the server's readiness, not waiting on a page
-            yield url
-        finally:
-            proc.terminate()
-            proc.wait(timeout=20)
+    server = ServerProcess(args, log_path, env=env)
+    try:
+        yield server.start()
+    finally:
+        server.stop()
 
 
 class GameAPI:

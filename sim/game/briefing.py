@@ -26,7 +26,7 @@ BRIEFING = {
             "You see what you pay, the value you perceive and your savings (cash). "
             "You do not see the supplier's margin, cash or investment."
         ),
-        "Score: your value and the joint value of the table, compared at the end with a balanced policy.",
+        "Score: your value and the joint value of your table, compared at the debrief with the same market played another way.",
     ),
     "supplier": (
         "You are the supplier's team. One round is one contract year.",
@@ -39,7 +39,7 @@ BRIEFING = {
             "You see your margin, profit (cash), cash, capabilities and investment. "
             "Procurement sees none of these, only what it pays and the value it perceives."
         ),
-        "Score: your value and the joint value of the table, compared at the end with a balanced policy.",
+        "Score: your value and the joint value of your table, compared at the debrief with the same market played another way.",
     ),
 }
 

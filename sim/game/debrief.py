@@ -53,9 +53,10 @@ PALETTE = (
     "#bcbd22",
     "#7f7f7f",
 )
-# The game's charts are drawn for a phone's width (one per row, about 330 px): labels of 13 units
-# in a 340-unit-wide chart stay at 12 px or more there, and grow on wider screens.
-CHART_TEXT = 13
+# The game's charts are drawn for a phone's width (one per row, about 350 px): labels of 12 units
+# in a 340-unit-wide chart stay at 12 px there, and grow on wider screens. Titles stay short
+# (about 30 characters) to fit beside the axis at that size.
+CHART_TEXT = 12
 CHART_SIZE = (340, 210)
 BALANCED_COLOR, BALANCED_DASH = "#111111", "5 3"
 BALANCED = "Balanced policy"
@@ -88,12 +89,12 @@ def chart_specs(currency: str) -> tuple[ChartSpec, ...]:
     return (
         ChartSpec("discount", "Discount granted", "share", column("discount_mean")),
         ChartSpec("capability", "Hidden: capabilities (1 = start)", "index", column("capability_index")),
-        ChartSpec("investment", "Hidden: investment / what is needed", "share", investment_share),
-        ChartSpec("joint_value", f"Joint value / period ({currency})", "money", column("joint_value")),
+        ChartSpec("investment", "Hidden: investment / need", "share", investment_share),
+        ChartSpec("joint_value", f"Joint value ({currency})", "money", column("joint_value")),
         ChartSpec("procurement_savings", f"Procurement savings, cash ({currency})", "money", column("savings")),
-        ChartSpec("procurement_value", f"Procurement value / period ({currency})", "money", column("customer_value")),
+        ChartSpec("procurement_value", f"Procurement value ({currency})", "money", column("customer_value")),
         ChartSpec("supplier_profit", f"Supplier profit, cash ({currency})", "money", column("supplier_profit")),
-        ChartSpec("supplier_value", f"Supplier value / period ({currency})", "money", column("supplier_value")),
+        ChartSpec("supplier_value", f"Supplier value ({currency})", "money", column("supplier_value")),
     )
 
 

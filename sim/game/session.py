@@ -474,6 +474,7 @@ class Session:
                 "state": self.state,
                 "round": self.round,
                 "question": self.question,
+                "version": self.version,
                 "practice": self.practice,
                 "practiced": self.practiced,
                 "remaining": self.remaining(),
@@ -505,5 +506,6 @@ class Session:
         session.seats = Seats.from_dict(data["seats"], settings.tables)
         session.state, session.round, session.question = data["state"], int(data["round"]), int(data["question"])
         session.practice, session.practiced = bool(data["practice"]), bool(data["practiced"])
+        session.version = int(data.get("version", 0)) + 1  # pages that poll with an older version get a new view
         session._restore_timer(data.get("remaining"))
         return session

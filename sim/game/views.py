@@ -179,7 +179,7 @@ def procurement_charts(session: Session, table: Table) -> list[str]:
         ),
         _chart(
             session,
-            f"Your savings per period, cash ({cur})",
+            f"Your savings, cash ({cur})",
             [Line(ts["savings"], "savings", "#1f77b4")],
             "money",
             "p-savings",
@@ -196,7 +196,7 @@ def supplier_charts(session: Session, table: Table) -> list[str]:
     return [
         _chart(
             session,
-            f"Your profit per period, cash ({cur})",
+            f"Your profit, cash ({cur})",
             [Line(ts["supplier_profit"], "profit", "#8c564b")],
             "money",
             "s-profit",
@@ -213,7 +213,7 @@ def supplier_charts(session: Session, table: Table) -> list[str]:
         ),
         _chart(
             session,
-            "Investment / what capabilities need",
+            "Investment / what is needed",
             [Line((ts["investment"] / need).fillna(0.0), "investment", "#8c564b")],
             "share",
             "s-investment",
@@ -317,7 +317,7 @@ def _debrief_view(session: Session) -> dict:
     cur = session.scenario.currency
     return {
         "title": debrief.title(session),
-        "policy": debrief.POLICY,
+        "policy": debrief.POLICY + " Money in the charts is per period.",
         "legend": debrief.legend(session),
         "charts": debrief.svg_charts(session),
         "ranking": {"headers": headers, "rows": rows},

@@ -51,6 +51,13 @@ function charts(node, svgs, cls) {
   }
 }
 
+const OFFLINE = "cannot reach the game server; check the Wi-Fi (this page goes on by itself once it is back)";
+
+// Clears the "cannot reach the server" message once a request has gone through again.
+function online() {
+  if ($("message").textContent === OFFLINE) message($("message"), "");
+}
+
 class ApiError extends Error {
   constructor(message, status, field) { super(message); this.status = status; this.field = field; }
 }
@@ -67,7 +74,7 @@ async function api(path, options) {
   try {
     response = await fetch(path, init);
   } catch (err) {
-    throw new ApiError("cannot reach the game server; check the Wi-Fi", 0, "");
+    throw new ApiError(OFFLINE, 0, "");
   }
   const type = response.headers.get("Content-Type") || "";
   if (!type.includes("application/json")) {

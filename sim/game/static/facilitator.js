@@ -45,7 +45,9 @@ async function open() {
 async function poll() {
   try {
     const since = version === null || !view ? "" : "?since=" + version + "&code=" + encodeURIComponent(view.code);
-    await accept(await api("/api/facilitator" + since, { headers: auth() }));
+    const data = await api("/api/facilitator" + since, { headers: auth() });
+    online();
+    await accept(data);
   } catch (err) {
     message($("message"), err.message);
   }
@@ -265,7 +267,7 @@ async function loadSeats() {
   try {
     const data = await api("/api/facilitator/seats", { headers: auth() });
     $("seat-cards").replaceChildren(...data.seats.map((s) => {
-      const card = el("div", { class: "seat-card" },
+      const card = el("div", { class: "seat-card", "data-table": String(s.table), "data-role": s.role },
         el("b", { text: s.table_name + " · " + s.role }),
         el("div", { text: s.bot ? "played by a bot" : s.team ? "team " + s.team : "free" }));
       const code = el("div", { class: "qr" });

@@ -93,6 +93,7 @@ function startGame() {
 async function poll() {
   try {
     const data = await api("/api/me?code=" + encodeURIComponent(code) + (version === null ? "" : "&since=" + version));
+    online();
     if (data.waiting) {
       const w = data.waiting;
       $("waiting-text").textContent = "Request " + w.request + ": " + w.table + ", " + w.role + (w.team ? ", team " + w.team : "") +
