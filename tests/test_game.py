@@ -488,16 +488,20 @@ def port_is_free(port: int) -> bool:
 @pytest.mark.slow
 @pytest.mark.parametrize(
     ("command", "stop"),
-    [("game", signal.SIGTERM), ("dashboard", signal.SIGTERM), ("dashboard", signal.SIGINT)],
-    ids=["game-sigterm", "dashboard-sigterm", "dashboard-ctrl-c"],
+    [("game", signal.SIGTERM), ("game", signal.SIGINT), ("dashboard", signal.SIGTERM), ("dashboard", signal.SIGINT)],
+    ids=["game-sigterm", "game-ctrl-c", "dashboard-sigterm", "dashboard-ctrl-c"],
 )
 def test_sigterm_and_ctrl_c_stop_the_server_and_everything_it_started(command, stop, tmp_path):
     """SIGINT is what Ctrl-C sends to the terminal's foreground process (solara has its own group)."""
     port = free_port()
     log = tmp_path / "server.log"
     with log.open("w") as out:
+        extra = ["--data", str(tmp_path / "data")] if command == "game" else []
         proc = subprocess.Popen(
-            [sys.executable, "-m", "sim", command, "--port", str(port)], cwd=ROOT, stdout=out, stderr=subprocess.STDOUT
+            [sys.executable, "-m", "sim", command, "--port", str(port), *extra],
+            cwd=ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
         )
         try:
             wait_for(f"http://127.0.0.1:{port}/", proc, log)
@@ -505,7 +509,7 @@ def test_sigterm_and_ctrl_c_stop_the_server_and_everything_it_started(command, s
                 ["ps", "-o", "pid=", "--ppid", str(proc.pid)], capture_output=True, text=True, check=False
             ).stdout.split()
             proc.send_signal(stop)
-            proc.wait(timeout=20)
+            code = proc.wait(timeout=20)
         finally:
             if proc.poll() is None:
                 proc.kill()
@@ -513,6 +517,8 @@ def test_sigterm_and_ctrl_c_stop_the_server_and_everything_it_started(command, s
     while not port_is_free(port) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert port_is_free(port), log.read_text()
+    assert code == (143 if stop == signal.SIGTERM else 130), log.read_text()  # as the README promises
+    assert "Traceback" not in log.read_text()
     for pid in children:
         assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text().lower()
     if command == "game":

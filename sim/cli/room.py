@@ -66,16 +66,13 @@ def solara_command(host: str, port: int) -> list[str]:
     ]
 
 
-class _Terminated(Exception):
-    """SIGTERM arrived while the dashboard's server was running."""
-
-
 def cmd_dashboard(args: argparse.Namespace) -> int:
-    """Serve the dashboard with solara on host:port until Ctrl-C or SIGTERM (which stop solara too)."""
+    """Serve the dashboard with solara on host:port until Ctrl-C (exit 130) or SIGTERM (143), which stop solara too."""
     import signal
     import subprocess
 
     from sim.inputs.loading import load_scenario
+    from sim.runs.signals import exit_code
 
     load_scenario(args.scenario)  # a bad name fails here, with exit code 2
     check_port(args.host, args.port)
@@ -96,18 +93,12 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
                 os.killpg(child.pid, signal.SIGKILL)
             child.wait()
 
-    def terminated(_signum, _frame) -> None:
-        raise _Terminated  # unwinds child.wait() below; stopping happens outside the handler
-
-    previous = signal.signal(signal.SIGTERM, terminated)
     try:
-        code = child.wait()
-    except (KeyboardInterrupt, _Terminated):
+        return child.wait()
+    except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM (raised as Terminated by the CLI)
         stop()
-        return EXIT_OK
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-    return code
+        print("procsim dashboard: stopped", file=sys.stderr)
+        return exit_code(exc)
 
 
 def cmd_game(args: argparse.Namespace) -> int:

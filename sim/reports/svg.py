@@ -80,10 +80,10 @@ def y_limits(
     return lo - (pad if floor is None or lo < floor else 0), hi + pad
 
 
-def year_ticks(periods: int, per_year: int) -> list[int]:
-    """Whole years to label on an x axis of ``periods`` periods (at most about eight labels)."""
+def year_ticks(periods: int, per_year: int, most: int = 8) -> list[int]:
+    """Whole years to label on an x axis of ``periods`` periods (at most about ``most`` labels)."""
     years = periods / per_year
-    step = next(s for s in (1, 2, 5, 10, 20, 50, 100, 10**9) if years / s <= 8)
+    step = next(s for s in (1, 2, 5, 10, 20, 50, 100, 10**9) if years / s <= most)
     return list(range(0, int(years) + 1, step))
 
 
@@ -106,6 +106,7 @@ def line_chart(
     chart_id: str = "",
     text: float = 10.0,
     size: tuple[int, int] = (WIDTH, HEIGHT),
+    title_row: bool = True,
 ) -> str:
     """An SVG chart of ``lines`` over ``periods`` periods; x in years (period i ends at (i + 1) / per_year).
 
@@ -114,14 +115,16 @@ def line_chart(
     ``text`` is the labels' size in the chart's own units (margins grow with it) and ``size``
     the chart's width and height in those units: a page that shows the chart narrower than
     ``size`` shrinks its labels in proportion, so a chart meant for a phone or a projector
-    gets larger ``text`` for its width.
+    gets larger ``text`` for its width. Without ``title_row`` the title is not drawn (the page
+    shows it, and the legend, above the chart; it stays the chart's accessible name) and the
+    plot starts at the top.
     """
     k = text / 10
     width, height = size
     left, right, bottom = LEFT * k, RIGHT * k, BOTTOM * k
     values = [np.asarray(line.values, dtype=float) for line in lines]
     lo, hi = y_limits(values, band, floor, y_range)
-    top = TOP * k if legend else 22 * k
+    top = TOP * k if legend else (22 if title_row else 8) * k
     w, h = width - left - right, height - top - bottom
     years = max(periods / per_year, 1e-9)
 
@@ -138,8 +141,11 @@ def line_chart(
             f'data-ymin="{lo:.6g}" data-ymax="{hi:.6g}" role="img" aria-label="{html.escape(title)}" '
             f'style="font-family:system-ui,sans-serif;font-size:{_n(text)}px">'
         ),
-        f'<text x="{_n(left)}" y="{_n(13 * k)}" font-size="{_n(12 * k)}" font-weight="600">{html.escape(title)}</text>',
     ]
+    if title_row:
+        parts.append(
+            f'<text x="{_n(left)}" y="{_n(13 * k)}" font-size="{_n(12 * k)}" font-weight="600">{html.escape(title)}</text>'
+        )
     if band:
         y0, y1 = y(np.array(min(band[1], hi))), y(np.array(max(band[0], lo)))
         parts.append(
@@ -152,7 +158,7 @@ def line_chart(
             f'<line x1="{_n(left)}" x2="{_n(left + w)}" y1="{yy:.1f}" y2="{yy:.1f}" stroke="#e5e7eb"/>'
             f'<text x="{_n(left - 4 * k)}" y="{yy + 3 * k:.1f}" text-anchor="end" fill="#6b7280">{fmt(value, unit)}</text>'
         )
-    ticks = year_ticks(periods, per_year)
+    ticks = year_ticks(periods, per_year, max(2, int(w / (3.5 * text))))  # labels as large as ``text`` fit
     for year in ticks:
         xx = float(x(np.array(year)))
         label = f"{year} years" if year == ticks[-1] and year else str(year)
