@@ -637,6 +637,44 @@ def test_the_game_saves_every_room_and_exits_130_or_143(tmp_path, stop, code):
     assert 590 < snapshot["remaining"] < 600  # the timer stopped where the server did
 
 
+@pytest.mark.slow
+def test_a_move_that_was_answered_survives_the_server_being_killed(tmp_path):
+    """SIGKILL (no handler runs, nothing is saved at exit): the room comes back with every answered move."""
+    import signal
+
+    from .servers import ServerProcess
+
+    data = tmp_path / "data"
+    server = ServerProcess(["game", "--data", str(data), "--tables", "1", "--timer", "0"], tmp_path / "log")
+    url = server.start()
+    try:
+        key = re.search(r"facilitator#key=(\S+)", (tmp_path / "log").read_text()).group(1)
+
+        def call(path, body=None, headers=None):
+            request = urllib.request.Request(
+                url.rstrip("/") + path,
+                data=None if body is None else json.dumps(body).encode(),
+                headers={"Content-Type": "application/json", **(headers or {})},
+            )
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return json.loads(response.read())
+
+        seats = call("/api/facilitator/seats", headers={"X-Facilitator-Key": key})
+        code = seats["code"]
+        tokens = {}
+        for seat in seats["seats"]:
+            joined = call("/api/join", {"code": code, "seat": seat["link"].split("seat=")[1], "team": seat["role"]})
+            tokens[seat["role"]] = {"X-Player-Token": joined["token"]}
+        call("/api/facilitator/action", {"action": "start"}, {"X-Facilitator-Key": key})
+        call("/api/move", {"demand": 0.13}, tokens["procurement"])
+        assert server.stop(signal.SIGKILL) == -signal.SIGKILL
+        server.start()
+        me = call("/api/me", headers=tokens["supplier"])
+        assert me["view"]["state"] == "running" and me["view"]["demand"] == pytest.approx(0.13)
+    finally:
+        server.stop()
+
+
 def test_bad_data_folder_options_exit_with_code_2(tmp_path, capsys):
     assert main(["game", "--data", str(tmp_path / "missing"), "--list-sessions"]) == 2
     assert "no rooms are saved here" in capsys.readouterr().err

@@ -122,7 +122,7 @@ class Registry:
             del self.sessions[session.code]
             self.known.discard(session.code)
             if self.store is not None:
-                self.store.path(session.code).unlink(missing_ok=True)
+                self.store.forget(session.code)
             self.current = previous
             return previous
 

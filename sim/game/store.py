@@ -3,11 +3,16 @@
 A session is saved as its settings, state, timer, seats and moves (``Session.to_dict``);
 its markets are replayed from the moves when it is opened again. SQLite (the standard
 library's) makes each save atomic: a crash, a closed laptop lid or a power cut leaves the
-last complete save, never half of one. Files are named ``game-<CODE>.sqlite`` and carry
-procsim's SQLite application id, and only such files are ever removed (by command, when
-older than a retention period). One server at a time uses a data folder (a lock file),
-whose ``facilitator.key`` keeps the facilitator's key across restarts (readable by its
-owner only).
+last complete save, never half of one. The files are in write-ahead-log mode with
+``synchronous = NORMAL``: a save costs a fraction of a millisecond instead of two disk
+flushes (about 40 ms on the development machine, which every poll in the room waited for),
+it survives the server's crash or a kill at once, and a power cut can lose at most the last
+saves, never the file. While the server runs SQLite keeps two side files beside a game's
+file (``-wal``, ``-shm``); they are folded back when it stops. Files are named
+``game-<CODE>.sqlite`` and carry procsim's SQLite application id, and only such files (with
+their side files) are ever removed (by command, when older than a retention period). One
+server at a time uses a data folder (a lock file), whose ``facilitator.key`` keeps the
+facilitator's key across restarts (readable by its owner only).
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import json
 import os
 import re
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -43,8 +49,9 @@ class StoreError(Exception):
 
 
 def _connect(path: Path) -> sqlite3.Connection:
-    connection = sqlite3.connect(path, timeout=10, isolation_level=None)
-    connection.execute("PRAGMA synchronous = FULL")
+    connection = sqlite3.connect(path, timeout=10, isolation_level=None, check_same_thread=False)
+    connection.execute("PRAGMA journal_mode = WAL")
+    connection.execute("PRAGMA synchronous = NORMAL")
     return connection
 
 
@@ -54,6 +61,8 @@ class Store:
     def __init__(self, folder: Path, *, lock: bool = True) -> None:
         self.folder = Path(folder)
         self._lock = None
+        self._open: dict[str, sqlite3.Connection] = {}  # a connection per game saved by this server
+        self._guard = threading.Lock()
         if not lock:  # reading only (listing, exporting)
             return
         try:
@@ -83,10 +92,36 @@ class Store:
         self._lock = handle
 
     def close(self) -> None:
-        """Release the data folder."""
+        """Close every game file (SQLite folds its side files back in) and release the data folder."""
+        with self._guard:
+            for connection in self._open.values():
+                with contextlib.suppress(sqlite3.Error):
+                    connection.close()
+            self._open.clear()
         if self._lock is not None:
             self._lock.close()
             self._lock = None
+
+    def _db(self, code: str) -> sqlite3.Connection:
+        with self._guard:
+            connection = self._open.get(code)
+            if connection is None:
+                connection = _connect(self.path(code))
+                connection.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+                connection.execute(SCHEMA)
+                self._open[code] = connection
+            return connection
+
+    def forget(self, code: str) -> None:
+        """Remove a game's file (and its side files), closing it first."""
+        with self._guard:
+            connection = self._open.pop(code, None)
+        if connection is not None:
+            with contextlib.suppress(sqlite3.Error):
+                connection.close()
+        path = self.path(code)
+        for name in (path.name, path.name + "-wal", path.name + "-shm"):
+            (path.parent / name).unlink(missing_ok=True)
 
     # ------------------------------------------------------------------ the facilitator's key
 
@@ -114,7 +149,7 @@ class Store:
         return self.folder / f"game-{code}.sqlite"
 
     def save(self, snapshot: dict) -> None:
-        """Write a session's snapshot (Session.to_dict) in one transaction."""
+        """Write a session's snapshot (Session.to_dict) in one transaction (callers hold the session's lock)."""
         text = json.dumps(snapshot, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
         settings = snapshot["settings"]
         row = (
@@ -129,12 +164,14 @@ class Store:
             text,
         )
         try:
-            with contextlib.closing(_connect(self.path(snapshot["code"]))) as db:
-                db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-                db.execute("BEGIN IMMEDIATE")
-                db.execute(SCHEMA)
+            db = self._db(snapshot["code"])
+            db.execute("BEGIN IMMEDIATE")
+            try:
                 db.execute("INSERT OR REPLACE INTO game VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?)", row)
-                db.execute("COMMIT")
+            except sqlite3.Error:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
         except sqlite3.Error as exc:
             raise StoreError(f"cannot save session {snapshot['code']}: {exc}") from None
 
@@ -143,8 +180,10 @@ class Store:
         return json.loads(self._read(self.path(code), "snapshot"))
 
     def _read(self, path: Path, columns: str) -> tuple | str:
+        if not path.exists():
+            raise StoreError(f"{path.name} does not exist")
         try:
-            with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)) as db:
+            with contextlib.closing(sqlite3.connect(path, timeout=10)) as db:
                 if db.execute("PRAGMA application_id").fetchone()[0] != APPLICATION_ID:
                     raise StoreError(f"{path.name} is not a procsim game file")
                 row = db.execute(f"SELECT {columns} FROM game WHERE id = 1").fetchone()  # noqa: S608 - our columns
@@ -179,9 +218,8 @@ class Store:
         for entry in self.listing():
             if "error" in entry or entry["updated"] >= cutoff:
                 continue
-            with contextlib.suppress(FileNotFoundError):
-                self.path(entry["code"]).unlink()
-                removed.append(entry["code"])
+            self.forget(entry["code"])
+            removed.append(entry["code"])
         return removed
 
 
