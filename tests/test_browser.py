@@ -88,10 +88,12 @@ def status(page) -> str:
     return page.locator(".status-line").first.inner_text()
 
 
-def shoot(page, name: str) -> None:
+def shoot(page, name: str, full_page: bool = True, top: bool = False) -> None:
     folder = os.environ.get("PROCSIM_SCREENSHOTS")
     if folder:
-        page.screenshot(path=str(ROOT / folder / name), full_page=True)
+        if top:
+            page.evaluate("window.scrollTo(0, 0)")
+        page.screenshot(path=str(ROOT / folder / name), full_page=full_page)
 
 
 def test_slider_setup_and_step_change_the_charts(page):
@@ -459,7 +461,7 @@ def test_a_room_plays_a_full_game_on_seven_devices_through_a_server_restart(brow
         expect(devices[0].locator("#briefing-box")).to_contain_text("You are the buyer's procurement team")
         expect(devices[1].locator("#briefing-box")).to_contain_text("You are the supplier's team")
         assert devices[0].locator("#briefing-box").bounding_box()["height"] < PHONE[1]
-        shoot(devices[0], "game-briefing.png")
+        shoot(devices[0], "game-briefing.png", full_page=False, top=True)
         # someone with the room code only cannot take a seat: it waits, and the facilitator refuses it
         with person(browser, url, PHONE) as stranger:
             stranger.goto(url)
@@ -473,7 +475,7 @@ def test_a_room_plays_a_full_game_on_seven_devices_through_a_server_restart(brow
             facilitator.get_by_role("button", name="Refuse").click()
             expect(stranger.get_by_role("alert")).to_contain_text("did not approve this device")
             expect(stranger.locator("#game")).to_be_hidden()
-        shoot(facilitator, "game-lobby.png")
+        shoot(facilitator, "game-lobby.png", full_page=False, top=True)
 
         # a practice round that does not count
         facilitator.get_by_role("button", name="Practice round (does not count)").click()
@@ -505,6 +507,7 @@ def test_a_room_plays_a_full_game_on_seven_devices_through_a_server_restart(brow
                     buyer.get_by_role("button", name="Submit our demand").click()
                     expect(seller.locator("#points-label")).to_be_attached()
                     expect(seller.locator("#demand-seen")).to_contain_text("up to 5.0% more")
+                    shoot(seller, "game-supplier.png", full_page=False, top=True)
                     assert seller.locator("#points").get_attribute("max") == "5"
                     seller.get_by_label("Grant a discount").check()
                     seller.get_by_label("Points we concede").fill("5")
@@ -517,9 +520,10 @@ def test_a_room_plays_a_full_game_on_seven_devices_through_a_server_restart(brow
             if number == 1:
                 expect(facilitator.locator("#tables-in")).to_have_text("0 of 3 tables in · 3 waiting")
                 expect(facilitator.locator("#story")).to_contain_text("Round 2 of 3")
+                shoot(facilitator, "game-projector.png", full_page=False, top=True)
                 facilitator.get_by_role("button", name="Console (show figures)").click()
-                shoot(facilitator, "game-console.png")
-                shoot(devices[2], "game-procurement.png")
+                shoot(facilitator, "game-console.png", full_page=False, top=True)
+                shoot(devices[2], "game-procurement.png", full_page=False, top=True)
             if number == 2:
                 # the server stops in the middle of round 2 (SIGTERM) and starts again on its data folder
                 expect(facilitator.locator("tr[data-table='2']")).to_contain_text("✓ in")
@@ -531,7 +535,6 @@ def test_a_room_plays_a_full_game_on_seven_devices_through_a_server_restart(brow
                 expect(facilitator.locator("#state")).to_contain_text("round 2 of 3", timeout=20_000)
                 for page in (*devices, facilitator):  # "cannot reach the game server" goes once it is back
                     expect(page.locator("#message")).to_be_hidden(timeout=20_000)
-                shoot(devices[3], "game-supplier.png")
                 move(devices[4], devices[5], *plan[1][2])
             if number == 3:
                 expect(facilitator.locator("#state")).to_contain_text("round 3 of 3")
@@ -574,7 +577,8 @@ def test_a_room_plays_a_full_game_on_seven_devices_through_a_server_restart(brow
             sizes = label_sizes(page, "#debrief svg[data-chart]")
             assert sizes and min(sizes) >= 12, (name, min(sizes))
             page.screenshot(path=str(tmp_path / f"debrief-{name}.png"), full_page=True)
-            shoot(page, f"game-debrief-{name}.png")
+        shoot(devices[0], "game-debrief-phone.png", full_page=False)
+        shoot(facilitator, "game-debrief.png", full_page=False)
         columns = devices[0].evaluate(
             "() => new Set([...document.querySelectorAll('#debrief svg[data-chart]')].map(s => Math.round(s.getBoundingClientRect().left))).size"
         )
