@@ -477,7 +477,10 @@ def wait_for(url: str, proc: subprocess.Popen, log: Path, seconds: float = 60) -
 
 
 def port_is_free(port: int) -> bool:
+    """Whether nothing listens on ``port`` (a connection the server closed may linger in TIME_WAIT: no conflict,
+    as for the servers themselves, which bind with SO_REUSEADDR)."""
     with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(("127.0.0.1", port))
         except OSError:

@@ -43,6 +43,7 @@ class Registry:
     def _resume(self) -> None:
         """Index every saved session; open those still in play; the most recent becomes current."""
         assert self.store is not None  # noqa: S101 - only called with a store
+        self.known |= set(self.store.codes())  # no new room takes the name of any file there, readable or not
         listing = [entry for entry in self.store.listing() if "error" not in entry]
         for entry in listing:
             code = entry["code"]

@@ -317,7 +317,7 @@ class Session:
                 "state": self.state,
                 "remaining": self.remaining(),
                 "pending": [t.pending() for t in self.tables],
-                "forced": [t.index for t in self.tables if t.rounds_played < self.round],
+                "played": [t.rounds_played for t in self.tables],
             }
             practice = self.practice
             self._settle_round()
@@ -364,11 +364,13 @@ class Session:
             if record is None or record["action"] not in ("end_round", "reveal"):
                 raise GameError("there is nothing to undo", status=409)
             if record["action"] == "end_round":
-                for index in record["forced"]:
+                # tables settled by End round, and bot tables that then played the next round, go back
+                for index, played in enumerate(record["played"]):
                     old = self.tables[index]
-                    table = old.rebuilt(self.scenario, old.rounds_played - 1)
-                    table.practice_log = old.practice_log
-                    self.tables[index] = table
+                    if old.rounds_played != played:
+                        table = old.rebuilt(self.scenario, played)
+                        table.practice_log = old.practice_log
+                        self.tables[index] = table
                 for table, pending in zip(self.tables, record["pending"], strict=True):
                     table.restore_pending(pending)
                 self.round = record["round"]
