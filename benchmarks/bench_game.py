@@ -1,15 +1,18 @@
-"""A 40-person room game: 20 team clients (10 tables) and a facilitator against `procsim game`.
+"""A 40-person room game: 20 team clients (10 tables) and a facilitator against `procsim game`, rooms saved.
 
     python benchmarks/bench_game.py                  # 20 clients, 6 rounds
     python benchmarks/bench_game.py --clients 40     # every person on their own device
 
-Starts `procsim game` on 127.0.0.1 (a free port) and drives its own JSON API the way the
-pages do: every client polls `/api/me?since=<version>` once a second and posts its
-team's move after a short think time (procurement first, then the supplier once it has
-seen the demand); the facilitator polls its console and, at the end, reveals the
-debrief and exports it. Figures: the server's response time per round (every request
-of the round; the move that completes a table runs the model), and for the reveal and
-the export. Clients are threads in one process, so their own overhead is in the figures.
+Starts `procsim game` on 127.0.0.1 (a free port) with its data folder in a temporary folder
+(persistence on: every change is written to the room's SQLite file before it is answered)
+and drives its own JSON API the way the pages do: each client joins with its seat's own
+link (from the facilitator's seat list), polls `/api/me?since=<version>` once a second and
+posts its team's move after a short think time (procurement first, then the supplier once
+it has seen the demand); the facilitator polls its console and, at the end, reveals the
+debrief and exports it. Figures: the server's response time per round (every request of
+the round; the move that completes a table runs the model and saves the room), and for the
+reveal and the export. Clients are threads in one process, so their own overhead is in the
+figures. Exit code 1 if the 95th percentile of the rounds' requests is 100 ms or more.
 """
 
 from __future__ import annotations
@@ -43,7 +46,8 @@ class Client:
 
     def call(self, path: str, body: dict | None = None, kind: str = "poll") -> dict:
         data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(self.base + path, data=data, headers=self.headers)
+        headers = {**self.headers, **({"Content-Type": "application/json"} if data is not None else {})}
+        request = urllib.request.Request(self.base + path, data=data, headers=headers)
         start = time.perf_counter()
         try:
             with urllib.request.urlopen(request, timeout=10) as response:
@@ -57,10 +61,12 @@ class Client:
         return payload
 
 
-def team(base: str, code: str, table: int, role: str, timings, lock, stop: threading.Event, seed: int) -> None:
+def team(
+    base: str, code: str, seat: str, name: str, role: str, timings, lock, stop: threading.Event, seed: int
+) -> None:
     rng = random.Random(seed)
     client = Client(base, timings, lock)
-    joined = client.call("/api/join", {"code": code, "table": table, "role": role, "team": f"{role} {table}"}, "join")
+    joined = client.call("/api/join", {"code": code, "seat": seat, "team": name}, "join")
     client.headers = {"X-Player-Token": joined["token"]}
     version, view, moved_in = None, None, 0
     while not stop.is_set():
@@ -78,7 +84,8 @@ def team(base: str, code: str, table: int, role: str, timings, lock, stop: threa
                 if role == "procurement":
                     move = {"demand": round(rng.uniform(0.05, 0.25), 3)}
                 else:
-                    move = {"answer": rng.choice(["discount", "value_trade", "hold"]), "points": 0.0}
+                    offered = [a["value"] for a in view["answers"] if a["enabled"]]  # only Hold when nothing is left
+                    move = {"answer": rng.choice(offered), "points": 0.0}
                     move["points"] = 0.0 if move["answer"] == "hold" else round(rng.uniform(0, view["gap"]), 4)
                 result = client.call("/api/move", move, "move")
                 moved_in = view["round"]
@@ -108,7 +115,8 @@ def main() -> int:
     with log_path.open("w") as log:
         server = subprocess.Popen(
             [sys.executable, "-m", "sim", "game", "--port", str(port), "--tables", str(min(tables, 20)),
-             "--rounds", str(args.rounds), "--timer", "0", "--out", str(out / "exports")],
+             "--rounds", str(args.rounds), "--timer", "0", "--out", str(out / "exports"),
+             "--data", str(out / "data")],
             cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
         try:
@@ -127,10 +135,24 @@ def main() -> int:
             stop = threading.Event()
             facilitator = Client(base, timings, lock)
             facilitator.headers = {"X-Facilitator-Key": key}
+            seats = {
+                (s["table"], s["role"]): s["link"].split("seat=")[1]
+                for s in facilitator.call("/api/facilitator/seats", kind="seats")["seats"]
+            }
             threads = [
                 threading.Thread(
                     target=team,
-                    args=(base, code, t % 20 + 1, role, timings, lock, stop, 2 * t + r),
+                    args=(
+                        base,
+                        code,
+                        seats[(t % 20 + 1, role)],
+                        f"{role} {t + 1}",
+                        role,
+                        timings,
+                        lock,
+                        stop,
+                        2 * t + r,
+                    ),
                     daemon=True,
                 )
                 for t in range(tables)
@@ -164,6 +186,8 @@ def main() -> int:
             server.terminate()
             server.wait(timeout=20)
     print(f"{args.clients} team devices at {tables} tables + a facilitator, {args.rounds} rounds: {played:.1f} s")
+    saved = sorted((out / "data").glob("game-*.sqlite"))
+    print(f"persistence on: {len(saved)} room file(s), {sum(p.stat().st_size for p in saved) / 1024:.0f} KiB")
     every = []
     for r in range(1, args.rounds + 1):
         values = timings[(r, "poll")] + timings[(r, "move")]
@@ -173,8 +197,11 @@ def main() -> int:
     print(f"reveal the debrief: {1000 * timings[('debrief', 'reveal')][0]:.0f} ms; "
           f"export (8 PNG, CSV, HTML): {1000 * timings[('debrief', 'export')][0]:.0f} ms")  # fmt: skip
     worst = max(every)
-    print(f"slowest response during the rounds: {1000 * worst:.0f} ms ({'under' if worst < 1 else 'OVER'} 1 s)")
-    return 0 if worst < 1 else 1
+    ms = sorted(every)
+    p95 = ms[min(len(ms) - 1, int(0.95 * len(ms)))]
+    print(f"slowest response during the rounds: {1000 * worst:.0f} ms; 95th percentile {1000 * p95:.1f} ms "
+          f"({'under' if p95 < 0.1 else 'OVER'} 100 ms)")  # fmt: skip
+    return 0 if p95 < 0.1 else 1
 
 
 if __name__ == "__main__":

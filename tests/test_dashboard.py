@@ -228,3 +228,143 @@ def test_at_the_horizon_the_status_reads_the_verdict_with_its_outlook():
         pass
     outlook = sim.frames[0].outlook
     assert outlook.startswith("In a death spiral for the 10 years shown") and "collapses" in outlook
+
+
+# ---------------------------------------------------------------------------- what the page sends is checked
+
+
+def select(rc, label: str):
+    return next(w for w in rc.find(v.Select).widgets if str(w.label).startswith(label))
+
+
+def alert(rc) -> str:
+    found = rc.find(v.Alert)
+    return " ".join(str(c) for w in found.widgets for c in w.children) if found else ""
+
+
+def test_a_crafted_scenario_name_is_a_message_and_no_file_is_opened(monkeypatch):
+    """Issue 19: a websocket update with Scenario = ../../../../etc/passwd made the server open that file."""
+    import sim.dashboard.app as app
+    import sim.dashboard.session as session
+
+    opened = []
+    for module in (app, session):
+        real = module.load_scenario
+        monkeypatch.setattr(
+            module, "load_scenario", lambda name, *a, real=real, **k: opened.append(name) or real(name, *a, **k)
+        )
+    _box, rc = solara.render(Page(), handle_error=False)
+    for crafted in ("../../../../etc/passwd", "/etc/passwd", "scenarios/../../x", 42, None, ["baseline"]):
+        select(rc, "Scenario").v_model = crafted
+        assert "Unknown scenario: choose one from the list" in alert(rc)
+        assert "Traceback" not in " ".join(html_of(rc))
+    assert not [name for name in opened if "passwd" in str(name) or "/" in str(name)]
+    select(rc, "Scenario").v_model = "hold_the_line"  # a listed one still works
+    assert not rc.find(v.Alert) and "procurement_squeeze" not in status(rc)
+    rc.find(v.Btn, children=["Run 10 periods"]).widget.click()
+    assert "period 10" in status(rc)
+
+
+def test_an_unlisted_strategy_or_style_is_a_message_and_the_page_survives():
+    _box, rc = solara.render(Page(), handle_error=False)
+    select(rc, "Second strategy").v_model = "Bribe the buyer"
+    assert "Second strategy: choose one from the list" in alert(rc)
+    select(rc, "Procurement style").v_model = "<script>alert(1)</script>"
+    assert "Procurement style: choose one from the list" in alert(rc)
+    select(rc, "Supplier strategy").v_model = "played"  # a registered strategy, but not one the page offers
+    assert "Supplier strategy: choose one from the list" in alert(rc)
+    rc.find(v.Checkbox).widget.v_model = True
+    rc.find(v.Btn, children=["Setup (apply levers)"]).widget.click()
+    assert not rc.find(v.Alert)
+    rc.find(v.Btn, children=["Run 10 periods"]).widget.click()
+    assert len([t for t in html_of(rc) if "status-line" in t]) == 2  # both strategies ran: hold, the default second
+
+
+@pytest.mark.parametrize("value", [5.0, -1.0, float("nan"), float("inf"), "abc", None, [0.1], True])
+def test_a_lever_outside_its_range_is_a_message(value):
+    _box, rc = solara.render(Page(), handle_error=False)
+    slider = next(s for s in rc.find(v.Slider).widgets if s.label.startswith("Savings target"))
+    slider.v_model = value
+    assert "Savings target must be" in alert(rc)
+    slider = next(s for s in rc.find(v.Slider).widgets if s.label.startswith("Savings target"))
+    assert slider.label == "Savings target: 10%"  # the lever kept its value
+    speed = next(s for s in rc.find(v.Slider).widgets if s.label.startswith("Speed"))
+    speed.v_model = 10**9
+    assert "The speed must be between 1 and 60" in alert(rc)
+    rc.find(v.Btn, children=["Step"]).widget.click()
+    assert "period 1 " in status(rc)
+
+
+def test_errors_name_no_file_on_the_server_and_no_traceback_reaches_the_page(monkeypatch):
+    from sim.dashboard import checks
+    from sim.errors import InputError
+
+    text = checks.message(InputError("field x is wrong", source="/home/trainer/secret/scenarios/mine.yaml"))
+    assert "/home" not in text and "mine.yaml" in text and "field x is wrong" in text
+    assert "/srv" not in checks.message(OSError(2, "No such file", "/srv/data/x"))
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("/usr/lib/python3/site-packages/secret.py exploded")
+
+    _box, rc = solara.render(Page(), handle_error=False)
+    monkeypatch.setattr(figures, "html_panels", broken)
+    rc.find(v.Btn, children=["Step"]).widget.click()  # the next drawing of the page fails
+    shown = alert(rc)
+    assert "something went wrong (RuntimeError)" in shown and "/usr" not in shown and "Traceback" not in shown
+    assert rc.find(v.Btn, children=["Start again"])
+
+
+# ---------------------------------------------------------------------------- things to notice
+
+
+def notice_items(rc) -> list[str]:
+    page = next(t for t in html_of(rc) if t.startswith("<li>"))
+    return re.findall(r"<li>(.*?)</li>", page)
+
+
+def test_things_to_notice_before_play_tell_the_scenarios_setup_not_a_promise():
+    """Issue 21: 'Things to notice' promised balance before Play on the squeeze scenario."""
+    _box, rc = solara.render(Page(), handle_error=False)
+    items = notice_items(rc)
+    assert not any("green band" in item or "stays small" in item for item in items)
+    assert any("savings target of 10%" in item for item in items) and any("Press Play" in item for item in items)
+
+
+@pytest.mark.parametrize("name", ["procurement_squeeze", "hold_the_line", "baseline"])
+def test_things_to_notice_say_only_what_the_series_shows(name):
+    from sim.dashboard.notice import notices
+
+    for seed in (1, 2):
+        sim = Simulation.create(name, seed=seed)
+        band = sim.scenario.market.fair_band
+        for _ in range(4):
+            sim.step(10)
+            frame = sim.frames[0]
+            last, first = frame.series.iloc[-1], frame.series.iloc[0]
+            said = " ".join(notices(frame, sim.scenario))
+            inside = band[0] <= last["balance_smoothed"] <= band[1]
+            assert ("inside the green band" in said) == inside, (name, seed, frame.period)
+            assert ("has left the green band" in said) == (not inside)
+            assert ("margin fell" in said) == (last["supplier_margin"] < first["supplier_margin"] - 0.005)
+            assert ("runs ahead of the discount" in said) == (last["demand_mean"] > last["discount_mean"] + 0.005)
+            assert f"{last['discount_mean']:.1%}" in said
+
+
+def test_the_series_csv_has_no_scientific_notation():
+    sim = Simulation.create("procurement_squeeze")
+    sim.step(40)
+    text = figures.csv(sim.frames, 4)
+    assert not re.search(r"\de[+-]?\d", text)
+    table = pd.read_csv(io.StringIO(text))
+    assert table["discount_mean"].tolist() == pytest.approx(sim.frames[0].series["discount_mean"].tolist())
+
+
+def test_the_fastest_speed_steps_several_periods_a_page_update():
+    from sim.dashboard.app import FRAMES_PER_SECOND
+    from sim.dashboard.checks import MAX_SPEED
+
+    assert MAX_SPEED >= 20 and -(-MAX_SPEED // FRAMES_PER_SECOND) > 1
+    _box, rc = solara.render(Page(), handle_error=False)
+    speed = next(s for s in rc.find(v.Slider).widgets if s.label.startswith("Speed"))
+    speed.v_model = MAX_SPEED
+    assert next(s for s in rc.find(v.Slider).widgets if s.label.startswith("Speed")).label == "Speed: 60 periods/s"

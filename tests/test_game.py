@@ -12,7 +12,6 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -29,12 +28,13 @@ from sim.cli import main  # noqa: E402
 from sim.engine.model import ProcurementModel  # noqa: E402
 from sim.game import debrief  # noqa: E402
 from sim.game.codes import ALPHABET, CODE_PATTERN, new_code, normalise_code  # noqa: E402
-from sim.game.server import GameServer, create_app  # noqa: E402
-from sim.game.session import Registry, Session, Settings  # noqa: E402
-from sim.game.table import GameError, game_scenario  # noqa: E402
+from sim.game.registry import Registry  # noqa: E402
+from sim.game.session import Session  # noqa: E402
+from sim.game.settings import Settings  # noqa: E402
+from sim.game.table import ROLES, GameError, game_scenario  # noqa: E402
 from sim.reports.pages import money  # noqa: E402
 
-from .servers import free_port  # noqa: E402
+from .servers import GameAPI, free_port  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 XSS = "<img src=x onerror=__x=1>"  # a team name (at most 40 characters) that must never run
@@ -51,13 +51,13 @@ class Clock:
 
 
 def seated(settings: Settings | None = None, clock=None) -> tuple[Session, list]:
-    """A session whose every table has both teams; returns it with the players (table by table)."""
+    """A session whose every table has both teams (joined by their seats' links); returns it with the devices."""
     registry = Registry(clock=clock or Clock())
     session = registry.create(settings or Settings(rounds=3, tables=2, timer=0))
     players = []
-    for t in range(1, len(session.tables) + 1):
-        for role in ("procurement", "supplier"):
-            _token, player, _created = session.join(t, role, f"{role[:4]} {t}")
+    for t in range(len(session.tables)):
+        for role in ROLES:
+            _token, player, _created = session.join(session.seats.seat(t, role).key, f"{role[:4]} {t + 1}")
             players.append(player)
     return session, players
 
@@ -242,20 +242,21 @@ def test_bad_settings_name_their_field(data, field):
 def test_team_names_are_checked_and_a_seat_can_have_several_devices():
     registry = Registry()
     session = registry.create(Settings(tables=2, timer=0))
+    key = session.seats.seat(0, "procurement").key
     with pytest.raises(GameError, match="give a team name"):
-        session.join(1, "procurement", "   ")
+        session.join(key, "   ")
     with pytest.raises(GameError, match="too long"):
-        session.join(1, "procurement", "x" * 41)
+        session.join(key, "x" * 41)
     with pytest.raises(GameError, match="control characters"):
-        session.join(1, "procurement", "a\x00b")
+        session.join(key, "a\x00b")
     with pytest.raises(GameError, match="procurement or supplier"):
-        session.join(1, "buyer", "A")
+        session.ask(1, "buyer", "A")
     with pytest.raises(GameError, match="between 1 and 2"):
-        session.join(3, "supplier", "A")
-    session.join(1, "procurement", "  The   Buyers ")
+        session.ask(3, "supplier", "A")
+    session.join(key, "  The   Buyers ")
     with pytest.raises(GameError, match="already called"):
-        session.join(2, "supplier", "the buyers")
-    _token, player, created = session.join(1, "procurement", "ignored")
+        session.join(session.seats.seat(1, "supplier").key, "the buyers")
+    _token, player, created = session.join(key, "ignored")
     assert not created and session.tables[0].teams["procurement"] == "The Buyers" and player.table == 0
 
 
@@ -274,51 +275,9 @@ def test_settings_change_in_the_lobby_only_and_keep_seated_tables():
 # ---------------------------------------------------------------------------- the live API
 
 
-class Live:
-    """A game server on 127.0.0.1 run by the test, and a small JSON client for it."""
-
-    def __init__(self, out: Path, clock=None) -> None:
-        self.registry = Registry(clock=clock or time.monotonic)
-        self.session = self.registry.create(Settings(rounds=2, tables=2, timer=0))
-        self.app_server = GameServer(self.registry, "http://127.0.0.1/", out)
-        config = uvicorn.Config(create_app(self.app_server), host="127.0.0.1", port=0, log_level="error")
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-        self.thread.start()
-        deadline = time.monotonic() + 20
-        while not self.server.started:
-            assert time.monotonic() < deadline, "the game server did not start"
-            time.sleep(0.02)
-        port = self.server.servers[0].sockets[0].getsockname()[1]
-        self.base = f"http://127.0.0.1:{port}"
-        self.key = {"X-Facilitator-Key": self.registry.secret}
-
-    def call(self, path: str, body=None, headers=None, raw: bytes | None = None) -> tuple[int, dict, bytes]:
-        data = raw if raw is not None else (None if body is None else json.dumps(body).encode())
-        request = urllib.request.Request(self.base + path, data=data, headers=headers or {})
-        try:
-            with urllib.request.urlopen(request, timeout=10) as response:
-                content = response.read()
-                status, kind = response.status, response.headers.get("Content-Type", "")
-        except urllib.error.HTTPError as exc:
-            content, status, kind = exc.read(), exc.code, exc.headers.get("Content-Type", "")
-        return status, (json.loads(content) if "json" in kind else {}), content
-
-    def join(self, table: int, role: str, team: str) -> dict:
-        status, data, _ = self.call(
-            "/api/join", {"code": self.session.code, "table": table, "role": role, "team": team}
-        )
-        assert status == 200, data
-        return {"X-Player-Token": data["token"]}
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(10)
-
-
 @pytest.fixture
 def live(tmp_path):
-    server = Live(tmp_path / "exports")
+    server = GameAPI(tmp_path / "exports")
     yield server
     server.stop()
 
@@ -370,6 +329,11 @@ def test_bad_requests_are_one_clear_message(live):
     assert live.call("/api/session/not-a-code")[0] == 404
     assert live.call("/api/join", raw=b"{not json")[1]["error"] == "the request is not valid JSON"
     assert live.call("/api/join", raw=b"x" * 20_000)[0] == 413
+    nested = b"[" * 5000 + b"]" * 5000
+    status, data, _ = live.call("/api/join", raw=nested)
+    assert status == 400 and "nested too deeply" in data["error"]
+    status, data, _ = live.call("/api/join", raw=b'{"code": 1}', headers={"Content-Type": "text/plain"})
+    assert status == 415 and "JSON" in data["error"]
     assert live.call("/api/me")[0] == 401
     assert live.call("/api/me", headers={"X-Player-Token": "forged"})[0] == 401
     assert live.call("/api/facilitator", headers={"X-Facilitator-Key": "wrong"})[0] == 403
@@ -421,7 +385,8 @@ def test_debrief_export_writes_every_file_at_once_and_they_agree(live, tmp_path)
     assert status == 200 and console["view"]["state"] == "debrief"
     d = console["view"]["debrief"]
     assert [row[1] for row in d["ranking"]["rows"]][-1] == "Balanced policy"
-    assert {row[1] for row in d["ranking"]["rows"][:-1]} == {"Table 1", "Table 2"}
+    assert {row[1].split(" (")[0] for row in d["ranking"]["rows"][:-1]} == {"Table 1", "Table 2"}
+    assert f"Table 1 ({XSS} / Sellers)" in [row[1] for row in d["ranking"]["rows"]]
     for chart in d["charts"]:  # every axis includes zero (starts at it, or below when a value is negative)
         low, high = (float(v) for v in re.search(r'data-ymin="([^"]+)" data-ymax="([^"]+)"', chart["svg"]).groups())
         assert low <= 0 < high, (chart["id"], low, high)
@@ -512,7 +477,10 @@ def wait_for(url: str, proc: subprocess.Popen, log: Path, seconds: float = 60) -
 
 
 def port_is_free(port: int) -> bool:
+    """Whether nothing listens on ``port`` (a connection the server closed may linger in TIME_WAIT: no conflict,
+    as for the servers themselves, which bind with SO_REUSEADDR)."""
     with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(("127.0.0.1", port))
         except OSError:
@@ -523,16 +491,20 @@ def port_is_free(port: int) -> bool:
 @pytest.mark.slow
 @pytest.mark.parametrize(
     ("command", "stop"),
-    [("game", signal.SIGTERM), ("dashboard", signal.SIGTERM), ("dashboard", signal.SIGINT)],
-    ids=["game-sigterm", "dashboard-sigterm", "dashboard-ctrl-c"],
+    [("game", signal.SIGTERM), ("game", signal.SIGINT), ("dashboard", signal.SIGTERM), ("dashboard", signal.SIGINT)],
+    ids=["game-sigterm", "game-ctrl-c", "dashboard-sigterm", "dashboard-ctrl-c"],
 )
 def test_sigterm_and_ctrl_c_stop_the_server_and_everything_it_started(command, stop, tmp_path):
     """SIGINT is what Ctrl-C sends to the terminal's foreground process (solara has its own group)."""
     port = free_port()
     log = tmp_path / "server.log"
     with log.open("w") as out:
+        extra = ["--data", str(tmp_path / "data")] if command == "game" else []
         proc = subprocess.Popen(
-            [sys.executable, "-m", "sim", command, "--port", str(port)], cwd=ROOT, stdout=out, stderr=subprocess.STDOUT
+            [sys.executable, "-m", "sim", command, "--port", str(port), *extra],
+            cwd=ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
         )
         try:
             wait_for(f"http://127.0.0.1:{port}/", proc, log)
@@ -540,7 +512,7 @@ def test_sigterm_and_ctrl_c_stop_the_server_and_everything_it_started(command, s
                 ["ps", "-o", "pid=", "--ppid", str(proc.pid)], capture_output=True, text=True, check=False
             ).stdout.split()
             proc.send_signal(stop)
-            proc.wait(timeout=20)
+            code = proc.wait(timeout=20)
         finally:
             if proc.poll() is None:
                 proc.kill()
@@ -548,6 +520,8 @@ def test_sigterm_and_ctrl_c_stop_the_server_and_everything_it_started(command, s
     while not port_is_free(port) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert port_is_free(port), log.read_text()
+    assert code == (143 if stop == signal.SIGTERM else 130), log.read_text()  # as the README promises
+    assert "Traceback" not in log.read_text()
     for pid in children:
         assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text().lower()
     if command == "game":

@@ -232,6 +232,25 @@ def build_parser() -> Parser:
             web.add_argument(
                 "--out", type=Path, default=Path("results") / "game", help="folder for exports (default results/game)"
             )
+            web.add_argument(
+                "--data",
+                type=Path,
+                help="folder where every room is saved as it plays, and resumed from on restart "
+                "(default: OUT/sessions)",
+            )
+            web.add_argument("--new", action="store_true", help="open a new room even when saved rooms are resumed")
+            web.add_argument("--open", dest="open_code", metavar="CODE", help="make this saved room the console's room")
+            rooms = web.add_mutually_exclusive_group()
+            rooms.add_argument("--list-sessions", action="store_true", help="list the rooms saved in the data folder")
+            rooms.add_argument(
+                "--export-session", metavar="CODE", help="export a saved room's debrief (PNG, CSV, HTML) to --out"
+            )
+            rooms.add_argument(
+                "--remove-older-than",
+                type=game_days,
+                metavar="DAYS",
+                help="remove saved rooms not changed for DAYS days (only procsim's own files)",
+            )
     studio = sub.add_parser(
         "studio", help="what-ifs on your accounts in a browser: upload, set your numbers, ask, compare, download"
     )
@@ -241,6 +260,16 @@ def build_parser() -> Parser:
         "--host", default="127.0.0.1", help="address to serve on (default 127.0.0.1: this machine only)"
     )
     return parser
+
+
+def game_days(text: str) -> float:
+    try:
+        value = float(text.removesuffix("d"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of days, got {text!r}") from None
+    if not 0 <= value <= 36500 or value != value:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 36500 days, got {text!r}")
+    return value
 
 
 def game_rounds(text: str) -> int:

@@ -4,31 +4,37 @@ Each browser session gets its own :class:`Simulation` (``solara.use_memo`` insid
 ``Dashboard`` component), so two workshop tables never step each other's model. Levers
 act when you press Setup, and the page says so while a changed lever is waiting. The page
 fits a 1024x768 projector: the levers scroll in their own column with Setup and Reset
-always in view, and the charts sit above the fold. The room game is ``procsim game``
-(:mod:`sim.game`), not a tab of this page. Every text that comes from a scenario (names,
-currency, labels) is HTML-escaped where it is shown.
+always in view, and the charts sit above the fold with 14 px text. The room game is
+``procsim game`` (:mod:`sim.game`), not a tab of this page. Every text that comes from a
+scenario (names, currency, labels) is HTML-escaped where it is shown; every value the page
+sends is checked on the server (:mod:`.checks`), and an error is a message on the page,
+never a traceback.
 """
 
 from __future__ import annotations
 
 import html
-import os
+import math
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
+import reacton.ipyvuetify as rv
 import solara
 
-from sim.dashboard import figures, labels
+from sim.dashboard import checks, figures, labels
+from sim.dashboard.notice import notices
 from sim.dashboard.session import LEVERS, Frame, Simulation
 from sim.engine.strategies import PROCUREMENT_STYLES, SUPPLIER_STRATEGIES
-from sim.inputs.loading import list_scenarios, load_scenario
+from sim.inputs.loading import load_scenario
 from sim.reports.fmt import money
 
-DEFAULT_SCENARIO = os.environ.get("PROCSIM_SCENARIO", "procurement_squeeze")
+DEFAULT_SCENARIO = checks.default_scenario()
 PLAYABLE = sorted(s for s in SUPPLIER_STRATEGIES if s != "played")
 MAX_RUN = 1000
 MAX_SEED = 2**32 - 1
+FRAMES_PER_SECOND = 12  # the most page updates a second while playing; faster speeds step several periods a frame
 
 CSS = """
 .v-btn { text-transform: none !important; letter-spacing: normal !important; }
@@ -46,34 +52,20 @@ CSS = """
 .big-numbers .card { border: 1px solid #e5e7eb; border-radius: 6px; padding: 2px 10px; background: #fff; }
 .big-numbers .label { color: #6b7280; font-size: 12px; }
 .big-numbers .big-number { font-size: 22px; font-weight: 700; }
-.charts { display: grid; grid-template-columns: repeat(3, minmax(0, 1fr)); gap: 6px; }
+.charts { display: grid; grid-template-columns: repeat(3, minmax(0, 1fr)); gap: 4px 10px; }
+@media (min-width: 1650px) { .charts { grid-template-columns: repeat(6, minmax(0, 1fr)); } }
+.chart-box { min-width: 0; }
+.chart-box svg { display: block; max-width: 300px; }
+.chart-title { font-size: 16px; font-weight: 600; line-height: 1.2; }
+.chart-legend { font-size: 14px; line-height: 1.25; color: #374151; min-height: 36px; }
+.chart-legend .legend-entry { display: inline-block; margin-right: 10px; white-space: nowrap; }
+.chart-legend .swatch { display: inline-block; width: 16px; height: 0; border-top: 3px solid; vertical-align: middle;
+  margin-right: 4px; }
+.chart-legend .swatch.dashed { border-top-style: dashed; }
+.chart-legend .band { display: inline-block; width: 16px; height: 10px; background: #dcfce7; vertical-align: middle;
+  margin-right: 4px; }
+.notice li { font-size: 16px; }
 """
-
-NOTICE = {
-    "balanced": [
-        "The discount stays small and the balance inside the green band.",
-        "Investment matches what the capabilities need: the lines stay flat.",
-    ],
-    "imbalance": [
-        "Procurement's demand (dashed red) runs ahead of the discount granted.",
-        "Watch the supplier's margin: every point of discount comes straight out of it.",
-    ],
-    "cutting": [
-        (
-            "Investment has dropped below what the capabilities need, but the capability lines "
-            "have hardly moved yet: the lag hides the damage."
-        ),
-        "Ask: who in the customer's organisation can see this happening?",
-    ],
-    "spiral": [
-        "Capabilities fall, the customer's value falls with them, and the demand keeps rising.",
-        "Compare joint value with where it started: both sides are now poorer.",
-    ],
-    "collapse": [
-        "Customers now pay for switching and redesign on top of the lost value.",
-        "Run the same seed while holding the price, side by side, to see the road not taken.",
-    ],
-}
 
 
 def readouts(frame: Frame, currency: str) -> list[tuple[str, str]]:
@@ -89,15 +81,38 @@ def readouts(frame: Frame, currency: str) -> list[tuple[str, str]]:
     ]
 
 
-def parse_whole(text: str, what: str, low: int, high: int) -> int:
-    """A whole number typed into the page, or ValueError with a message for the page."""
-    try:
-        value = int(str(text).strip())
-    except ValueError:
-        raise ValueError(f"{what} must be a whole number between {low} and {high}, got {text!r}") from None
-    if not low <= value <= high:
-        raise ValueError(f"{what} must be between {low} and {high}, got {value}")
-    return value
+parse_whole = checks.whole
+
+
+def slider(label: str, value: float, low: float, high: float, step: float, on_value: Callable[[object], None]):
+    """A slider whose every value (whatever the browser sends) goes to ``on_value`` unconverted.
+
+    solara's own sliders convert the value before any handler sees it, so a crafted one
+    (text, a list) failed inside solara; here the handler checks it (:mod:`.checks`).
+    """
+    return rv.Slider(
+        v_model=value,
+        on_v_model=on_value,
+        label=label,
+        min=low,
+        max=high,
+        step=step,
+        thumb_label=True,
+        dense=False,
+        hide_details=True,
+    )
+
+
+def guarded(error: solara.Reactive[str], handler: Callable[..., None]) -> Callable[..., None]:
+    """``handler`` for a widget: a bad value or any failure becomes a message on the page, never a traceback."""
+
+    def run(*args: Any) -> None:
+        try:
+            handler(*args)
+        except Exception as exc:  # noqa: BLE001 - the page shows every error as a message
+            error.set(checks.message(exc))
+
+    return run
 
 
 @solara.component
@@ -140,13 +155,14 @@ def StatusLine(frame: Frame, per_year: int):
 
 
 @solara.component
-def LeverControls(pending: solara.Reactive[dict[str, Any]], applied: dict[str, Any]):
-    """One control per lever showing its value; a lever not yet applied says so until Setup."""
+def LeverControls(pending: solara.Reactive[dict[str, Any]], applied: dict[str, Any], error: solara.Reactive[str]):
+    """One control per lever showing its value; a lever not yet applied says so until Setup; values checked."""
     for lever in LEVERS:
         value = pending.value[lever.path]
 
-        def set_value(v, path=lever.path):
-            pending.set({**pending.value, path: v})
+        def set_value(v, lever=lever, choices=None):
+            pending.set({**pending.value, lever.path: checks.lever_value(lever, v, choices)})
+            error.set("")
 
         changed = " (changed: press Setup)" if value != applied.get(lever.path) else ""
         if lever.path in ("customers.procurement.style", "suppliers.strategy"):
@@ -157,36 +173,43 @@ def LeverControls(pending: solara.Reactive[dict[str, Any]], applied: dict[str, A
                 label=f"{lever.label}{changed}",
                 values=list(by_label),
                 value=plain(value),
-                on_value=lambda text, set_value=set_value, by_label=by_label: set_value(by_label[text]),
+                on_value=guarded(
+                    error,
+                    lambda text, set_value=set_value, by_label=by_label, lever=lever, names=names: set_value(
+                        checks.choice(by_label, text, lever.label), choices=names
+                    ),
+                ),
                 dense=True,
             )
-        elif lever.path == "suppliers.count":
-            solara.SliderInt(
-                f"{lever.label}: {value}{changed}",
-                value=int(value),
-                min=int(lever.low),
-                max=int(lever.high),
-                on_value=set_value,
-            )
         else:
-            shown = f"{value:.0%}" if lever.percent else f"{value:.2f}"
-            solara.SliderFloat(
-                f"{lever.label}: {shown}{changed}",
-                value=float(value),
-                min=lever.low,
-                max=lever.high,
-                step=lever.step,
-                on_value=set_value,
+            shown = (
+                str(value) if lever.path == "suppliers.count" else f"{value:.0%}" if lever.percent else f"{value:.2f}"
             )
+            slider(
+                f"{lever.label}: {shown}{changed}",
+                value,
+                lever.low,
+                lever.high,
+                lever.step,
+                guarded(error, set_value),
+            )
+
+
+def first_market() -> tuple[Simulation, str]:
+    """The market a new session starts with: the command line's scenario, or the squeeze (with why) if it fails."""
+    try:
+        return Simulation.create(DEFAULT_SCENARIO), ""
+    except Exception as exc:  # noqa: BLE001 - e.g. the scenario file was edited since the server started
+        return Simulation.create("procurement_squeeze"), checks.message(exc)
 
 
 @solara.component
 def Dashboard():
     """One Simulation per browser session: levers, controls, phase, numbers, charts and export."""
-    scenario_name = solara.use_reactive(DEFAULT_SCENARIO)
+    first, failed = solara.use_memo(first_market, [])
+    scenario_name = solara.use_reactive(first.scenario_name)
     compare_with = solara.use_reactive("hold")
     side_by_side = solara.use_reactive(False)
-    first = solara.use_memo(lambda: Simulation.create(DEFAULT_SCENARIO), [])
     seed_text = solara.use_reactive(str(first.seed))  # the scenario's seed, as on the command line
     current = solara.use_reactive(first)
     sim = current.value
@@ -196,7 +219,7 @@ def Dashboard():
     speed = solara.use_reactive(12)  # periods per second while playing
     run_text = solara.use_reactive("10")
     measured = solara.use_reactive("")
-    error = solara.use_reactive("")
+    error = solara.use_reactive(failed)
 
     def setup(levers: dict[str, Any] | None = None, seed: int | None = None) -> None:
         playing.set(False)
@@ -204,13 +227,15 @@ def Dashboard():
             seed = parse_whole(seed_text.value, "The seed", 0, MAX_SEED) if seed is None else seed
             with sim.lock:  # wait for a step in flight
                 new = Simulation.create(
-                    scenario_name.value,
+                    checks.scenario(scenario_name.value),
                     levers if levers is not None else pending.value,
                     seed,
-                    compare_with.value if side_by_side.value else None,
+                    checks.choice({n: n for n in PLAYABLE}, compare_with.value, "Second strategy")
+                    if side_by_side.value
+                    else None,
                 )
-        except ValueError as exc:
-            error.set(str(exc))
+        except Exception as exc:  # noqa: BLE001 - a message on the page; the market on screen stays
+            error.set(checks.message(exc))
             return
         error.set("")
         current.set(new)
@@ -224,11 +249,15 @@ def Dashboard():
         seed_text.set(str(sim.seed))
         setup(levers=dict(sim.levers), seed=sim.seed)
 
-    def choose_scenario(name: str) -> None:
-        scenario_name.set(name)
+    def choose_scenario(name: object) -> None:
+        name = checks.scenario(name)  # a listed name only: nothing else is ever opened
         seed = load_scenario(name).seed
+        scenario_name.set(name)
         seed_text.set(str(seed))
         setup(levers={}, seed=seed)
+
+    def choose_speed(value: object) -> None:
+        speed.set(checks.speed(value))
 
     def step(n: int | None = 1) -> None:
         if n is None:
@@ -244,13 +273,15 @@ def Dashboard():
     def play_loop(cancel: threading.Event) -> None:
         # Stops between periods only: solara's default (intrusive) cancel raises inside whatever
         # line runs, and a Pause landing inside Mesa's event loop left the model unable to step.
+        # Above FRAMES_PER_SECOND periods a second, each page update shows several periods.
         start, steps = time.perf_counter(), 0
         while playing.value and sim.running and not cancel.is_set():
             tick = time.perf_counter()
-            sim.step(1)
-            steps += 1
+            batch = math.ceil(speed.value / FRAMES_PER_SECOND)
+            sim.step(batch)
+            steps += batch
             version.set(version.value + 1)
-            time.sleep(max(1.0 / speed.value - (time.perf_counter() - tick), 0.0))
+            time.sleep(max(batch / speed.value - (time.perf_counter() - tick), 0.0))
         if steps:
             rate = steps / (time.perf_counter() - start)
             measured.set(f"played {steps} periods at {rate:.1f} periods/s")
@@ -265,19 +296,20 @@ def Dashboard():
     items = figures.panels(frames, figures.ranges_from(sim.first), scenario.market.fair_band, scenario.currency)
     title = f"{sim.scenario_name}, seed {sim.seed}, period {frames[0].period} of {sim.periods}"
     stem = f"procsim-{sim.scenario_name}-seed{sim.seed}-period{frames[0].period}"
-    run_label = run_text.value.strip() if run_text.value.strip().isdigit() else "N"
+    typed = str(run_text.value).strip()[:6]
+    run_label = typed if typed.isdigit() else "N"
     solara.Style(CSS)
     with solara.Div(classes=["procsim-page"]):
         with solara.Div(classes=["procsim-levers"]):
             with solara.Div(classes=["lever-scroll"]):
                 solara.Select(
                     label="Scenario",
-                    values=[n for n, _, _ in list_scenarios()],
+                    values=checks.allowed_scenarios(),
                     value=scenario_name.value,
-                    on_value=choose_scenario,
+                    on_value=guarded(error, choose_scenario),
                     dense=True,
                 )
-                LeverControls(pending, sim.levers)
+                LeverControls(pending, sim.levers, error)
                 solara.InputText("Seed", value=seed_text, continuous_update=True, dense=True, classes=["seed-input"])
                 solara.Checkbox(label="Side by side: same seed, second strategy", value=side_by_side)
                 # always shown (disabled when off), so nothing moves under the pointer when it is ticked
@@ -286,7 +318,9 @@ def Dashboard():
                     label="Second strategy",
                     values=list(by_label),
                     value=labels.strategy(compare_with.value),
-                    on_value=lambda text: compare_with.set(by_label[text]),
+                    on_value=guarded(
+                        error, lambda text: compare_with.set(checks.choice(by_label, text, "Second strategy"))
+                    ),
                     disabled=not side_by_side.value,
                     dense=True,
                 )
@@ -300,7 +334,7 @@ def Dashboard():
                 )
                 solara.Button(
                     "Reset (back to period 0)",
-                    on_click=reset,
+                    on_click=guarded(error, reset),
                     block=True,
                     classes=["reset-button"],
                     style="margin-top:6px",
@@ -308,11 +342,14 @@ def Dashboard():
         with solara.Div(classes=["procsim-main"]):
             with solara.Row(gap="8px", style={"align-items": "center", "flex-wrap": "wrap"}, classes=["toolbar"]):
                 solara.Button(
-                    "Step", on_click=lambda: step(1), disabled=playing.value or not sim.running, classes=["step-button"]
+                    "Step",
+                    on_click=guarded(error, lambda: step(1)),
+                    disabled=playing.value or not sim.running,
+                    classes=["step-button"],
                 )
                 solara.Button(
                     f"Run {run_label} periods",
-                    on_click=lambda: step(None),
+                    on_click=guarded(error, lambda: step(None)),
                     disabled=playing.value or not sim.running,
                     classes=["run-button"],
                 )
@@ -326,7 +363,9 @@ def Dashboard():
                     disabled=not sim.running,
                     classes=["play-button"],
                 )
-                solara.SliderInt(f"Speed: {speed.value} periods/s", value=speed, min=1, max=30)
+                slider(
+                    f"Speed: {speed.value} periods/s", speed.value, 1, checks.MAX_SPEED, 1, guarded(error, choose_speed)
+                )
                 solara.Text(f"period {frames[0].period} of {sim.periods}", classes=["period-counter"])
                 if measured.value:
                     solara.Text(measured.value, classes=["play-rate"])
@@ -335,11 +374,7 @@ def Dashboard():
             for frame in frames:
                 StatusLine(frame, per_year)
                 BigNumbers(frame, scenario.currency, len(frames) > 1)
-            solara.HTML(
-                "div",
-                unsafe_innerHTML="".join(f"<div>{svg}</div>" for svg in figures.svgs(items, sim.periods, per_year)),
-                classes=["charts"],
-            )
+            solara.HTML("div", unsafe_innerHTML=figures.html_panels(items, sim.periods, per_year), classes=["charts"])
             with solara.Row(gap="8px", style={"flex-wrap": "wrap"}, classes=["exports"]):
                 solara.FileDownload(
                     lambda: figures.png(items, sim.periods, per_year, scenario.currency, title),
@@ -356,12 +391,17 @@ def Dashboard():
             with solara.Card("Things to notice", classes=["notice"]):
                 solara.HTML(
                     "ul",
-                    unsafe_innerHTML="".join(f"<li>{html.escape(item)}</li>" for item in NOTICE[frames[0].phase.key]),
+                    unsafe_innerHTML="".join(f"<li>{html.escape(item)}</li>" for item in notices(frames[0], scenario)),
                 )
 
 
 @solara.component
 def Page():
-    """The served page (solara looks for ``Page``)."""
+    """The served page (solara looks for ``Page``): the dashboard, or a plain message if it fails to draw."""
     solara.Title("procsim: value exchange live")
+    failure, clear = solara.use_exception()
+    if failure is not None:
+        solara.Error(checks.message(failure), classes=["page-error"])
+        solara.Button("Start again", on_click=clear)
+        return
     Dashboard()

@@ -8,20 +8,26 @@ axis in a round step.
 
 from __future__ import annotations
 
+import html
 import io
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
 from sim.dashboard import labels
 from sim.dashboard.session import Frame
+from sim.reports.cells import spreadsheet_frame
 from sim.reports.fmt import money
 from sim.reports.plots import plain
 from sim.reports.svg import Line, line_chart, y_limits
 
 DASHES = ("", "5 3")
+# Drawn for a projector: a chart is about 235 px wide at 1024x768 (three to a row), so labels of
+# 14 units in a 220-unit-wide chart are 14 px or more there; titles and legends are page text above.
+TEXT, SIZE = 14, (220, 145)
 CAPABILITY_COLORS = {"quality": "#1f77b4", "innovation": "#9467bd", "support": "#2ca02c", "sales_coverage": "#ff7f0e"}
 FIXED = {"discount": (0.0, 0.4), "capabilities": (0.0, 1.2), "margin": (-0.2, 0.2), "balance": (0.0, 1.0)}
 
@@ -89,7 +95,7 @@ def panels(
         ),
         Panel(
             "balance",
-            "Balance (supplier's share; green: fair band)",
+            "Balance (supplier's share)",
             lines("balance_smoothed", "balance", "#7f7f7f"),
             "share",
             ranges["balance"],
@@ -99,7 +105,7 @@ def panels(
 
 
 def svgs(items: list[Panel], periods: int, per_year: int) -> list[str]:
-    """The panels as SVG charts for the page."""
+    """The panels as SVG charts for the page (title and legend are page text: see html_panels)."""
     return [
         line_chart(
             p.title,
@@ -110,9 +116,29 @@ def svgs(items: list[Panel], periods: int, per_year: int) -> list[str]:
             y_range=p.y_range,
             per_year=per_year,
             chart_id=p.id,
+            legend=False,
+            title_row=False,
+            text=TEXT,
+            size=SIZE,
         )
         for p in items
     ]
+
+
+def html_panels(items: list[Panel], periods: int, per_year: int) -> str:
+    """Each panel as its title, its legend and its chart (every label escaped)."""
+    out = []
+    for panel, svg in zip(items, svgs(items, periods, per_year), strict=True):
+        legend = "".join(
+            f"<span class='legend-entry'><i class='swatch{' dashed' if line.dash else ''}' "
+            f"style='border-top-color:{html.escape(line.color)}'></i>{html.escape(line.label)}</span>"
+            for line in panel.lines
+        ) + ("<span class='legend-entry'><i class='band'></i>fair band</span>" if panel.band else "")
+        out.append(
+            f"<div class='chart-box'><div class='chart-title'>{html.escape(panel.title)}</div>"
+            f"<div class='chart-legend'>{legend}</div>{svg}</div>"
+        )
+    return "".join(out)
 
 
 def png(items: list[Panel], periods: int, per_year: int, currency: str, title: str) -> bytes:
@@ -158,4 +184,8 @@ def csv(frames: tuple[Frame, ...], per_year: int) -> str:
         parts.append(ts)
     if not parts:
         return "strategy,period,year\n"
-    return pd.concat(parts, ignore_index=True).to_csv(index=False, lineterminator="\n", float_format="%.6g")
+    table = spreadsheet_frame(pd.concat(parts, ignore_index=True))
+    for column in table.columns:  # numbers written out in full, never in scientific notation
+        if pd.api.types.is_float_dtype(table[column]):
+            table[column] = [np.format_float_positional(v, trim="-") if np.isfinite(v) else "" for v in table[column]]
+    return table.to_csv(index=False, lineterminator="\n")

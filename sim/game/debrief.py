@@ -18,11 +18,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
-from sim.game.table import ANSWERS, series_totals
+from sim.game.bots import team_name
+from sim.game.table import ANSWERS, BOT, series_totals
+from sim.reports.cells import spreadsheet_frame
 from sim.reports.files import staged_directory
 from sim.reports.pages import CSP, money
 from sim.reports.svg import Line, line_chart
@@ -50,6 +53,11 @@ PALETTE = (
     "#bcbd22",
     "#7f7f7f",
 )
+# The game's charts are drawn for a phone's width (one per row, about 350 px): labels of 12 units
+# in a 340-unit-wide chart stay at 12 px there, and grow on wider screens. Titles stay short
+# (about 30 characters) to fit beside the axis at that size.
+CHART_TEXT = 12
+CHART_SIZE = (340, 210)
 BALANCED_COLOR, BALANCED_DASH = "#111111", "5 3"
 BALANCED = "Balanced policy"
 POLICY = (
@@ -81,12 +89,12 @@ def chart_specs(currency: str) -> tuple[ChartSpec, ...]:
     return (
         ChartSpec("discount", "Discount granted", "share", column("discount_mean")),
         ChartSpec("capability", "Hidden: capabilities (1 = start)", "index", column("capability_index")),
-        ChartSpec("investment", "Hidden: investment / what is needed", "share", investment_share),
-        ChartSpec("joint_value", f"Joint value / period ({currency})", "money", column("joint_value")),
+        ChartSpec("investment", "Hidden: investment / need", "share", investment_share),
+        ChartSpec("joint_value", f"Joint value ({currency})", "money", column("joint_value")),
         ChartSpec("procurement_savings", f"Procurement savings, cash ({currency})", "money", column("savings")),
-        ChartSpec("procurement_value", f"Procurement value / period ({currency})", "money", column("customer_value")),
+        ChartSpec("procurement_value", f"Procurement value ({currency})", "money", column("customer_value")),
         ChartSpec("supplier_profit", f"Supplier profit, cash ({currency})", "money", column("supplier_profit")),
-        ChartSpec("supplier_value", f"Supplier value / period ({currency})", "money", column("supplier_value")),
+        ChartSpec("supplier_value", f"Supplier value ({currency})", "money", column("supplier_value")),
     )
 
 
@@ -125,6 +133,8 @@ def svg_charts(session: Session) -> list[dict[str, str]]:
                 per_year=scenario.periods_per_year,
                 legend=False,
                 chart_id=f"debrief-{spec.id}",
+                text=CHART_TEXT,
+                size=CHART_SIZE,
             ),
         }
         for spec in chart_specs(scenario.currency)
@@ -212,9 +222,22 @@ def round_rows(session: Session) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def csv_text(frame: pd.DataFrame) -> str:
+    """A frame as CSV for a spreadsheet: people's text neutralised (sim.reports.cells), numbers written out in full.
+
+    Numbers are the shortest text that reads back as the same number, never in scientific
+    notation (a spreadsheet set to another locale would read 1.2e-05 as text).
+    """
+    safe = spreadsheet_frame(frame)
+    for column in safe.columns:
+        if pd.api.types.is_float_dtype(safe[column]):
+            safe[column] = [np.format_float_positional(v, trim="-") if np.isfinite(v) else "" for v in safe[column]]
+    return safe.to_csv(index=False, lineterminator="\n")
+
+
 def rounds_csv(session: Session) -> str:
     """The CSV export: every table's rounds (see round_rows)."""
-    return round_rows(session).to_csv(index=False, lineterminator="\n", float_format="%.6g")
+    return csv_text(round_rows(session))
 
 
 def ranking_display(session: Session) -> tuple[list[str], list[list[str]]]:
@@ -222,9 +245,7 @@ def ranking_display(session: Session) -> tuple[list[str], list[list[str]]]:
     cur = session.scenario.currency
     headers = [
         "Rank",
-        "Table",
-        "Procurement team",
-        "Supplier team",
+        "Table (procurement / supplier)",
         "Joint value",
         "vs balanced",
         "Procurement savings (cash)",
@@ -237,9 +258,7 @@ def ranking_display(session: Session) -> tuple[list[str], list[list[str]]]:
         rows.append(
             [
                 str(r["rank"]),
-                r["table"],
-                r["procurement_team"],
-                r["supplier_team"],
+                f"{r['table']} ({r['procurement_team'] or '-'} / {r['supplier_team'] or '-'})",
                 money(r["joint_value"], cur),
                 money(r["joint_value"] - r["balanced_joint_value"], cur),
                 money(r["procurement_savings"], cur),
@@ -253,8 +272,6 @@ def ranking_display(session: Session) -> tuple[list[str], list[list[str]]]:
         [
             "",
             BALANCED,
-            "",
-            "",
             money(ref["joint_value"], cur),
             "",
             money(ref["procurement_savings"], cur),
@@ -289,7 +306,8 @@ def handout_html(session: Session) -> str:
         (
             "<style>body{font-family:system-ui,sans-serif;max-width:1200px;margin:24px auto;padding:0 16px;color:#111}"
             "table{border-collapse:collapse;margin:8px 0 20px}th,td{padding:4px 10px;text-align:right}"
-            "th:nth-child(-n+4),td:nth-child(-n+4){text-align:left}tr:nth-child(even){background:#f3f4f6}"
+            ".ranking :is(th,td):nth-child(-n+2),.rounds :is(th,td):nth-child(-n+3){text-align:left}"
+            "tr:nth-child(even){background:#f3f4f6}"
             ".charts{display:grid;grid-template-columns:repeat(2,minmax(0,1fr));gap:12px}"
             ".legend span{display:inline-block;margin-right:16px}.swatch{display:inline-block;width:18px;height:3px;"
             "vertical-align:middle;margin-right:6px}</style></head><body>"
@@ -320,6 +338,11 @@ def handout_html(session: Session) -> str:
     return "".join(parts)
 
 
+def answer_label(answer: str) -> str:
+    """An answer as people read it (a bot's: the bot's team name)."""
+    return team_name(answer.removeprefix(BOT)) if answer.startswith(BOT) else ANSWERS[answer]
+
+
 def round_log_display(log: list[dict], currency: str, side: str = "both") -> tuple[list[str], list[list[str]]]:
     """A table's rounds for people; ``side`` keeps only what one team may see during the game."""
     headers = ["Round", "Demand", "Answer", "Points", "Discount after"]
@@ -334,7 +357,7 @@ def round_log_display(log: list[dict], currency: str, side: str = "both") -> tup
         row = [
             str(r["round"]),
             f"{r['demand']:.1%}" + (" (repeated)" if r["demand_repeated"] else ""),
-            ANSWERS[r["answer"]] + (" (repeated)" if r["answer_repeated"] else ""),
+            answer_label(r["answer"]) + (" (repeated)" if r["answer_repeated"] else ""),
             f"{r['points']:.1%}",
             f"{r['discount_after']:.1%}",
         ]

@@ -1,10 +1,12 @@
-"""The game's HTTP server: a JSON API, two plain pages and their scripts (starlette on uvicorn).
+"""The game's HTTP API and pages (starlette on uvicorn): what each request may do, and for whom.
 
-Every request says who it is: a player by the token it got when it joined
-(``X-Player-Token``), the facilitator by the secret printed at start-up
-(``X-Facilitator-Key``). Each answer is built by :mod:`.views` for that role only. Pages
-are static files with no inline script, served with a Content-Security-Policy that allows
-scripts from this server only, and they insert user text as text, never as HTML.
+Every request says who it is: a device by its token (the cookie set when it joined, or the
+``X-Player-Token`` header for scripts), the facilitator by the key printed at start-up
+(``X-Facilitator-Key``). A device acts only for its own seat. Each answer is built by
+:mod:`.views` for that role only. Pages are static files with no inline script, served with
+a Content-Security-Policy that allows scripts from this server only, and they insert user
+text as text, never as HTML. How requests are bounded is in :mod:`.web`; serving in
+:mod:`.serve`.
 """
 
 from __future__ import annotations
@@ -26,48 +28,22 @@ from starlette.staticfiles import StaticFiles
 
 from sim.errors import InputError
 from sim.game import debrief, qr, views
-from sim.game.session import Registry, Session, Settings
+from sim.game.registry import Registry
+from sim.game.seats import Device, token_hash
+from sim.game.session import Session
+from sim.game.settings import Settings
 from sim.game.table import GameError
+from sim.game.web import BodyLimit, SecurityHeaders, attachment, cookie_name, errors, read_json, set_device_cookie
 from sim.inputs.loading import list_scenarios
 from sim.reports.files import default_out
 
 STATIC = Path(__file__).resolve().parent / "static"
-MAX_BODY = 16_384
 WRONG_CODES_PER_MINUTE = 20
-HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
-        "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
-    ),
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "X-Frame-Options": "DENY",
-    "Cache-Control": "no-store",
-}
-
-
-class SecurityHeaders:
-    """ASGI middleware: the headers above on every response."""
-
-    def __init__(self, app) -> None:
-        self.app = app
-        self.raw = [(k.lower().encode(), v.encode()) for k, v in HEADERS.items()]
-
-    async def __call__(self, scope, receive, send) -> None:
-        if scope["type"] != "http":
-            return await self.app(scope, receive, send)
-
-        async def with_headers(message) -> None:
-            if message["type"] == "http.response.start":
-                names = {k for k, _ in message.get("headers", [])}
-                message["headers"] = list(message.get("headers", [])) + [h for h in self.raw if h[0] not in names]
-            await send(message)
-
-        await self.app(scope, receive, with_headers)
+HEARTBEAT_SECONDS = 5.0
 
 
 class GameServer:
-    """The registry of sessions and the request handlers around it."""
+    """The registry of rooms and the request handlers around it."""
 
     def __init__(
         self, registry: Registry, join_base: str, out: Path | None = None, scenarios: tuple[str, ...] = ()
@@ -78,45 +54,32 @@ class GameServer:
         self.out = out or Path("results") / "game"
         self.wrong_codes: dict[str, deque[float]] = {}
 
-    def join_url(self, session: Session) -> str:
-        """The address a player opens (the QR code's), with the session code filled in."""
-        return f"{self.join_base}?code={session.code}"
+    def join_url(self, session: Session, seat_key: str | None = None) -> str:
+        """The address a player opens (the QR code's), with the session code (and a seat's secret) filled in."""
+        return f"{self.join_base}?code={session.code}" + (f"&seat={seat_key}" if seat_key else "")
 
     # ------------------------------------------------------------------ helpers
-
-    @staticmethod
-    async def body(request: Request) -> dict:
-        raw = await request.body()
-        if len(raw) > MAX_BODY:
-            raise GameError("the request is too large", status=413)
-        try:
-            data = json.loads(raw or b"{}")
-        except (ValueError, UnicodeDecodeError):
-            raise GameError("the request is not valid JSON") from None
-        if not isinstance(data, dict):
-            raise GameError("expected a JSON object")
-        return data
 
     def facilitator(self, request: Request) -> Session:
         if not self.registry.is_facilitator(request.headers.get("x-facilitator-key")):
             raise GameError("wrong facilitator key: use the one printed when the server started", status=403)
         session = self.registry.current
-        assert session is not None  # noqa: S101 - invariant: the server starts with a session
+        if session is None:
+            raise GameError("no room is open; start a new session", status=409)
         return session
 
     @staticmethod
     def since(request: Request) -> int | None:
         try:
-            return int(request.query_params["since"])
+            return int(request.query_params["since"][:20])
         except (KeyError, ValueError):
             return None
 
-    @staticmethod
-    def envelope(session: Session, body: bytes | None) -> Response:
-        """``{"version", "remaining", "view"}``; no view when the page already has this version."""
-        remaining = session.remaining()
-        head = json.dumps({"version": session.version, "remaining": remaining})[:-1]
-        content = head.encode() + (b', "view": ' + body if body is not None else b"") + b"}"
+    def envelope(self, session: Session, body: bytes | None, extra: dict | None = None) -> Response:
+        """``{"code", "version", "remaining", ..., "view"}``; no view when the page already has this version."""
+        head = {"code": session.code, "version": session.version, "remaining": session.remaining(), **(extra or {})}
+        text = json.dumps(head)[:-1]
+        content = text.encode() + (b', "view": ' + body if body is not None else b"") + b"}"
         return Response(content, media_type="application/json")
 
     def _throttle(self, request: Request) -> None:
@@ -132,116 +95,245 @@ class GameServer:
         host = request.client.host if request.client else "?"
         self.wrong_codes.setdefault(host, deque()).append(time.monotonic())
 
-    def _find(self, request: Request, code: object) -> Session:
+    def _guarded(self, request: Request, find):
+        """``find()``, counting a wrong code or seat link against the device's address (throttled)."""
         self._throttle(request)
         try:
-            return self.registry.find(code)
-        except GameError:
-            self._wrong_code(request)
+            return find()
+        except GameError as exc:
+            if exc.status in (403, 404):
+                self._wrong_code(request)
             raise
+
+    def _find(self, request: Request, code: object) -> Session:
+        return self._guarded(request, lambda: self.registry.find(code))
+
+    def _cookie_device(self, request: Request, session: Session) -> tuple[str | None, Device | None]:
+        """The token this browser keeps for ``session`` and its device (None if it has none)."""
+        token = request.cookies.get(cookie_name(session.code))
+        device = session.seats.devices.get(token_hash(token)) if token else None
+        return token, device
+
+    def player(self, request: Request) -> tuple[Session, Device]:
+        """The session and seated device a request acts for: its token header, or its cookie for ``?code=``."""
+        token = request.headers.get("x-player-token")
+        if token or not request.query_params.get("code"):
+            return self.registry.by_token(token)
+        session = self._find(request, request.query_params.get("code", ""))
+        token, _device = self._cookie_device(request, session)
+        return session, session.device(token)
 
     # ------------------------------------------------------------------ players
 
     async def lobby(self, request: Request) -> Response:
+        """The join page's view of a room: its tables, this device's seat (cookie) and the seat a link opens."""
         session = self._find(request, request.path_params["code"])
+        key = request.query_params.get("seat")
+        seat = self._guarded(request, lambda: session.seats.by_key(key)) if key else None
         with session.lock:
             session.tick()
-            return JSONResponse(views.lobby_view(session))
+            view = views.lobby_view(session)
+            _token, device = self._cookie_device(request, session)
+            view["me"] = None if device is None else {"status": device.status, "request": device.request}
+            if seat is not None:
+                table = session.tables[seat.table]
+                view["seat"] = {
+                    "table": seat.table + 1,
+                    "table_name": table.name,
+                    "role": seat.role,
+                    "team": table.teams[seat.role],
+                    "bot": bool(seat.bot),
+                }
+            return JSONResponse(view)
 
     async def join(self, request: Request) -> Response:
-        data = await self.body(request)
+        """Seat a device with its seat's link, or ask for a seat with the room code only; the token goes in a cookie."""
+        data = await read_json(request)
         session = self._find(request, data.get("code"))
-        token, player, created = await anyio.to_thread.run_sync(
-            session.join, data.get("table"), data.get("role"), data.get("team")
-        )
-        self.registry.tokens[token] = session.code
-        table = session.tables[player.table]
-        return JSONResponse(
+        _old, device = self._cookie_device(request, session)
+        if device is not None and device.status in ("seated", "waiting"):
+            raise GameError("this device has joined this game already; reload the page to return to it", status=409)
+        if data.get("seat") is not None:
+            token, session, device, created = await anyio.to_thread.run_sync(
+                lambda: self._guarded(
+                    request, lambda: self.registry.join(session.code, data.get("seat"), data.get("team"))
+                )
+            )
+        else:
+            token, session, device = await anyio.to_thread.run_sync(
+                self.registry.ask, session.code, data.get("table"), data.get("role"), data.get("team")
+            )
+            created = False
+        table = session.tables[device.table]
+        response = JSONResponse(
             {
                 "token": token,
+                "code": session.code,
+                "status": device.status,
+                "request": device.request,
                 "table": table.name,
-                "role": player.role,
-                "team": table.teams[player.role],
+                "role": device.role,
+                "team": table.teams[device.role] or device.team,
                 "created": created,
             }
         )
+        set_device_cookie(response, session.code, token)
+        return response
 
     def _me(self, request: Request) -> Response:
-        session, player = self.registry.by_token(request.headers.get("x-player-token"))
+        token = request.headers.get("x-player-token")
+        if token or not request.query_params.get("code"):
+            session, device = self.registry.by_token(token)
+        else:
+            session = self._find(request, request.query_params.get("code", ""))
+            token, device = self._cookie_device(request, session)
+            if device is not None and device.status == "waiting":
+                return JSONResponse(
+                    {"code": session.code, "version": None, "waiting": views.waiting_view(session, device)}
+                )
+            device = session.device(token)
         session.tick()
         if self.since(request) == session.version:
             return self.envelope(session, None)
-        return self.envelope(session, views.player_view(session, player))
+        return self.envelope(session, views.player_view(session, device))
 
     async def me(self, request: Request) -> Response:
         return await anyio.to_thread.run_sync(self._me, request)
 
     async def move(self, request: Request) -> Response:
-        data = await self.body(request)
-        session, player = self.registry.by_token(request.headers.get("x-player-token"))
-        await anyio.to_thread.run_sync(session.submit, player, data)
-        return self.envelope(session, await anyio.to_thread.run_sync(views.player_view, session, player))
+        data = await read_json(request)
+        session, device = self.player(request)
+        await anyio.to_thread.run_sync(session.submit, device, data)
+        return self.envelope(session, await anyio.to_thread.run_sync(views.player_view, session, device))
+
+    async def seat_qr(self, request: Request) -> Response:
+        """The link and QR code of this device's own seat, for a teammate's device."""
+        session, device = self.player(request)
+        url = self.join_url(session, session.seats.seat(device.table, device.role).key)
+        return JSONResponse({"link": url, "qr": await anyio.to_thread.run_sync(qr.svg, url)})
 
     async def handout(self, request: Request) -> Response:
-        session, _player = self.registry.by_token(request.headers.get("x-player-token"))
+        session, _device = self.player(request)
         if session.state != "debrief":
             raise GameError("the handout comes with the debrief", status=409)
         body, media = await anyio.to_thread.run_sync(debrief.export_file, session, "debrief.html")
-        return Response(body, media_type=media, headers=_attachment("debrief.html"))
+        return Response(body, media_type=media, headers=attachment("debrief.html"))
 
     # ------------------------------------------------------------------ the facilitator
 
     def _console(self, request: Request) -> Response:
         session = self.facilitator(request)
         session.tick()
-        if self.since(request) == session.version:
-            return self.envelope(session, None)
-        return self.envelope(session, views.facilitator_view(session))
+        extra = {"problem": self.registry.problem}
+        if self.since(request) == session.version and request.query_params.get("code") == session.code:
+            return self.envelope(session, None, extra)
+        return self.envelope(session, views.facilitator_view(session), extra)
 
     async def console(self, request: Request) -> Response:
         return await anyio.to_thread.run_sync(self._console, request)
 
     async def room(self, request: Request) -> Response:
-        """What does not change between polls: the code, join address, its QR code and the scenarios."""
+        """What does not change between polls: the code, join address, its QR code, the scenarios and bots."""
         session = self.facilitator(request)
         url = self.join_url(session)
+        bundled = [n for n, _, _ in list_scenarios()]
         return JSONResponse(
             {
                 "code": session.code,
                 "join_url": url,
                 "qr": qr.svg(url),
-                "scenarios": [n for n, _, _ in list_scenarios()]
-                + [s for s in self.scenarios if s not in {n for n, _, _ in list_scenarios()}],
+                "scenarios": bundled + [s for s in self.scenarios if s not in bundled],
             }
         )
 
+    def _seats(self, session: Session) -> list[dict]:
+        out = []
+        for (index, role), seat in session.seats.seats.items():
+            url = self.join_url(session, seat.key)
+            table = session.tables[index]
+            out.append(
+                {
+                    "table": index + 1,
+                    "table_name": table.name,
+                    "role": role,
+                    "team": table.teams[role],
+                    "bot": seat.bot,
+                    "link": url,
+                    "qr": qr.svg(url, scale=4),
+                }
+            )
+        return out
+
+    async def seats(self, request: Request) -> Response:
+        """Every seat's own join link and QR code (to print, or to show a team)."""
+        session = self.facilitator(request)
+        return JSONResponse({"code": session.code, "seats": await anyio.to_thread.run_sync(self._seats, session)})
+
+    async def sessions(self, request: Request) -> Response:
+        """Every room, open or saved: code, scenario, state, rounds, when it last changed."""
+        self.facilitator(request)
+        return JSONResponse({"sessions": await anyio.to_thread.run_sync(self.registry.listing)})
+
+    async def open_session(self, request: Request) -> Response:
+        """Make a room (one still playing, or a past one from the data folder) the console's room."""
+        self.facilitator(request)
+        data = await read_json(request)
+        session = await anyio.to_thread.run_sync(self.registry.open, data.get("code"))
+        return self.envelope(session, views.facilitator_view(session))
+
     async def settings(self, request: Request) -> Response:
         session = self.facilitator(request)
-        settings = Settings.parse(await self.body(request), self.scenarios)
+        settings = Settings.parse(await read_json(request), self.scenarios)
         await anyio.to_thread.run_sync(session.configure, settings)
         return self.envelope(session, views.facilitator_view(session))
 
     async def new_session(self, request: Request) -> Response:
+        """A new room beside the current one (which keeps running); undoable until someone joins it."""
         self.facilitator(request)
-        settings = Settings.parse(await self.body(request), self.scenarios)
+        settings = Settings.parse(await read_json(request), self.scenarios)
         session = await anyio.to_thread.run_sync(self.registry.create, settings)
         return self.envelope(session, views.facilitator_view(session))
 
+    def _undo(self, session: Session) -> Session:
+        if session.undo is not None and session.undo["action"] == "new_session":
+            return self.registry.discard(session)
+        session.undo_last()
+        return session
+
+    def _approve_all(self, session: Session) -> None:
+        problems = []
+        for device in session.seats.waiting():
+            try:
+                session.approve(device.request)
+            except GameError as exc:
+                problems.append(f"request {device.request}: {exc.message}")
+        if problems:
+            raise GameError("; ".join(problems), "request", 409)
+
     async def action(self, request: Request) -> Response:
         session = self.facilitator(request)
-        data = await self.body(request)
+        data = await read_json(request)
         name = data.get("action")
         actions = {
             "start": session.start,
+            "practice": lambda: session.start(practice=True),
             "pause": session.pause,
             "resume": session.resume,
             "end_round": session.end_round,
             "reveal": session.reveal,
             "question": lambda: session.show_question(data.get("question")),
+            "approve": lambda: session.approve(data.get("request")),
+            "refuse": lambda: session.refuse(data.get("request")),
+            "approve_all": lambda: self._approve_all(session),
+            "reassign": lambda: session.reassign(data.get("table"), data.get("role")),
+            "bot": lambda: session.set_bot(data.get("table"), data.get("role"), data.get("bot")),
+            "undo": lambda: self._undo(session),
         }
-        if name not in actions:
-            raise GameError(f"unknown action {name!r}", "action")
-        await anyio.to_thread.run_sync(actions[name])
+        if not isinstance(name, str) or name not in actions:
+            raise GameError("unknown action", "action")
+        result = await anyio.to_thread.run_sync(actions[name])
+        if isinstance(result, Session):
+            session = result
         return self.envelope(session, await anyio.to_thread.run_sync(views.facilitator_view, session))
 
     async def export(self, request: Request) -> Response:
@@ -263,22 +355,20 @@ class GameServer:
         try:
             body, media = await anyio.to_thread.run_sync(debrief.export_file, session, name)
         except KeyError:
-            raise GameError(f"no export called {name!r}", status=404) from None
-        return Response(body, media_type=media, headers=_attachment(name))
+            raise GameError("no export has this name", status=404) from None
+        return Response(body, media_type=media, headers=attachment(name))
 
-    # ------------------------------------------------------------------ the timer
+    # ------------------------------------------------------------------ the timers
 
     async def ticker(self) -> None:
-        """End rounds whose timer ran out, even when no device is polling."""
+        """End rounds whose timer ran out, even when no device is polling; save running rooms' timers now and then."""
+        last_save = time.monotonic()
         while True:
             await asyncio.sleep(0.5)
-            session = self.registry.current
-            if session is not None and session.state == "running" and session.deadline is not None:
-                await anyio.to_thread.run_sync(session.tick)
-
-
-def _attachment(name: str) -> dict[str, str]:
-    return {"Content-Disposition": f'attachment; filename="{name}"'}
+            save = time.monotonic() - last_save >= HEARTBEAT_SECONDS
+            if save:
+                last_save = time.monotonic()
+            await anyio.to_thread.run_sync(self.registry.heartbeat, save)
 
 
 def _page(name: str):
@@ -286,12 +376,6 @@ def _page(name: str):
         return FileResponse(STATIC / name, media_type="text/html")
 
     return page
-
-
-async def _errors(request: Request, exc: Exception) -> Response:
-    if isinstance(exc, GameError):
-        return JSONResponse({"error": exc.message, "field": exc.field}, status_code=exc.status)
-    return JSONResponse({"error": "internal error; see the server's terminal"}, status_code=500)
 
 
 def create_app(server: GameServer):
@@ -304,6 +388,7 @@ def create_app(server: GameServer):
             yield
         finally:
             task.cancel()
+            await anyio.to_thread.run_sync(server.registry.save_all)
 
     app = Starlette(
         routes=[
@@ -313,84 +398,21 @@ def create_app(server: GameServer):
             Route("/api/session/{code}", server.lobby),
             Route("/api/join", server.join, methods=["POST"]),
             Route("/api/me", server.me),
+            Route("/api/me/qr", server.seat_qr),
             Route("/api/move", server.move, methods=["POST"]),
             Route("/api/handout", server.handout),
             Route("/api/facilitator", server.console),
             Route("/api/facilitator/room", server.room),
+            Route("/api/facilitator/seats", server.seats),
+            Route("/api/facilitator/sessions", server.sessions),
+            Route("/api/facilitator/open", server.open_session, methods=["POST"]),
             Route("/api/facilitator/settings", server.settings, methods=["POST"]),
             Route("/api/facilitator/new", server.new_session, methods=["POST"]),
             Route("/api/facilitator/action", server.action, methods=["POST"]),
             Route("/api/facilitator/export", server.export, methods=["POST"]),
             Route("/api/facilitator/file/{name}", server.download),
         ],
-        exception_handlers={GameError: _errors, Exception: _errors},
+        exception_handlers={GameError: errors, Exception: errors},
         lifespan=lifespan,
     )
-    return SecurityHeaders(app)
-
-
-LOOPBACK = ("127.0.0.1", "localhost", "::1")
-
-
-def lan_address() -> str | None:
-    """This machine's address on the local network, as other devices reach it (None if unknown).
-
-    Connecting a UDP socket sends nothing: it only asks the system which interface would
-    route to a (documentation-range) address.
-    """
-    import socket
-
-    with contextlib.suppress(OSError), socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        sock.connect(("192.0.2.1", 9))
-        address = sock.getsockname()[0]
-        if not address.startswith("127."):
-            return address
-    return None
-
-
-def join_base(host: str, port: int) -> str:
-    """The address players open: the LAN address when serving on every interface."""
-    if host in ("0.0.0.0", "::", ""):  # noqa: S104 - naming the address, not binding
-        host = lan_address() or "127.0.0.1"
-    elif host in LOOPBACK:
-        host = "127.0.0.1"
-    return f"http://[{host}]:{port}/" if ":" in host else f"http://{host}:{port}/"
-
-
-def serve(settings: Settings, host: str, port: int, out: Path, echo=print) -> None:
-    """Create a session with ``settings``, listen, print how to join (code, address, QR, facilitator link), serve.
-
-    The socket listens before anything is printed, so a device (or a script) that acts on
-    the printed address is never refused.
-    """
-    import socket
-
-    import uvicorn
-
-    registry = Registry()
-    session = registry.create(settings)
-    server = GameServer(registry, join_base(host, port), out, (settings.scenario,))
-    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    sock.listen(2048)
-    url = server.join_url(session)
-    local = "127.0.0.1" if host in ("0.0.0.0", "::", "") or host in LOOPBACK else host  # noqa: S104 - as above
-    echo(
-        f"procsim game: session code {session.code}  ({settings.scenario}, {settings.rounds} rounds, "
-        f"{settings.tables} tables; change them on the facilitator page)"
-    )
-    echo(f"Players join at {url}")
-    echo(qr.terminal(url), end="")
-    if host in LOOPBACK:
-        echo("Only this machine can join: use --host 0.0.0.0 to let the room's devices join over the Wi-Fi.")
-    echo("Facilitator page (the key is printed only this once; keep it private):")
-    echo(f"  http://{local}:{port}/facilitator#key={registry.secret}")
-    echo("Ctrl-C stops the server.", flush=True)
-    config = uvicorn.Config(
-        create_app(server), log_level="warning", access_log=False, timeout_graceful_shutdown=3, lifespan="on"
-    )
-    try:
-        uvicorn.Server(config).run(sockets=[sock])
-    finally:
-        sock.close()
+    return SecurityHeaders(BodyLimit(app))

@@ -1,17 +1,19 @@
-"""A game session: its settings, tables, teams, rounds, timer and debrief, and the registry of sessions.
+"""A game session: its tables, seats, rounds, timer, practice round, undo and debrief state.
 
 Rounds are the same for the whole room. While round r is open each table plays it as soon
-as both its teams have submitted; when every table has played it, the next round opens.
-The facilitator's timer (or *End round*) settles the tables still waiting, a missing move
-repeating the team's last one. Every change bumps ``version``, which polling pages use to
-fetch a view only when something happened. All methods take the session's lock.
+as both its teams (or bots) have moved; when every table has played it, the next round
+opens. The facilitator's timer (or *End round*) settles the tables still waiting, a missing
+move repeating the team's last one. A practice round is played the same way and then
+forgotten: every table starts again from the same market. Every change bumps ``version``
+(polling pages fetch a view only when something happened) and is handed to ``saver``, which
+writes the session to its file (:mod:`.store`) before the change is answered. All methods
+take the session's lock.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -19,99 +21,20 @@ import pandas as pd
 
 from sim.engine.model import ProcurementModel
 from sim.errors import InputError
-from sim.game.codes import CODE_PATTERN, new_code, new_secret, normalise_code, same_secret
-from sim.game.table import ROLES, GameError, Table, game_scenario, series_of, step_period
-from sim.inputs.loading import list_scenarios
+from sim.game import bots
+from sim.game.seats import MAX_DEVICES_PER_SEAT, STATUS_MESSAGES, Device, Seats
+from sim.game.settings import Settings, clean_name, number, whole
+from sim.game.table import ROLES, GameError, Moves, Table, game_scenario, series_of, step_period
 from sim.inputs.schema import Scenario
 from sim.runs.runner import no_discount
 
 STATES = ("lobby", "running", "paused", "finished", "debrief")
-MAX_TABLES = 20
-MAX_TIMER = 3600
-MAX_NAME = 40
-
-
-def clean_name(text: object, what: str, field: str) -> str:
-    """A team or table name: 1-40 printable characters, spaces collapsed (shown escaped everywhere)."""
-    if not isinstance(text, str):
-        raise GameError(f"the {what} must be text", field)
-    name = " ".join(text.split())
-    if not name:
-        raise GameError(f"give a {what}", field)
-    if len(name) > MAX_NAME:
-        raise GameError(f"the {what} is too long ({len(name)} characters; at most {MAX_NAME})", field)
-    if any(unicodedata.category(c)[0] == "C" for c in name):
-        raise GameError(f"the {what} contains control characters", field)
-    return name
-
-
-def _whole(value: object, what: str, field: str, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | str | float):
-        raise GameError(f"{what} must be a whole number between {low} and {high}", field)
-    try:
-        number = int(str(value).strip())
-    except ValueError:
-        raise GameError(f"{what} must be a whole number between {low} and {high}, got {value!r}", field) from None
-    if not low <= number <= high:
-        raise GameError(f"{what} must be between {low} and {high}, got {number}", field)
-    return number
-
-
-@dataclass(frozen=True)
-class Settings:
-    """What the facilitator chooses: scenario, rounds, seed, tables (and their names), round timer."""
-
-    scenario: str = "procurement_squeeze"
-    rounds: int = 6
-    seed: int | None = None  # None: the scenario's seed
-    tables: int = 2
-    timer: int = 180  # seconds per round; 0: no timer (End round closes it)
-    table_names: tuple[str, ...] = ()
-
-    @classmethod
-    def parse(cls, data: dict, also: tuple[str, ...] = ()) -> Settings:
-        """Settings from a facilitator's form (strings or numbers); GameError names the bad field.
-
-        The scenario is a bundled one or one of ``also`` (the scenario file given on the
-        command line): the page cannot make the server read any other file.
-        """
-        if not isinstance(data, dict):
-            raise GameError("expected the settings as an object")
-        scenarios = [n for n, _, _ in list_scenarios()] + [a for a in also if a]
-        scenario = str(data.get("scenario", cls.scenario))
-        if scenario not in scenarios:
-            raise GameError(f"unknown scenario {scenario!r}; choose one of {', '.join(scenarios)}", "scenario")
-        rounds = _whole(data.get("rounds", cls.rounds), "Rounds", "rounds", 1, 40)
-        seed_text = data.get("seed")
-        seed = None if seed_text in (None, "") else _whole(seed_text, "The seed", "seed", 0, 2**32 - 1)
-        tables = _whole(data.get("tables", cls.tables), "Tables", "tables", 1, MAX_TABLES)
-        timer = _whole(data.get("timer", cls.timer), "The round timer (seconds)", "timer", 0, MAX_TIMER)
-        raw_names = data.get("table_names", ())
-        if isinstance(raw_names, str):
-            raw_names = [n for n in raw_names.split(",") if n.strip()]
-        if not isinstance(raw_names, list | tuple) or len(raw_names) > tables:
-            raise GameError(f"give at most {tables} table names, separated by commas", "table_names")
-        names = tuple(clean_name(n, "table name", "table_names") for n in raw_names)
-        if len(set(names)) != len(names):
-            raise GameError("two tables have the same name", "table_names")
-        return cls(scenario, rounds, seed, tables, timer, names)
-
-    def table_name(self, index: int) -> str:
-        """The name of table ``index`` (0-based): the facilitator's, else 'Table n'."""
-        return self.table_names[index] if index < len(self.table_names) else f"Table {index + 1}"
-
-
-@dataclass
-class Player:
-    """A device that joined: its token's table and role."""
-
-    table: int
-    role: str
+FORMAT = 1  # of a saved session (to_dict)
 
 
 @dataclass(eq=False)
 class Session:
-    """One game for a room: settings, tables, state, the current round and its timer."""
+    """One game for a room: settings, tables, seats, state, the current round and its timer."""
 
     code: str
     settings: Settings
@@ -120,17 +43,22 @@ class Session:
     round: int = 0  # the round open now (1-based); 0 in the lobby
     question: int = 0  # the debrief question on screen
     version: int = 0
+    practice: bool = False  # the open round is the practice round (it does not count)
+    practiced: bool = False
+    created: float = field(default_factory=time.time)
     tables: list[Table] = field(default_factory=list)
-    players: dict[str, Player] = field(default_factory=dict)
+    seats: Seats = field(default_factory=lambda: Seats(0))
     deadline: float | None = None
     remaining_when_paused: float | None = None
+    undo: dict | None = None  # what the facilitator's last End round / Reveal / New session can undo
+    saver: Callable[[Session], None] | None = None
     lock: threading.RLock = field(default_factory=threading.RLock)
     _balanced: pd.DataFrame | None = None
     _scenario: Scenario | None = None
     first_period: pd.Series | None = None  # a table's first period before any concession (fixes the pages' axes)
 
     def __post_init__(self) -> None:
-        self.configure(self.settings)
+        self.configure(self.settings, save=False)
 
     # ------------------------------------------------------------------ set-up
 
@@ -150,10 +78,16 @@ class Session:
         """Periods in the whole game: rounds times the contract cycle."""
         return self.scenario.periods
 
-    def configure(self, settings: Settings) -> None:
+    def changed(self) -> None:
+        """Record a change: a new version, saved before anyone is answered."""
+        self.version += 1
+        if self.saver is not None:
+            self.saver(self)
+
+    def configure(self, settings: Settings, save: bool = True) -> None:
         """Apply settings in the lobby: new markets for every table; teams keep their seats."""
         with self.lock:
-            if self.state != "lobby":
+            if self.state != "lobby" or self.practice:
                 raise GameError("the game has started; settings can only change in the lobby", status=409)
             seated = [t.index for t in self.tables if any(t.teams.values())]
             if seated and max(seated) >= settings.tables:
@@ -173,48 +107,122 @@ class Session:
             self.first_period = probe.recorder.timeseries().iloc[0]
             for table in self.tables:
                 table.teams = dict(teams.get(table.index, table.teams))
-            self._balanced = None
-            self.version += 1
+            self.seats.resize(settings.tables)
+            self._balanced, self.undo = None, None
+            if save:
+                self.changed()
 
-    # ------------------------------------------------------------------ players
+    # ------------------------------------------------------------------ devices and seats
 
-    def join(self, table: object, role: object, team: object) -> tuple[str, Player, bool]:
-        """Seat a device at a table in a role; returns (token, player, whether it created the team).
+    def _team(self, table: Table, role: str, team: object) -> str:
+        name = clean_name(team, "team name", "team")
+        taken = {n.casefold() for t in self.tables for r, n in t.teams.items() if n and (t, r) != (table, role)}
+        if name.casefold() in taken:
+            raise GameError(f"another team is already called {name!r}; choose another name", "team")
+        return name
 
-        The first device in a seat names the team; later devices join that team (a team
-        may play on several devices) and any of them can submit the team's move.
+    def join(self, seat_key: object, team: object = None) -> tuple[str, Device, bool]:
+        """Seat a device with its seat's join secret; returns (token, device, whether it named the team).
+
+        The first device in a seat names the team; later devices join that team (a team may
+        play on several devices) and any of them can submit the team's move.
         """
+        with self.lock:
+            if self.state == "debrief":
+                raise GameError("this game is over", status=409)
+            seat = self.seats.by_key(seat_key)
+            table = self.tables[seat.table]
+            created = table.teams[seat.role] is None
+            name = self._team(table, seat.role, team) if created else None
+            token = self.seats.sit(seat)
+            if name is not None:
+                table.teams[seat.role] = name
+            self.undo = None
+            self.changed()
+            return token, self.seats.device(token), created
+
+    def ask(self, table: object, role: object, team: object) -> tuple[str, Device]:
+        """A device with only the room code asks for a seat; it plays once the facilitator approves."""
         with self.lock:
             if self.state == "debrief":
                 raise GameError("this game is over", status=409)
             if role not in ROLES:
                 raise GameError("choose procurement or supplier", "role")
-            index = _whole(table, "The table", "table", 1, len(self.tables)) - 1
-            seat = self.tables[index]
-            created = seat.teams[role] is None
-            if created:
-                name = clean_name(team, "team name", "team")
-                taken = {n.casefold() for t in self.tables for n in t.teams.values() if n}
-                if name.casefold() in taken:
-                    raise GameError(f"another team is already called {name!r}; choose another name", "team")
-                seat.teams[role] = name
-            token = new_secret()
-            player = Player(index, str(role))
-            self.players[token] = player
-            self.version += 1
-            return token, player, created
+            index = whole(table, "The table", "table", 1, len(self.tables)) - 1
+            seated = self.tables[index].teams[str(role)]
+            name = seated or self._team(self.tables[index], str(role), team)
+            token, device = self.seats.ask(index, str(role), name)
+            self.changed()
+            return token, device
 
-    def player(self, token: str | None) -> Player:
-        """The player a token belongs to (GameError 401 if none)."""
-        player = self.players.get(token or "")
-        if player is None:
-            raise GameError("this device has not joined this game; join again with the session code", status=401)
-        return player
+    def device(self, token: str | None) -> Device:
+        """The seated device of a token; GameError 401/403 if unknown, waiting, refused or dropped."""
+        device = self.seats.device(token)
+        if device.status != "seated":
+            raise GameError(STATUS_MESSAGES[device.status], status=403 if device.status == "waiting" else 401)
+        return device
 
-    def submit(self, player: Player, move: dict) -> None:
+    def approve(self, request: object) -> None:
+        """Seat a waiting device where it asked to sit (naming the team if the seat has none)."""
+        with self.lock:
+            device = self.seats.request(whole(request, "The request", "request", 1, 10**9))
+            table = self.tables[device.table]
+            seat = self.seats.seat(device.table, device.role)
+            if seat.bot:
+                raise GameError("a bot plays this seat; reassign it first", "request", 409)
+            if self.seats.seated(device.table, device.role) >= MAX_DEVICES_PER_SEAT:
+                raise GameError("this team already plays on the most devices a seat may have", "request", 409)
+            if table.teams[device.role] is None:
+                table.teams[device.role] = self._team(table, device.role, device.team)
+            device.status = "seated"
+            self.undo = None
+            self.changed()
+
+    def refuse(self, request: object) -> None:
+        """Refuse a waiting device."""
+        with self.lock:
+            self.seats.request(whole(request, "The request", "request", 1, 10**9)).status = "refused"
+            self.changed()
+
+    def _seat_of(self, table: object, role: object) -> tuple[Table, str]:
+        if role not in ROLES:
+            raise GameError("choose procurement or supplier", "role")
+        return self.tables[whole(table, "The table", "table", 1, len(self.tables)) - 1], str(role)
+
+    def reassign(self, table: object, role: object) -> None:
+        """Give a seat to other devices: its devices (or bot) leave it and its join link changes."""
+        with self.lock:
+            seat_table, role = self._seat_of(table, role)
+            seat = self.seats.seat(seat_table.index, role)
+            if seat.bot or (self.state == "lobby" and not self.practiced):
+                seat_table.teams[role] = None  # the next team names it
+            self.seats.reassign(seat_table.index, role)
+            self.undo = None
+            self.changed()
+
+    def set_bot(self, table: object, role: object, name: object) -> None:
+        """Let a bot (a procurement style or supplier strategy) play an empty seat."""
+        with self.lock:
+            if self.state == "debrief":
+                raise GameError("this game is over", status=409)
+            seat_table, role = self._seat_of(table, role)
+            if name not in bots.bot_names(role):
+                raise GameError(f"choose one of {', '.join(bots.bot_names(role))}", "bot")
+            if self.seats.seated(seat_table.index, role):
+                raise GameError("a team plays this seat; reassign it first", "bot", 409)
+            seat = self.seats.seat(seat_table.index, role)
+            seat.bot = str(name)
+            seat_table.teams[role] = bots.team_name(seat.bot)
+            self.undo = None
+            self._bots_move()
+            self.changed()
+
+    # ------------------------------------------------------------------ moves
+
+    def submit(self, device: Device, move: object) -> None:
         """A team's move for the open round; the table plays as soon as both moves are in."""
         with self.lock:
-            self.tick()
+            self._tick()
             if self.state != "running":
                 raise GameError(
                     {
@@ -223,112 +231,208 @@ class Session:
                     }.get(self.state, "the game is over"),
                     status=409,
                 )
-            table = self.tables[player.table]
-            if table.rounds_played >= self.round:
-                raise GameError("your table has played this round; wait for the other tables", status=409)
             if not isinstance(move, dict):
                 raise GameError("expected the move as an object")
-            if player.role == "procurement":
-                table.submit_demand(_number(move.get("demand"), "demand"))
+            self._check_identity(device, move)
+            table = self.tables[device.table]
+            if table.rounds_played >= self.round:
+                raise GameError("your table has played this round; wait for the other tables", status=409)
+            if device.role == "procurement":
+                table.submit_demand(number(move.get("demand"), "demand"))
             else:
-                table.submit_answer(move.get("answer"), _number(move.get("points", 0.0), "points"))
-            if table.ready:
-                table.play()
-                self._maybe_next_round()
-            self.version += 1
+                table.submit_answer(move.get("answer"), number(move.get("points", 0.0), "points"))
+            self.undo = None
+            self._bots_move()
+            self.changed()
+
+    def _check_identity(self, device: Device, move: dict) -> None:
+        """A move that names a seat must name the device's own (a token acts only for its own team)."""
+        table, role = move.get("table"), move.get("role")
+        if table is not None and table != device.table + 1:
+            raise GameError("this device plays at another table; it can move only for its own team", "table", 403)
+        if role is not None and role != device.role:
+            raise GameError(f"this device plays for {device.role}; it can move only for its own team", "role", 403)
+
+    def _bots_move(self) -> None:
+        """Bots make their moves in the open round; tables whose moves are all in play (rounds may follow)."""
+        while self.state == "running":
+            before = self.round
+            for table in self.tables:
+                if table.rounds_played >= self.round:
+                    continue
+                buyer = self.seats.seat(table.index, "procurement").bot
+                seller = self.seats.seat(table.index, "supplier").bot
+                if buyer and table.demand is None:
+                    table.submit_demand(bots.procurement_demand(table, buyer, self.scenario), buyer)
+                if seller and table.demand is not None and table.answer is None:
+                    table.submit_bot_answer(seller)
+                if table.ready:
+                    table.play()
+            self._maybe_next_round()
+            if self.round == before or self.state != "running":
+                return
 
     # ------------------------------------------------------------------ the facilitator
 
-    def start(self) -> None:
-        """Open round 1 (from the lobby)."""
+    def start(self, practice: bool = False) -> None:
+        """Open round 1, or the practice round (from the lobby)."""
         with self.lock:
-            if self.state != "lobby":
+            if self.state != "lobby" or self.practice:
                 raise GameError("the game has already started", status=409)
-            self.state = "running"
+            self.state, self.practice, self.undo = "running", bool(practice), None
             self._open_round(1)
+            self._bots_move()
+            self.changed()
 
     def pause(self) -> None:
         """Freeze the timer and refuse moves until resume()."""
         with self.lock:
-            self.tick()
+            self._tick()
             if self.state != "running":
                 raise GameError("only a running game can be paused", status=409)
             self.remaining_when_paused = self.remaining()
-            self.state, self.deadline = "paused", None
-            self.version += 1
+            self.state, self.deadline, self.undo = "paused", None, None
+            self.changed()
 
     def resume(self) -> None:
         """Go on after pause(), with the time that was left."""
         with self.lock:
             if self.state != "paused":
                 raise GameError("the game is not paused", status=409)
-            self.state = "running"
+            self.state, self.undo = "running", None
             if self.remaining_when_paused is not None:
                 self.deadline = self.clock() + self.remaining_when_paused
             self.remaining_when_paused = None
-            self.version += 1
+            self.changed()
 
     def end_round(self) -> None:
-        """Settle the open round at every table still waiting (missing moves repeat the last ones)."""
+        """Settle the open round at every table still waiting (missing moves repeat the last ones); undoable."""
         with self.lock:
             if self.state not in ("running", "paused"):
                 raise GameError("no round is open", status=409)
-            for table in self.tables:
-                if table.rounds_played < self.round:
-                    table.play()
-            self.state = "running"
-            self.remaining_when_paused = None
-            self._maybe_next_round()
-            self.version += 1
+            record = {
+                "action": "end_round",
+                "label": f"End round {self.round}",
+                "round": self.round,
+                "state": self.state,
+                "remaining": self.remaining(),
+                "pending": [t.pending() for t in self.tables],
+                "played": [t.rounds_played for t in self.tables],
+            }
+            practice = self.practice
+            self._settle_round()
+            self.undo = None if practice else record
+            self.changed()
+
+    def _settle_round(self) -> None:
+        for table in self.tables:
+            if table.rounds_played < self.round:
+                table.play()
+        self.state = "running"
+        self.remaining_when_paused = None
+        self._maybe_next_round()
+        self._bots_move()
 
     def reveal(self) -> None:
-        """Show the debrief to everyone: the balanced policy, the hidden variables, the ranking."""
+        """Show the debrief to everyone: the balanced policy, the hidden variables, the ranking; undoable."""
         with self.lock:
-            if self.state == "lobby" or not any(t.rounds_played for t in self.tables):
+            if self.state == "lobby" or self.practice or not any(t.rounds_played for t in self.tables):
                 raise GameError("play at least one round before the debrief", status=409)
             if self.state == "debrief":
                 return
+            record = {"action": "reveal", "label": "Reveal the debrief", "state": self.state}
+            record["remaining"] = self.remaining()
             self.state, self.deadline, self.question = "debrief", None, 0
-            self.version += 1
+            self.remaining_when_paused = None
+            self.undo = record
+            self.changed()
 
     def show_question(self, index: object) -> None:
-        """Put debrief question ``index`` (0-based) on every screen."""
+        """Put debrief question ``index`` (1-based) on every screen."""
         from sim.game.debrief import QUESTIONS
 
         with self.lock:
             if self.state != "debrief":
                 raise GameError("the questions come with the debrief", status=409)
-            self.question = _whole(index, "The question", "question", 1, len(QUESTIONS)) - 1
-            self.version += 1
+            self.question = whole(index, "The question", "question", 1, len(QUESTIONS)) - 1
+            self.changed()
+
+    def undo_last(self) -> str:
+        """Undo the last End round or Reveal (if nothing happened since); returns what was undone."""
+        with self.lock:
+            record = self.undo
+            if record is None or record["action"] not in ("end_round", "reveal"):
+                raise GameError("there is nothing to undo", status=409)
+            if record["action"] == "end_round":
+                # tables settled by End round, and bot tables that then played the next round, go back
+                for index, played in enumerate(record["played"]):
+                    old = self.tables[index]
+                    if old.rounds_played != played:
+                        table = old.rebuilt(self.scenario, played)
+                        table.practice_log = old.practice_log
+                        self.tables[index] = table
+                for table, pending in zip(self.tables, record["pending"], strict=True):
+                    table.restore_pending(pending)
+                self.round = record["round"]
+            self.state, self.deadline, self.remaining_when_paused = record["state"], None, None
+            self._restore_timer(record["remaining"])
+            self.undo = None
+            self.changed()
+            return record["label"]
 
     # ------------------------------------------------------------------ rounds and the timer
 
     def _open_round(self, number: int) -> None:
         self.round = number
         self.deadline = self.clock() + self.settings.timer if self.settings.timer else None
-        self.version += 1
 
     def _maybe_next_round(self) -> None:
-        if all(t.rounds_played >= self.round for t in self.tables):
-            if self.round >= self.settings.rounds:
-                self.state, self.deadline = "finished", None
-                self.version += 1
-            else:
-                self._open_round(self.round + 1)
+        if not all(t.rounds_played >= self.round for t in self.tables):
+            return
+        if self.practice:
+            self._end_practice()
+        elif self.round >= self.settings.rounds:
+            self.state, self.deadline = "finished", None
+        else:
+            self._open_round(self.round + 1)
+
+    def _end_practice(self) -> None:
+        """The practice round is over: each table keeps its result to show and starts again from period 0."""
+        fresh = []
+        for table in self.tables:
+            again = table.rebuilt(self.scenario, 0)
+            again.practice_log = list(table.log)
+            fresh.append(again)
+        self.tables = fresh
+        self.state, self.round, self.deadline = "lobby", 0, None
+        self.practice, self.practiced = False, True
+
+    def _restore_timer(self, remaining: float | None) -> None:
+        if self.state == "paused":
+            self.remaining_when_paused = remaining
+        elif self.state == "running" and remaining is not None:
+            self.deadline = self.clock() + remaining
 
     def remaining(self) -> float | None:
         """Seconds left in the open round (None without a timer)."""
         if self.state == "paused":
             return self.remaining_when_paused
-        if self.deadline is None:
+        if self.deadline is None or self.state != "running":
             return None
         return max(self.deadline - self.clock(), 0.0)
 
     def tick(self) -> None:
         """End the open round if its timer ran out (called on every request and by the server's ticker)."""
         with self.lock:
-            if self.state == "running" and self.deadline is not None and self.clock() >= self.deadline:
-                self.end_round()
+            if self._tick():
+                self.changed()
+
+    def _tick(self) -> bool:
+        if self.state == "running" and self.deadline is not None and self.clock() >= self.deadline:
+            self._settle_round()
+            self.undo = None
+            return True
+        return False
 
     # ------------------------------------------------------------------ the balanced policy
 
@@ -348,59 +452,62 @@ class Session:
         """Periods played by the table that played most (the debrief compares over these)."""
         return max((t.model.period for t in self.tables), default=0)
 
+    def tables_in(self) -> int:
+        """Tables that have played the open round."""
+        return sum(1 for t in self.tables if t.rounds_played >= self.round) if self.round else 0
 
-def _number(value: object, field: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise GameError(f"{field} must be a number", field)
-    try:
-        return float(value)
-    except ValueError:
-        raise GameError(f"{field} must be a number, got {value!r}", field) from None
+    # ------------------------------------------------------------------ saving
 
+    def to_dict(self) -> dict:
+        """Everything needed to resume the session: settings, state, timer, seats and every move.
 
-class Registry:
-    """The server's sessions by code, the facilitator's secret, and which session a player token is in."""
+        The markets are not saved: they are replayed from the moves (same seed, same moves,
+        same figures).
+        """
+        from sim.version import __version__
 
-    def __init__(self, secret: str | None = None, clock: Callable[[], float] = time.monotonic) -> None:
-        self.secret = secret or new_secret()
-        self.clock = clock
-        self.sessions: dict[str, Session] = {}
-        self.current: Session | None = None
-        self.tokens: dict[str, str] = {}  # player token -> session code
-        self.lock = threading.Lock()
-
-    def is_facilitator(self, given: str | None) -> bool:
-        """Whether ``given`` is the facilitator's secret."""
-        return same_secret(given, self.secret)
-
-    def create(self, settings: Settings) -> Session:
-        """A new session with a fresh code; it becomes the facilitator's current one."""
         with self.lock:
-            session = Session(new_code(set(self.sessions)), settings, clock=self.clock)
-            self.sessions[session.code] = session
-            self.current = session
-            return session
+            return {
+                "format": FORMAT,
+                "procsim": __version__,
+                "code": self.code,
+                "created": self.created,
+                "settings": self.settings.as_dict(),
+                "state": self.state,
+                "round": self.round,
+                "question": self.question,
+                "version": self.version,
+                "practice": self.practice,
+                "practiced": self.practiced,
+                "remaining": self.remaining(),
+                "tables": [
+                    {
+                        "teams": dict(t.teams),
+                        "moves": [Moves.of(row).as_dict() for row in t.log],
+                        "pending": t.pending(),
+                        "practice_log": t.practice_log,
+                    }
+                    for t in self.tables
+                ],
+                "seats": self.seats.to_dict(),
+            }
 
-    def find(self, code: object) -> Session:
-        """The session with ``code`` (as typed: case and spaces do not matter); GameError 404 if none."""
-        text = normalise_code(code) if isinstance(code, str) else ""
-        session = self.sessions.get(text) if CODE_PATTERN.match(text) else None
-        if session is None:
-            raise GameError("no game has this code; check the code on the facilitator's screen", "code", status=404)
+    @classmethod
+    def from_dict(cls, data: dict, clock: Callable[[], float] = time.monotonic) -> Session:
+        """A session saved by to_dict(), its markets replayed from the moves; the timer goes on where it stopped."""
+        if data.get("format") != FORMAT:
+            raise GameError(f"this session was saved in format {data.get('format')!r}, not {FORMAT}")
+        settings = Settings.of(data["settings"])
+        session = cls(data["code"], settings, clock=clock, created=float(data["created"]))
+        for table, saved in zip(session.tables, data["tables"], strict=True):
+            table.teams = {role: saved["teams"].get(role) for role in ROLES}
+            for moves in saved["moves"]:
+                table.play(Moves.of(moves))
+            table.restore_pending(saved["pending"])
+            table.practice_log = list(saved.get("practice_log", []))
+        session.seats = Seats.from_dict(data["seats"], settings.tables)
+        session.state, session.round, session.question = data["state"], int(data["round"]), int(data["question"])
+        session.practice, session.practiced = bool(data["practice"]), bool(data["practiced"])
+        session.version = int(data.get("version", 0)) + 1  # pages that poll with an older version get a new view
+        session._restore_timer(data.get("remaining"))
         return session
-
-    def join(self, code: object, table: object, role: object, team: object) -> tuple[str, Session, Player, bool]:
-        """Join the session with ``code``; returns the new token with its session and seat."""
-        session = self.find(code)
-        token, player, created = session.join(table, role, team)
-        with self.lock:
-            self.tokens[token] = session.code
-        return token, session, player, created
-
-    def by_token(self, token: str | None) -> tuple[Session, Player]:
-        """The session and seat of a player token (GameError 401 if unknown)."""
-        code = self.tokens.get(token or "")
-        if code is None:
-            raise GameError("this device has not joined a game; join with the session code", status=401)
-        session = self.sessions[code]
-        return session, session.player(token)

@@ -27,6 +27,10 @@ ANSWERS = {
 MAX_DEMAND = 0.6  # the largest total discount procurement may demand
 MAX_POINTS = 0.10  # the most the supplier may concede in one round (share of list price)
 EPS = 1e-9
+# People type percentages with one decimal: a limit shown as 5.0% accepts 5.0 even when the exact
+# limit is 4.999999999999999% (the figure is then applied exactly at the limit).
+TYPED = 0.0005
+BOT = "bot:"  # an answer "bot:<strategy>": the supplier's seat is played by that engine strategy
 
 
 class GameError(ValueError):
@@ -76,13 +80,41 @@ def series_of(model: ProcurementModel, ledger: list[dict[str, float]]) -> pd.Dat
 
 @dataclass(frozen=True)
 class Moves:
-    """Both teams' moves for a round, and whether each was repeated because it was missing."""
+    """Both teams' moves for a round, and whether each was repeated because it was missing.
+
+    ``answer`` is one of ANSWERS, or ``bot:<strategy>`` when a bot plays the supplier's seat
+    (then ``points`` is what the strategy conceded, known once the round is played).
+    """
 
     demand: float
     answer: str
     points: float
     demand_repeated: bool
     answer_repeated: bool
+    demand_bot: str = ""  # the procurement style of a bot that made the demand
+
+    @classmethod
+    def of(cls, row: dict) -> Moves:
+        """The moves of a round's log row (to replay it)."""
+        return cls(
+            float(row["demand"]),
+            str(row["answer"]),
+            float(row["points"]),
+            bool(row["demand_repeated"]),
+            bool(row["answer_repeated"]),
+            str(row.get("demand_bot", "")),
+        )
+
+    def as_dict(self) -> dict:
+        """The moves as plain values (what a saved session keeps of a round)."""
+        return {
+            "demand": self.demand,
+            "answer": self.answer,
+            "points": self.points,
+            "demand_repeated": self.demand_repeated,
+            "answer_repeated": self.answer_repeated,
+            "demand_bot": self.demand_bot,
+        }
 
 
 class Table:
@@ -93,8 +125,11 @@ class Table:
         self.model = ProcurementModel(scenario, rng=seed, record_agents_every=0)
         self.teams: dict[str, str | None] = dict.fromkeys(ROLES)
         self.demand: float | None = None  # this round's demand, once procurement has submitted
+        self.demand_bot = ""  # the style of the bot that made this round's demand, if one did
         self.answer: tuple[str, float] | None = None  # this round's answer and points
+        self.seed = seed
         self.log: list[dict] = []  # one row per round played
+        self.practice_log: list[dict] = []  # the practice round's row, once played (it does not count)
         self.ledger: list[dict[str, float]] = []  # one row per period (see step_period)
         self._series: tuple[int, pd.DataFrame] | None = None  # (period, series) cache
 
@@ -122,6 +157,17 @@ class Table:
         """How far ``demand`` is above the concession in force: the most the supplier can concede."""
         return min(max(demand - self.level(), 0.0), MAX_POINTS)
 
+    def pending(self) -> dict:
+        """This round's moves so far (what a saved session keeps of the open round)."""
+        return {"demand": self.demand, "demand_bot": self.demand_bot, "answer": self.answer}
+
+    def restore_pending(self, pending: dict) -> None:
+        """Put back moves saved by pending()."""
+        self.demand = None if pending.get("demand") is None else float(pending["demand"])
+        self.demand_bot = str(pending.get("demand_bot") or "")
+        answer = pending.get("answer")
+        self.answer = None if answer is None else (str(answer[0]), float(answer[1]))
+
     @property
     def ready(self) -> bool:
         """Whether both teams have submitted this round's move."""
@@ -129,13 +175,13 @@ class Table:
 
     # ------------------------------------------------------------------ moves
 
-    def submit_demand(self, demand: float) -> None:
-        """Procurement's move: the total discount it demands (share of list price)."""
+    def submit_demand(self, demand: float, bot: str = "") -> None:
+        """Procurement's move: the total discount it demands (share of list price); ``bot``: the style that made it."""
         if self.demand is not None:
             raise GameError("your demand for this round is already in", "demand", 409)
-        if not isinstance(demand, int | float) or not np.isfinite(demand) or not 0.0 <= demand <= MAX_DEMAND:
+        if not isinstance(demand, int | float) or not np.isfinite(demand) or not 0.0 <= demand <= MAX_DEMAND + TYPED:
             raise GameError(f"the demanded discount must be between 0% and {MAX_DEMAND:.0%}", "demand")
-        self.demand = float(demand)
+        self.demand, self.demand_bot = min(float(demand), MAX_DEMAND), bot
 
     def submit_answer(self, answer: str, points: float = 0.0) -> None:
         """The supplier's move, once it has seen the demand: an answer from ANSWERS and the points it concedes."""
@@ -148,35 +194,61 @@ class Table:
         if answer == "hold":
             points = 0.0
         gap = self.gap(self.demand)
-        if not isinstance(points, int | float) or not np.isfinite(points) or not 0.0 <= points <= gap + EPS:
+        if not isinstance(points, int | float) or not np.isfinite(points) or not 0.0 <= points <= gap + TYPED:
             raise GameError(
                 f"the points conceded must be between 0 and {gap:.1%} (what procurement asked for on top of "
                 f"what is in force, at most {MAX_POINTS:.0%})",
                 "points",
             )
+        if answer != "hold" and gap <= EPS:
+            raise GameError("procurement asked for nothing beyond what is in force: hold the price", "answer")
         self.answer = (answer, min(float(points), gap))
+
+    def submit_bot_answer(self, strategy: str) -> None:
+        """A bot's answer: the engine's supplier ``strategy`` settles the round (see play())."""
+        if self.answer is not None:
+            raise GameError("the answer for this round is already in", "answer", 409)
+        self.answer = (BOT + strategy, 0.0)
 
     def moves(self) -> Moves:
         """This round's moves; a missing one repeats the team's last (first round: no new demand, hold)."""
         last = self.log[-1] if self.log else None
         demand_repeated = self.demand is None
         demand = self.demand if self.demand is not None else (last["demand"] if last else self.level())
+        demand_bot = self.demand_bot if self.demand is not None else (last.get("demand_bot", "") if last else "")
         if self.answer is not None:
             answer, points = self.answer
         else:
             answer, points = (last["answer"], last["points"]) if last else ("hold", 0.0)
-        return Moves(demand, answer, min(points, self.gap(demand)), demand_repeated, self.answer is None)
+        points = 0.0 if answer.startswith(BOT) else min(points, self.gap(demand))
+        return Moves(demand, answer, points, demand_repeated, self.answer is None, demand_bot)
 
-    def play(self) -> dict:
-        """Run one round (a contract cycle) with this round's moves; returns the round's log row."""
-        moves = self.moves()
+    def play(self, moves: Moves | None = None) -> dict:
+        """Run one round (a contract cycle) with this round's moves (or ``moves``, to replay a saved round).
+
+        A human supplier's answer is set on the ``played`` strategy; a bot's strategy stands in
+        for it during the round, so the engine's own strategy settles the renewal. Returns the
+        round's log row.
+        """
+        moves = moves or self.moves()
         model = self.model
-        first = model.period
-        model.strategies["played"].decide(moves.answer, moves.points)
+        first, level = model.period, self.level()
+        played = model.strategies["played"]
+        if moves.answer.startswith(BOT):
+            from sim.game.bots import supplier_strategy
+
+            model.strategies["played"] = supplier_strategy(moves.answer.removeprefix(BOT))
+        else:
+            played.decide(moves.answer, moves.points)
         model.demand_override = moves.demand
-        for _ in range(model.cycle):
-            if model.running:
-                self.ledger.append(step_period(model))
+        try:
+            for _ in range(model.cycle):
+                if model.running:
+                    self.ledger.append(step_period(model))
+        finally:
+            model.strategies["played"] = played
+        if moves.answer.startswith(BOT):  # what the strategy conceded, for the log
+            moves = Moves(**{**moves.as_dict(), "points": max(self.level() - level, 0.0)})
         ts = self.series()
         played = ts[ts["period"] >= first]
         last = ts.iloc[-1]
@@ -199,10 +271,20 @@ class Table:
             "supplier_profit": float(played["supplier_profit"].sum()),
             "supplier_value": float(played["supplier_value"].sum()),
             "joint_value": float(played["joint_value"].sum()),
+            "demand_bot": moves.demand_bot,
         }
         self.log.append(row)
         self.demand = self.answer = None
+        self.demand_bot = ""
         return row
+
+    def rebuilt(self, scenario: Scenario, rounds: int | None = None) -> Table:
+        """A fresh table with the same name, seed and teams that replays this table's first ``rounds`` rounds."""
+        table = Table(self.index, self.name, scenario, self.seed)
+        table.teams = dict(self.teams)
+        for row in self.log[: len(self.log) if rounds is None else rounds]:
+            table.play(Moves.of(row))
+        return table
 
     # ------------------------------------------------------------------ figures
 

@@ -10,6 +10,8 @@
   round, which a projector would show the room).
 * Nobody gets the balanced policy before the debrief; at the debrief everyone gets the
   room's debrief and the hidden variables.
+* The join secrets of the seats go to the facilitator, and each seat's own to the devices
+  seated there (so a team can add a teammate's device); device tokens go to nobody.
 
 Views are cached per session version (they change only when something happens) and
 encoded once, so a room of polling devices costs little.
@@ -24,8 +26,10 @@ from collections.abc import Callable
 import pandas as pd
 
 from sim.engine.capabilities import CAPABILITIES
-from sim.game import debrief
-from sim.game.session import Player, Session
+from sim.game import briefing, debrief
+from sim.game.bots import bot_choices
+from sim.game.seats import Device
+from sim.game.session import Session
 from sim.game.table import ANSWERS, MAX_DEMAND, MAX_POINTS, Table
 from sim.reports.pages import money
 from sim.reports.svg import Line, line_chart
@@ -69,6 +73,8 @@ def _chart(
         y_range=y_range,
         per_year=session.scenario.periods_per_year,
         chart_id=chart_id,
+        text=debrief.CHART_TEXT,
+        size=debrief.CHART_SIZE,
     )
 
 
@@ -87,6 +93,8 @@ def common(session: Session) -> dict:
         "timer": session.settings.timer,
         "currency": session.scenario.currency,
         "question": session.question,
+        "practice": session.practice,
+        "practiced": session.practiced,
     }
 
 
@@ -171,7 +179,7 @@ def procurement_charts(session: Session, table: Table) -> list[str]:
         ),
         _chart(
             session,
-            f"Your savings per period, cash ({cur})",
+            f"Your savings, cash ({cur})",
             [Line(ts["savings"], "savings", "#1f77b4")],
             "money",
             "p-savings",
@@ -188,7 +196,7 @@ def supplier_charts(session: Session, table: Table) -> list[str]:
     return [
         _chart(
             session,
-            f"Your profit per period, cash ({cur})",
+            f"Your profit, cash ({cur})",
             [Line(ts["supplier_profit"], "profit", "#8c564b")],
             "money",
             "s-profit",
@@ -205,7 +213,7 @@ def supplier_charts(session: Session, table: Table) -> list[str]:
         ),
         _chart(
             session,
-            "Investment / what capabilities need",
+            "Investment / what is needed",
             [Line((ts["investment"] / need).fillna(0.0), "investment", "#8c564b")],
             "share",
             "s-investment",
@@ -214,7 +222,13 @@ def supplier_charts(session: Session, table: Table) -> list[str]:
     ]
 
 
-def player_view(session: Session, player: Player) -> bytes:
+def _answers(table: Table) -> list[dict]:
+    """The supplier's three answers; conceding is offered only when procurement asked for more than is in force."""
+    room = table.demand is not None and table.gap(table.demand) > 1e-9
+    return [{"value": k, "label": v, "enabled": room or k == "hold"} for k, v in ANSWERS.items()]
+
+
+def player_view(session: Session, player: Device) -> bytes:
     """The JSON a team's device gets: its own side only (see the module docstring)."""
 
     def make() -> dict:
@@ -228,15 +242,31 @@ def player_view(session: Session, player: Player) -> bytes:
             "table_number": table.index + 1,
             "team": table.teams[role],
             "other_team": table.teams[other],
+            "other_bot": bool(session.seats.seat(table.index, other).bot),
+            "seat_key": session.seats.seat(table.index, role).key,
             "rounds_played": table.rounds_played,
             "table_done": done,
-            "max_demand": MAX_DEMAND,
+            "max_demand": briefing.typed(MAX_DEMAND),
             "max_points": MAX_POINTS,
-            "answers": [{"value": k, "label": v} for k, v in ANSWERS.items()],
+            "answers": _answers(table),
+            "briefing": list(briefing.BRIEFING[role]) if session.state == "lobby" else None,
+            "practice_result": (
+                dict(
+                    zip(
+                        ("headers", "rows"),
+                        debrief.round_log_display(table.practice_log, session.scenario.currency, role),
+                        strict=True,
+                    )
+                )
+                if table.practice_log and session.state == "lobby"
+                else None
+            ),
         }
         if role == "procurement":
             view["my_move"] = None if table.demand is None else {"demand": table.demand}
             view["other_submitted"] = table.answer is not None
+            view["sentence"] = briefing.procurement_sentence(table)
+            view["in_force"] = briefing.typed(table.level())
             view["figures"] = procurement_figures(session, table)
             view["history"] = dict(
                 zip(("headers", "rows"), debrief.round_log_display(table.log, view["currency"], role), strict=True)
@@ -249,6 +279,8 @@ def player_view(session: Session, player: Player) -> bytes:
             view["demand"] = table.demand
             view["in_force"] = table.level()
             view["gap"] = None if table.demand is None else table.gap(table.demand)
+            view["gap_typed"] = None if table.demand is None else briefing.typed(table.gap(table.demand))
+            view["sentence"] = None if table.demand is None else briefing.supplier_sentence(table)
             view["figures"] = supplier_figures(session, table)
             view["outlook"] = supplier_outlook(table)
             view["history"] = dict(
@@ -262,6 +294,19 @@ def player_view(session: Session, player: Player) -> bytes:
     return cached(session, ("player", player.table, player.role), make)
 
 
+def waiting_view(session: Session, device: Device) -> dict:
+    """What a device waiting for the facilitator's approval sees: where it asked to sit."""
+    table = session.tables[device.table]
+    return {
+        **common(session),
+        "status": device.status,
+        "request": device.request,
+        "table": table.name,
+        "role": device.role,
+        "team": table.teams[device.role] or device.team,
+    }
+
+
 def debrief_view(session: Session) -> dict:
     """The room's debrief: charts, shared legend, ranking, questions, every table's rounds."""
     return memo(session, ("debrief",), lambda: _debrief_view(session))
@@ -272,7 +317,7 @@ def _debrief_view(session: Session) -> dict:
     cur = session.scenario.currency
     return {
         "title": debrief.title(session),
-        "policy": debrief.POLICY,
+        "policy": debrief.POLICY + " Money in the charts is per period.",
         "legend": debrief.legend(session),
         "charts": debrief.svg_charts(session),
         "ranking": {"headers": headers, "rows": rows},
@@ -321,6 +366,13 @@ def facilitator_view(session: Session) -> bytes:
                     "name": t.name,
                     "procurement": t.teams["procurement"],
                     "supplier": t.teams["supplier"],
+                    "seats": {
+                        role: {
+                            "devices": session.seats.seated(t.index, role),
+                            "bot": session.seats.seat(t.index, role).bot,
+                        }
+                        for role in ("procurement", "supplier")
+                    },
                     "rounds_played": t.rounds_played,
                     "demand_in": done or t.demand is not None,
                     "answer_in": done or t.answer is not None,
@@ -344,7 +396,22 @@ def facilitator_view(session: Session) -> bytes:
                 "timer": s.timer,
                 "table_names": ", ".join(s.table_names),
             },
-            "devices": len(session.players),
+            "devices": sum(1 for d in session.seats.devices.values() if d.status == "seated"),
+            "waiting": [
+                {
+                    "request": d.request,
+                    "table": d.table + 1,
+                    "table_name": session.tables[d.table].name,
+                    "role": d.role,
+                    "team": session.tables[d.table].teams[d.role] or d.team,
+                    "joins_team": session.tables[d.table].teams[d.role] is not None,
+                }
+                for d in session.seats.waiting()
+            ],
+            "undo": session.undo["label"] if session.undo else None,
+            "story": briefing.round_story(session),
+            "tables_in": session.tables_in(),
+            "bots": bot_choices(),
             "tables": tables,
             "leaderboard": {
                 "headers": [

@@ -80,11 +80,16 @@ def y_limits(
     return lo - (pad if floor is None or lo < floor else 0), hi + pad
 
 
-def year_ticks(periods: int, per_year: int) -> list[int]:
-    """Whole years to label on an x axis of ``periods`` periods (at most about eight labels)."""
+def year_ticks(periods: int, per_year: int, most: int = 8) -> list[int]:
+    """Whole years to label on an x axis of ``periods`` periods (at most about ``most`` labels)."""
     years = periods / per_year
-    step = next(s for s in (1, 2, 5, 10, 20, 50, 100, 10**9) if years / s <= 8)
+    step = next(s for s in (1, 2, 5, 10, 20, 50, 100, 10**9) if years / s <= most)
     return list(range(0, int(years) + 1, step))
+
+
+def _n(value: float) -> str:
+    """A coordinate or size as short text (whole numbers without a decimal point)."""
+    return f"{value:g}"
 
 
 def line_chart(
@@ -99,53 +104,70 @@ def line_chart(
     per_year: int = 4,
     legend: bool = True,
     chart_id: str = "",
+    text: float = 10.0,
+    size: tuple[int, int] = (WIDTH, HEIGHT),
+    title_row: bool = True,
 ) -> str:
     """An SVG chart of ``lines`` over ``periods`` periods; x in years (period i ends at (i + 1) / per_year).
 
     Without ``legend`` the lines are drawn without legend rows (a page shows one shared
     legend instead, e.g. the debrief's tables) and the plot area starts under the title.
+    ``text`` is the labels' size in the chart's own units (margins grow with it) and ``size``
+    the chart's width and height in those units: a page that shows the chart narrower than
+    ``size`` shrinks its labels in proportion, so a chart meant for a phone or a projector
+    gets larger ``text`` for its width. Without ``title_row`` the title is not drawn (the page
+    shows it, and the legend, above the chart; it stays the chart's accessible name) and the
+    plot starts at the top.
     """
+    k = text / 10
+    width, height = size
+    left, right, bottom = LEFT * k, RIGHT * k, BOTTOM * k
     values = [np.asarray(line.values, dtype=float) for line in lines]
     lo, hi = y_limits(values, band, floor, y_range)
-    top = TOP if legend else 22
-    w, h = WIDTH - LEFT - RIGHT, HEIGHT - top - BOTTOM
+    top = TOP * k if legend else (22 if title_row else 8) * k
+    w, h = width - left - right, height - top - bottom
     years = max(periods / per_year, 1e-9)
 
     def x(years_at: np.ndarray) -> np.ndarray:
-        return LEFT + w * years_at / years
+        return left + w * years_at / years
 
     def y(v: np.ndarray) -> np.ndarray:
         return top + h * (1 - (v - lo) / (hi - lo))
 
     parts = [
         (
-            f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" width="100%" '
+            f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="100%" '
             f'data-chart="{html.escape(chart_id)}" data-points="{max((len(v) for v in values), default=0)}" '
             f'data-ymin="{lo:.6g}" data-ymax="{hi:.6g}" role="img" aria-label="{html.escape(title)}" '
-            'style="font-family:system-ui,sans-serif;font-size:10px">'
+            f'style="font-family:system-ui,sans-serif;font-size:{_n(text)}px">'
         ),
-        f'<text x="{LEFT}" y="13" font-size="12" font-weight="600">{html.escape(title)}</text>',
     ]
+    if title_row:
+        parts.append(
+            f'<text x="{_n(left)}" y="{_n(13 * k)}" font-size="{_n(12 * k)}" font-weight="600">{html.escape(title)}</text>'
+        )
     if band:
         y0, y1 = y(np.array(min(band[1], hi))), y(np.array(max(band[0], lo)))
-        parts.append(f'<rect x="{LEFT}" y="{y0:.1f}" width="{w}" height="{max(y1 - y0, 0):.1f}" fill="#dcfce7"/>')
+        parts.append(
+            f'<rect x="{_n(left)}" y="{y0:.1f}" width="{_n(w)}" height="{max(y1 - y0, 0):.1f}" fill="#dcfce7"/>'
+        )
     for frac in (0.0, 0.5, 1.0):
         value = lo + frac * (hi - lo)
         yy = y(np.array(value))
         parts.append(
-            f'<line x1="{LEFT}" x2="{LEFT + w}" y1="{yy:.1f}" y2="{yy:.1f}" stroke="#e5e7eb"/>'
-            f'<text x="{LEFT - 4}" y="{yy + 3:.1f}" text-anchor="end" fill="#6b7280">{fmt(value, unit)}</text>'
+            f'<line x1="{_n(left)}" x2="{_n(left + w)}" y1="{yy:.1f}" y2="{yy:.1f}" stroke="#e5e7eb"/>'
+            f'<text x="{_n(left - 4 * k)}" y="{yy + 3 * k:.1f}" text-anchor="end" fill="#6b7280">{fmt(value, unit)}</text>'
         )
-    ticks = year_ticks(periods, per_year)
+    ticks = year_ticks(periods, per_year, max(2, int(w / (3.5 * text))))  # labels as large as ``text`` fit
     for year in ticks:
         xx = float(x(np.array(year)))
         label = f"{year} years" if year == ticks[-1] and year else str(year)
         anchor = "end" if year == ticks[-1] and year else ("start" if year == 0 else "middle")
         parts.append(
-            f'<line x1="{xx:.1f}" x2="{xx:.1f}" y1="{top + h}" y2="{top + h + 3}" stroke="#9ca3af"/>'
-            f'<text x="{xx:.1f}" y="{HEIGHT - 5}" text-anchor="{anchor}" fill="#6b7280">{label}</text>'
+            f'<line x1="{xx:.1f}" x2="{xx:.1f}" y1="{_n(top + h)}" y2="{_n(top + h + 3 * k)}" stroke="#9ca3af"/>'
+            f'<text x="{xx:.1f}" y="{_n(height - 5 * k)}" text-anchor="{anchor}" fill="#6b7280">{label}</text>'
         )
-    legend_x, legend_y = LEFT, 18
+    legend_x, legend_y = left, 18 * k
     for line, v in zip(lines, values, strict=True):
         dash = f' stroke-dasharray="{html.escape(line.dash)}"' if line.dash else ""
         color = html.escape(line.color)
@@ -155,14 +177,14 @@ def line_chart(
             parts.append(f'<polyline fill="none" stroke="{color}" stroke-width="1.8"{dash} points="{pts}"/>')
         if not legend:
             continue
-        item = 14 + 5.6 * len(line.label)
-        if legend_x + item > LEFT + w and legend_x > LEFT:  # wrap to the next legend row
-            legend_x, legend_y = LEFT, legend_y + LEGEND_ROW
+        item = 14 * k + 5.6 * k * len(line.label)
+        if legend_x + item > left + w and legend_x > left:  # wrap to the next legend row
+            legend_x, legend_y = left, legend_y + LEGEND_ROW * k
         parts.append(
-            f'<line x1="{legend_x}" x2="{legend_x + 12}" y1="{legend_y + 4}" y2="{legend_y + 4}" '
-            f'stroke="{color}" stroke-width="2"{dash}/>'
-            f'<text x="{legend_x + 15}" y="{legend_y + 7}" fill="#374151">{html.escape(line.label)}</text>'
+            f'<line x1="{_n(legend_x)}" x2="{_n(legend_x + 12 * k)}" y1="{_n(legend_y + 4 * k)}" '
+            f'y2="{_n(legend_y + 4 * k)}" stroke="{color}" stroke-width="2"{dash}/>'
+            f'<text x="{_n(legend_x + 15 * k)}" y="{_n(legend_y + 7 * k)}" fill="#374151">{html.escape(line.label)}</text>'
         )
-        legend_x += item + 4
+        legend_x += item + 4 * k
     parts.append("</svg>")
     return "".join(parts)

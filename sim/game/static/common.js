@@ -31,12 +31,13 @@ function message(node, text, kind) {
 // A table from {headers, rows}; every cell is text. Figures are right-aligned, words left.
 const FIGURE = /^[-+]?([A-Z]{3} )?-?[\d.,]+(%|[kMBT])?( of \d+)?$/;
 
+// On a phone (class "stack") each row becomes a card whose cells carry their column's name.
 function dataTable(data, cls) {
   const figures = data.headers.map((_h, i) => data.rows.length > 0 && data.rows.every((r) => r[i] === "" || FIGURE.test(r[i])));
   const head = el("tr", {}, ...data.headers.map((h, i) => el("th", { text: h, class: figures[i] ? "num" : "" })));
   const body = data.rows.map((row) =>
-    el("tr", {}, ...row.map((cell, i) => el("td", { text: cell, class: figures[i] ? "num" : "" }))));
-  return el("table", { class: cls || "" }, el("thead", {}, head), el("tbody", {}, ...body));
+    el("tr", {}, ...row.map((cell, i) => el("td", { text: cell, class: figures[i] ? "num" : "", "data-label": data.headers[i] }))));
+  return el("table", { class: "stack " + (cls || "") }, el("thead", {}, head), el("tbody", {}, ...body));
 }
 
 // The server's SVG charts (it escapes every label).
@@ -48,6 +49,13 @@ function charts(node, svgs, cls) {
     box.innerHTML = svg;
     node.append(box);
   }
+}
+
+const OFFLINE = "cannot reach the game server; check the Wi-Fi (this page goes on by itself once it is back)";
+
+// Clears the "cannot reach the server" message once a request has gone through again.
+function online() {
+  if ($("message").textContent === OFFLINE) message($("message"), "");
 }
 
 class ApiError extends Error {
@@ -66,7 +74,7 @@ async function api(path, options) {
   try {
     response = await fetch(path, init);
   } catch (err) {
-    throw new ApiError("cannot reach the game server; check the Wi-Fi", 0, "");
+    throw new ApiError(OFFLINE, 0, "");
   }
   const type = response.headers.get("Content-Type") || "";
   if (!type.includes("application/json")) {
@@ -93,10 +101,10 @@ async function download(path, headers, name) {
   setTimeout(() => URL.revokeObjectURL(url), 10000);
 }
 
-// Counts the round's time down between polls; the server's figure wins at every poll.
+// Counts the round's time down between polls on every node given; the server's figure wins at every poll.
 class Countdown {
-  constructor(node) {
-    this.node = node;
+  constructor(...nodes) {
+    this.nodes = nodes;
     this.until = null;
     this.paused = false;
     setInterval(() => this.draw(), 250);
@@ -107,19 +115,32 @@ class Countdown {
     this.draw();
   }
   draw() {
-    if (this.until === null) { this.node.textContent = ""; return; }
-    const left = Math.max(0, Math.round((this.until - Date.now()) / 1000));
-    const text = Math.floor(left / 60) + ":" + String(left % 60).padStart(2, "0");
-    this.node.textContent = (this.paused ? "paused, " : "") + text + " left";
+    let text = "";
+    if (this.until !== null) {
+      const left = Math.max(0, Math.round((this.until - Date.now()) / 1000));
+      text = Math.floor(left / 60) + ":" + String(left % 60).padStart(2, "0");
+    }
+    this.nodes.forEach((node, i) => {
+      if (i === 0) node.textContent = text ? (this.paused ? "paused, " : "") + text + " left" : "";
+      else node.textContent = text ? text : "";
+      node.classList.toggle("paused", this.paused);
+    });
   }
 }
 
 function pct(value, digits) { return (100 * value).toFixed(digits === undefined ? 1 : digits) + "%"; }
 
+// The debrief: the question on screen first (every device follows the facilitator to it), then
+// the shared legend, the charts (one per row on a phone) and the ranking.
+let shownQuestion = null;
+
 function renderDebrief(node, d, question) {
   node.replaceChildren();
-  node.append(el("h2", { text: d.title }));
-  node.append(el("p", { text: d.policy }));
+  const q = Math.min(question, d.questions.length - 1);
+  const box = el("div", { class: "question-box", id: node.id + "-question" },
+    el("h3", { text: "Question " + (q + 1) + " of " + d.questions.length }),
+    el("p", { class: "question", text: d.questions[q] }));
+  node.append(el("h2", { text: d.title }), box, el("p", { text: d.policy }));
   const legend = el("p", { class: "legend" });
   for (const entry of d.legend) {
     const swatch = el("i", { class: "swatch" + (entry.dash ? " dashed" : "") });
@@ -131,9 +152,10 @@ function renderDebrief(node, d, question) {
   charts(grid, d.charts.map((c) => c.svg), "debrief-charts");
   node.append(grid);
   node.append(el("h3", { text: "Ranking by joint value" }));
-  node.append(el("div", { class: "scroll" }, dataTable(d.ranking, "ranking")));
-  const q = Math.min(question, d.questions.length - 1);
-  node.append(el("h3", { text: "Question " + (q + 1) + " of " + d.questions.length }));
-  node.append(el("p", { class: "question", text: d.questions[q] }));
+  node.append(dataTable(d.ranking, "ranking"));
+  if (shownQuestion !== q) {
+    shownQuestion = q;
+    box.scrollIntoView({ block: "start" });
+  }
   return grid;
 }
