@@ -27,6 +27,7 @@ LAYERS = {
     "sim.experiments": 5,
     "sim.dashboard": 5,
     "sim.game": 5,
+    "sim.calibration": 5,
     "sim.api": 6,
     "sim.cli": 7,
     "sim": 8,  # the package's own __init__ and __main__: the public entry points
