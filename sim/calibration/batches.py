@@ -20,9 +20,21 @@ from typing import Any
 import numpy as np
 
 from sim.calibration.spec import Calibration, build
+from sim.runs.resources import (
+    BATCHED_SECONDS_PER_CUSTOMER_PERIOD,
+    BATCHED_SECONDS_PER_RUN,
+    ENSEMBLE_BYTES_PER_CUSTOMER,
+    PROCESS_BYTES,
+    Estimate,
+    MiB,
+)
 
 ENSEMBLE_ROWS = 50_000  # customers in one task's ensemble at most (as a sweep's batches)
 MAX_TASK_RUNS = 64  # runs per task at most: small enough to share a round between workers
+# pyabc's share (benchmarks/bench_calibration.py): importing it and compiling the passes, then per parameter
+# set its proposal, distance, weight and bookkeeping in the driver.
+FIXED_SECONDS = 10.0
+SECONDS_PER_PROPOSAL = 1e-3
 
 
 @dataclass(frozen=True)
@@ -172,3 +184,18 @@ class Simulator:
 
         with atomic_path(path) as tmp, open(tmp, "wb") as handle:
             np.savez(handle, values=task.values, seeds=task.seeds, statistics=stats)
+
+
+def estimate(calibration: Calibration, workers: int, draws: int = 100) -> Estimate:
+    """Memory, disk and time of a calibration before it starts: the budget's runs as a sweep's batched runs
+    (no outlook), ``draws`` more for the fit band, and pyabc's bookkeeping per parameter set."""
+    n, periods = calibration.scenario.n_customers, calibration.scenario.periods
+    runs = calibration.budget + draws
+    per_task = task_size(calibration) * calibration.replicates
+    memory = 2 * PROCESS_BYTES + max(workers, 1) * (PROCESS_BYTES + per_task * n * ENSEMBLE_BYTES_PER_CUSTOMER)
+    one = BATCHED_SECONDS_PER_RUN + BATCHED_SECONDS_PER_CUSTOMER_PERIOD * n * periods
+    seconds = FIXED_SECONDS + runs * one / max(workers, 1) + calibration.proposals * SECONDS_PER_PROPOSAL
+    stats = len(calibration.observed.series) * len(calibration.observed.periods)
+    disk = calibration.proposals * 8 * (len(calibration.fits) + calibration.replicates + stats) + 5 * MiB
+    what = f"calibration: up to {calibration.budget:,} runs of {n:,} customers"
+    return Estimate(what, memory, disk, seconds)

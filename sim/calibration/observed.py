@@ -208,7 +208,7 @@ def _parse(table: list[list[Any]], source: str, per_year: int) -> Observed:
                 source=source,
                 field=where,
             )
-        times.append(_shown(cell))
+        times.append(f"period {_shown(cell)}" if found == "period" else _shown(cell))
         rows.append(number)
         positions.append(position)
         for j, (at, name) in enumerate(columns):

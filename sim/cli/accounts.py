@@ -29,6 +29,11 @@ def cmd_whatif(args: argparse.Namespace) -> int:
     )
     out = check_out(args.out or default_out(base.name, base.seed, "", root=Path("results") / "whatif", label=label))
     _guard(resources.for_compare(base, variant, replicates=args.replicates), out, args, base.source)
+    drawn = None
+    if args.posterior is not None:
+        from sim.calibration.posterior import drawing
+
+        drawn = drawing(args.posterior, args.replicates, base.seed, base, variant)
     work = 2 * args.replicates * base.periods
     with _progress(work if base.n_customers * work > 200_000 else 0, f"what-if {label}", args.quiet) as tick:
         result = whatif(
@@ -37,9 +42,14 @@ def cmd_whatif(args: argparse.Namespace) -> int:
             replicates=args.replicates,
             label=label,
             progress=tick,
+            per_replicate=drawn and drawn.scenario,
         )
+    if drawn is not None:
+        result.summary["posterior"] = drawn.summary()
     result.out = write_whatif(result, out, ["procsim", *sys.argv[1:]])
     print(result.answer["text"] + ".")
+    if drawn is not None:
+        print(drawn.sentence())
     if not args.quiet:
         s = result.summary
         print(f"outcomes: base {s['outcome']['base']}, what-if {s['outcome']['whatif']} ({len(result.seeds)} seeds)")

@@ -117,15 +117,20 @@ def whatif(
     seed: int | None = None,
     label: str | None = None,
     progress: Callable[[int], None] | None = None,
+    per_replicate: Callable[[Scenario, int], Scenario] | None = None,
 ) -> WhatIf:
-    """Run ``base`` and ``variant`` on the same seeds and answer what the change does."""
+    """Run ``base`` and ``variant`` on the same seeds and answer what the change does.
+
+    ``per_replicate(scenario, i)`` gives replicate ``i``'s scenario of a side (``--posterior``: its drawn parameters).
+    """
     start = time.perf_counter()
     first = base.seed if seed is None else seed
     seeds = [first] if replicates == 1 else replicate_seeds(first, replicates)
     runs: dict[str, list[RunResult]] = {"base": [], "whatif": []}
-    for s in seeds:
+    for i, s in enumerate(seeds):
         for side, scenario in (("base", base), ("whatif", variant)):
-            runs[side].append(simulate(scenario, s, record_agents_every=0, progress=progress, track_demand=True))
+            drawn = per_replicate(scenario, i) if per_replicate else scenario
+            runs[side].append(simulate(drawn, s, record_agents_every=0, progress=progress, track_demand=True))
     label = safe_label(label) if label else derive_label(changed_overrides(variant, base), _new_grants(base, variant))
     answer = compute_answer(base, variant, runs)
     table = compare_accounts(base, variant, runs)

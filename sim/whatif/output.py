@@ -15,7 +15,18 @@ import pandas as pd
 
 from sim.reports.files import atomic_write_text, manifest, staged_directory, to_json, write_frame_csv
 from sim.reports.fmt import count_words, money, pct, signed_money
-from sim.reports.pages import KEY_METRICS, OUTCOME_COLORS, _fmt, _footer, _img, fmt_difference, header, page, story_html
+from sim.reports.pages import (
+    KEY_METRICS,
+    OUTCOME_COLORS,
+    _fmt,
+    _footer,
+    _img,
+    fmt_difference,
+    header,
+    page,
+    posterior_note,
+    story_html,
+)
 from sim.reports.run_folder import save_charts
 from sim.reports.workbook import ACCOUNT_HEADERS, ACCOUNT_KINDS, Sheet, _key_sheet, series_sheet, write_workbook
 
@@ -141,7 +152,7 @@ def whatif_report(result: WhatIf, figures: dict[str, Path]) -> str:
     body = (
         f"<h1>What-if: {html.escape(result.label)}</h1>"
         f"{header(result.variant, s['changes'] + [f'both sides: --set {k}={v}' for k, v in s['base_overrides'].items()], s['description'])}"
-        f"<p class='answer' id='answer'>{html.escape(s['answer']['text'])}.</p>"
+        f"<p class='answer' id='answer'>{html.escape(s['answer']['text'])}.</p>{posterior_note(s)}"
         f"<p>{badges}; {runs} seed(s), {s['periods'] / per_year:g} years; you are the first supplier.</p>"
         f"<h2>Accounts, by impact</h2>"
         "<p class='sub'>Totals over the horizon, means over the seeds; highlighted: accounts whose discount the "
