@@ -25,7 +25,7 @@ import pandas as pd
 
 from sim.engine.capabilities import CAPABILITIES
 from sim.engine.recorder import COUNT_SERIES, MARKET_SERIES, MONEY_SERIES, SHARE_SERIES
-from sim.errors import InputError, excerpt
+from sim.errors import InputError, clean, excerpt
 from sim.inputs.values import _suggest, amount
 
 MAX_BYTES = 2_000_000  # 40 rows of a few dozen columns are a few kB
@@ -196,7 +196,7 @@ def _parse(table: list[list[Any]], source: str, per_year: int) -> Observed:
     for i, (number, row) in enumerate(body):
         if len(row) > len(header) and any(not _blank(c) for c in row[len(header) :]):
             raise InputError(f"{len(row)} cells but {len(header)} column names", source=source, field=f"row {number}")
-        where = f"row {number}, column {_letter(time_at)} ({excerpt(header[time_at], 30)})"
+        where = f"row {number}, column {_letter(time_at)} ({clean(str(header[time_at]).strip(), 30)})"
         cell = row[time_at] if time_at < len(row) else None
         if _blank(cell):
             raise InputError("this cell is empty; every row needs its time", source=source, field=where)
@@ -214,7 +214,7 @@ def _parse(table: list[list[Any]], source: str, per_year: int) -> Observed:
         for j, (at, name) in enumerate(columns):
             value = row[at] if at < len(row) else None
             if not _blank(value):
-                where = f"row {number}, column {_letter(at)} ({excerpt(header[at], 30)})"
+                where = f"row {number}, column {_letter(at)} ({clean(str(header[at]).strip(), 30)})"
                 values[i, j] = _value(value, name, source, where, "%" in str(header[at]))
     time_kind = kinds.pop()
     periods = _periods(time_kind, positions, per_year, source, rows, times)
@@ -223,7 +223,7 @@ def _parse(table: list[list[Any]], source: str, per_year: int) -> Observed:
             raise InputError(
                 "this column has no values; fill it in or remove it",
                 source=source,
-                field=f"column {_letter(at)} ({excerpt(header[at], 30)})",
+                field=f"column {_letter(at)} ({clean(str(header[at]).strip(), 30)})",
             )
     return Observed(
         source,
