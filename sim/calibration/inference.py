@@ -136,6 +136,7 @@ def infer(
         frame, weights = history.get_distribution(m=0, t=history.max_t)
         distances = history.get_weighted_distances(t=history.max_t)
         populations = history.get_all_populations()
+        _close(history)
     particles = pd.DataFrame(
         {path: frame[name].to_numpy(dtype=float) for name, path in zip(names, calibration.paths, strict=True)}
     )
@@ -172,6 +173,14 @@ def _why(calibration: Calibration, simulator: Simulator, sampler: Any, generatio
     if sampler.rounds and sampler.rounds[-1]["accepted"] < calibration.population:
         return f"fewer than {MIN_ACCEPTANCE:.0%} of the proposals came close enough to go on"
     return "the thresholds stopped improving"
+
+
+def _close(history: Any) -> None:
+    """Close pyabc's in-memory database here, in this thread (pyabc leaves it open; if the garbage collector
+    closed it later from an executor's thread, SQLite would complain that the thread is not its own)."""
+    with contextlib.suppress(Exception):
+        history._session.close()
+        history._engine.dispose()
 
 
 @contextlib.contextmanager
