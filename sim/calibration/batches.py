@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from sim.calibration.spec import Calibration, build
+from sim.calibration.spec import Builder, Calibration
 from sim.runs.resources import (
     BATCHED_SECONDS_PER_CUSTOMER_PERIOD,
     BATCHED_SECONDS_PER_RUN,
@@ -59,7 +59,8 @@ def simulate(task: Task) -> np.ndarray:
     from sim.runs.runner import run_ensemble
 
     sets, replicates = task.seeds.shape
-    scenarios = [build(task.data, task.paths, row, task.source) for row in task.values]
+    builder = Builder(task.data, task.paths, task.source)
+    scenarios = [builder(row) for row in task.values]
     results = run_ensemble(
         [scenarios[i] for i in range(sets) for _ in range(replicates)], task.seeds.reshape(-1).tolist(), outlook=False
     )
