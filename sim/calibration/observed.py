@@ -119,6 +119,7 @@ class Observed:
     times: tuple[str, ...]  # each row's time as written (2024-Q3)
     rows: tuple[int, ...]  # each row's number in the file (for messages)
     time_kind: str  # period | quarter | month | year | date
+    resolution: np.ndarray | None = None  # (series,) the step of the least precise value as written (0: exact)
 
     @property
     def points(self) -> int:
@@ -193,6 +194,7 @@ def _parse(table: list[list[Any]], source: str, per_year: int) -> Observed:
     times, rows, positions, kinds = [], [], [], set()
     time_header = _key(header[time_at])
     values = np.full((len(body), len(columns)), np.nan)
+    resolution = np.zeros(len(columns))
     for i, (number, row) in enumerate(body):
         if len(row) > len(header) and any(not _blank(c) for c in row[len(header) :]):
             raise InputError(f"{len(row)} cells but {len(header)} column names", source=source, field=f"row {number}")
@@ -216,6 +218,7 @@ def _parse(table: list[list[Any]], source: str, per_year: int) -> Observed:
             if not _blank(value):
                 where = f"row {number}, column {_letter(at)} ({clean(str(header[at]).strip(), 30)})"
                 values[i, j] = _value(value, name, source, where, "%" in str(header[at]))
+                resolution[j] = max(resolution[j], _step_of(value, name, "%" in str(header[at])))
     time_kind = kinds.pop()
     periods = _periods(time_kind, positions, per_year, source, rows, times)
     for j, (at, _name) in enumerate(columns):
@@ -234,6 +237,7 @@ def _parse(table: list[list[Any]], source: str, per_year: int) -> Observed:
         tuple(times),
         tuple(rows),
         time_kind,
+        resolution,
     )
 
 
@@ -372,6 +376,17 @@ def _periods(
 
 def _step(per_year: int) -> str:
     return {4: "a quarter", 12: "a month", 1: "a year", 2: "half a year"}.get(per_year, f"1/{per_year} of a year")
+
+
+def _step_of(cell: Any, series: str, in_percent: bool) -> float:
+    """The step of a value as written (``7.4%`` -> 0.001, ``0.93`` -> 0.01); 0 for a number from a workbook."""
+    if not isinstance(cell, str):
+        return 0.0
+    text = cell.strip().rstrip("%").strip()
+    digits = len(text.partition(".")[2]) if "." in text else 0
+    step = 10.0**-digits
+    percent = cell.strip().endswith("%") or (in_percent and kind(series) == "share")
+    return step / 100 if percent else step
 
 
 def _plain_number(value: Any) -> float | None:

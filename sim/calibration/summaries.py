@@ -73,8 +73,42 @@ def series_weights(observed: Observed) -> dict[str, float]:
     }
 
 
+FLOOR = 0.02
+
+
+def floors(observed: Observed) -> dict[str, float]:
+    """The smallest scale of each statistic: its series' writing step or FLOOR of its observed range."""
+    out = {}
+    for j, name in enumerate(observed.series):
+        seen = observed.values[np.isfinite(observed.values[:, j]), j]
+        step = float(observed.resolution[j]) if observed.resolution is not None else 0.0
+        floor = max(step, FLOOR * float(seen.max() - seen.min()), 1e-12)
+        for i, period in enumerate(observed.periods):
+            if np.isfinite(observed.values[i, j]):
+                out[key(name, period)] = floor
+    return out
+
+
+class FlooredMad:
+    """pyabc's scale function: the median absolute deviation of each statistic over the simulations, at
+    least its floor."""
+
+    __name__ = "floored_mad"  # pyabc names its scale function in its logs
+
+    def __init__(self, floor: dict[str, float]):
+        self.floor = floor
+
+    def __call__(self, *, samples: np.ndarray, s_ids: list[str], **_kwargs: Any) -> np.ndarray:
+        mad = np.nanmedian(np.abs(samples - np.nanmedian(samples, axis=0)), axis=0)
+        return np.maximum(mad, np.array([self.floor[name] for name in s_ids]))
+
+
 def distance(observed: Observed) -> Any:
-    """pyabc's adaptive p-norm distance (p = 2, scales by median absolute deviation) with the series weights."""
+    """pyabc's adaptive p-norm distance (p = 2; scales: the floored median absolute deviation), series weighted."""
     import pyabc
 
-    return pyabc.AdaptivePNormDistance(p=2, fixed_weights=series_weights(observed))
+    return pyabc.AdaptivePNormDistance(
+        p=2,
+        fixed_weights=series_weights(observed),
+        scale_function=FlooredMad(floors(observed)),
+    )
