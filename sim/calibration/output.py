@@ -151,13 +151,14 @@ def fit_frame(result: CalibrationResult) -> pd.DataFrame:
     """fit.csv: per period, each observed series' simulated 10/50/90% and the observed value (empty if none)."""
     cal = result.fitted.calibration
     band, observed = result.band, cal.observed
-    frame = pd.DataFrame({"period": band.periods, "year": (band.periods + 1) / cal.scenario.periods_per_year})
+    columns: dict[str, object] = {"period": band.periods, "year": (band.periods + 1) / cal.scenario.periods_per_year}
     rows = {int(p): i for i, p in enumerate(observed.periods)}
     for j, name in enumerate(observed.series):
-        frame[f"{name}_p10"] = band.low[j]
-        frame[f"{name}_p50"] = band.mid[j]
-        frame[f"{name}_p90"] = band.high[j]
-        frame[f"{name}_observed"] = [observed.values[rows[p], j] if p in rows else float("nan") for p in band.periods]
+        columns[f"{name}_p10"] = band.low[j]
+        columns[f"{name}_p50"] = band.mid[j]
+        columns[f"{name}_p90"] = band.high[j]
+        columns[f"{name}_observed"] = [observed.values[rows[p], j] if p in rows else float("nan") for p in band.periods]
+    frame = pd.DataFrame(columns)
     return frame
 
 

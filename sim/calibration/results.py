@@ -123,15 +123,17 @@ def sentences(fitted: Fitted, table: pd.DataFrame, quality: dict[str, Any]) -> d
     cal = fitted.calibration
     obs = cal.observed
     names = [label(s) for s in obs.series]
+    if len(names) > 6:
+        names = [*names[:4], f"{len(names) - 4} more series"]
     what = (
-        f"Fitted {_words([f.name for f in cal.fits])} of {cal.scenario.name} to {obs.points} observed values of "
+        f"Fitted {_words([f.name for f in cal.fits])} of {cal.scenario.name} to {obs.points:,} observed values of "
         f"{_words(names)} over {len(obs.periods)} periods ({obs.times[0]} to {obs.times[-1]}), "
         f"with {fitted.runs:,} runs in {len(fitted.generations)} populations of {cal.population}; "
         f"it stopped because {fitted.stopped}."
     )
     worst = min(quality["series"], key=lambda s: s["inside"] / s["points"])
     how = (
-        f"The calibrated model's 10-90% band holds {quality['inside']} of the {quality['points']} observed values "
+        f"The calibrated model's 10-90% band holds {quality['inside']:,} of the {quality['points']:,} observed values "
         f"({quality['share']:.0%})"
     )
     if len(quality["series"]) > 1 and worst["inside"] < worst["points"]:
