@@ -27,6 +27,7 @@ LAYERS = {
     "sim.experiments": 5,
     "sim.dashboard": 5,
     "sim.game": 5,
+    "sim.calibration": 5,
     "sim.api": 6,
     "sim.studio": 6,  # serves what-ifs, so it sits above the applications
     "sim.cli": 7,

@@ -19,8 +19,8 @@ ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 
 
-def test_the_three_notebooks_are_there():
-    assert [p.stem for p in NOTEBOOKS] == ["01_what_if", "02_workshop", "03_sweep_analysis"]
+def test_the_four_notebooks_are_there():
+    assert [p.stem for p in NOTEBOOKS] == ["01_what_if", "02_workshop", "03_sweep_analysis", "04_calibration"]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)

@@ -3,7 +3,7 @@
 This is the top application layer: it may import every layer below it (engine,
 inputs, runs, reports, the applications and ``sim.api``), always inside the command
 that needs it, so a command that does not simulate never loads the engine. Each
-command module (``runs``, ``accounts``, ``sweeps``, ``room``, ``studio``) imports only
+command module (``runs``, ``accounts``, ``sweeps``, ``room``, ``studio``, ``calibrate``) imports only
 ``sim.cli.common`` and ``sim.cli.parser`` from this package.
 
 Exit codes: 0 success, 2 invalid input (a bad file, value, key or option; one readable
@@ -22,6 +22,7 @@ import traceback
 from collections.abc import Sequence
 
 from sim.cli.accounts import cmd_accounts, cmd_whatif
+from sim.cli.calibrate import cmd_calibrate
 from sim.cli.common import EXIT_INPUT, EXIT_INTERNAL, EXIT_OK, EXIT_PIPE
 from sim.cli.parser import build_parser
 from sim.cli.room import cmd_dashboard, cmd_game
@@ -41,6 +42,7 @@ COMMANDS = {
     "sweep": cmd_sweep,
     "query": cmd_query,
     "analyze": cmd_analyze,
+    "calibrate": cmd_calibrate,
     "dashboard": cmd_dashboard,
     "game": cmd_game,
     "studio": cmd_studio,

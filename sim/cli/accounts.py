@@ -45,14 +45,32 @@ def cmd_whatif(args: argparse.Namespace) -> int:
     out = check_out(args.out or default_out(base.name, base.seed, "", root=Path("results") / "whatif", label=label))
     sides = len(asked.curve.levels) if asked.curve is not None else 1
     _guard(resources.for_compare(base, variant, replicates=args.replicates * sides), out, args, base.source)
+    drawn = None
+    if args.posterior is not None:
+        from sim.calibration.posterior import drawing
+
+        drawn = drawing(args.posterior, args.replicates, base.seed, base, variant)
     work = (1 + sides) * args.replicates
     with _progress(
         work if base.n_customers * work * base.periods > 200_000 else 0, f"what-if {label}", args.quiet
     ) as tick:
-        result = ask(base, market, asked, replicates=args.replicates, label=label, progress=tick, rate=args.rate)
+        result = ask(
+            base,
+            market,
+            asked,
+            replicates=args.replicates,
+            label=label,
+            progress=tick,
+            rate=args.rate,
+            per_replicate=drawn and drawn.scenario,
+        )
+    if drawn is not None:
+        result.summary["posterior"] = drawn.summary()
     result.out = write_whatif(result, out, ["procsim", *sys.argv[1:]])
     text = terminal_text(result.summary)
     print(text.splitlines()[0] if args.quiet else text)
+    if drawn is not None:
+        print(drawn.sentence())
     if not args.quiet:
         s = result.summary
         print(f"outcomes: base {s['outcome']['base']}, what-if {s['outcome']['whatif']} ({len(result.seeds)} seeds)")

@@ -97,6 +97,15 @@ def build_parser() -> Parser:
         sheet_option(p)
         p.add_argument("--years", type=positive_int, help="horizon in years (instead of --periods)")
 
+    def posterior_option(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--posterior",
+            type=Path,
+            metavar="DIR",
+            help="a finished `procsim calibrate` folder: each replicate draws the fitted parameters from its "
+            "posterior, so the ranges include their uncertainty (needs --replicates 2 or more)",
+        )
+
     run = sub.add_parser("run", help="run a scenario and write its outputs and report")
     run.add_argument("scenario", help="bundled scenario name (see `procsim list`) or a YAML file")
     run.add_argument("--out", type=Path, help="output folder (default: results/<scenario>/<run-id>)")
@@ -107,6 +116,7 @@ def build_parser() -> Parser:
     run.add_argument("--quiet", action="store_true", help="no progress bar or summary")
     run.add_argument("--label", help="label of the run folder (default: derived from --set and --grant)")
     scenario_options(run)
+    posterior_option(run)
     force_option(run)
 
     what = sub.add_parser(
@@ -136,6 +146,7 @@ def build_parser() -> Parser:
     what.add_argument(
         "--rate", type=rate_arg, default=0.08, metavar="R", help="discount rate a year for the NPV (default 8%%)"
     )
+    posterior_option(what)
     force_option(what)
 
     accounts = sub.add_parser("accounts", help="your account list: `procsim accounts template > accounts.csv`")
@@ -163,7 +174,43 @@ def build_parser() -> Parser:
     cmp.add_argument("--replicates", type=positive_int, default=1)
     cmp.add_argument("--quiet", action="store_true")
     scenario_options(cmp)
+    posterior_option(cmp)
     force_option(cmp)
+
+    cal = sub.add_parser(
+        "calibrate", help="fit a scenario's parameters to observed series (ABC-SMC; resumable; local or Dask workers)"
+    )
+    cal.add_argument("scenario", help="bundled scenario name or a YAML file: the market whose parameters to fit")
+    cal.add_argument(
+        "--observed",
+        type=Path,
+        required=True,
+        metavar="FILE",
+        help="CSV or XLSX: a period, quarter (2024-Q3), month, year or date column and 3-40 rows of the model's "
+        "series by name or label (average discount, supplier margin, capability index, ...); empty cells allowed",
+    )
+    cal.add_argument(
+        "--fit",
+        action="append",
+        default=[],
+        metavar="PATH=LOW..HIGH",
+        help="a parameter to fit and its uniform prior, e.g. customers.procurement.savings_target=0..20%% or "
+        "suppliers.margin_defense=0..1 (repeatable, at most 8)",
+    )
+    cal.add_argument("--replicates", type=positive_int, default=1, help="seeds per parameter set, averaged (default 1)")
+    cal.add_argument(
+        "--budget", type=positive_int, default=5000, metavar="RUNS", help="most runs to simulate (default 5,000)"
+    )
+    cal.add_argument("--population", type=positive_int, help="particles per population (default: from --budget)")
+    cal.add_argument("--out", type=Path, help="output folder (default: results/calibration/<scenario>-<observed file>)")
+    cal.add_argument(
+        "--workers", type=positive_int, help="local worker processes (default: one per core; 1 runs in this process)"
+    )
+    cal.add_argument("--scheduler", metavar="ADDRESS", help="run on a Dask cluster, e.g. tcp://10.0.0.5:8786")
+    cal.add_argument("--resume", action="store_true", help="finish an interrupted calibration in --out")
+    cal.add_argument("--quiet", action="store_true", help="no progress bar")
+    scenario_options(cal)
+    force_option(cal)
     sweep = sub.add_parser("sweep", help="run a parameter sweep (resumable; local processes or a Dask cluster)")
     sweep.add_argument("sweep", help="bundled sweep name (scenarios/sweeps) or a sweep YAML file")
     sweep.add_argument("--out", type=Path, help="output folder (default: results/sweeps/<sweep>)")

@@ -33,9 +33,16 @@ def cmd_run(args: argparse.Namespace) -> int:
     )
     _guard(estimate, out, args, scenario.source)
     command = ["procsim", *sys.argv[1:]]
+    drawn = _drawing(args, args.replicates, seed, scenario)
     work = scenario.periods * (args.replicates + (0 if args.no_counterfactual or args.replicates > 1 else 1))
     with _progress(work if scenario.n_customers * work > 200_000 else 0, f"{scenario.name}", args.quiet) as tick:
-        if args.replicates > 1:
+        if drawn is not None:
+            from sim.calibration.posterior import run_replicates as run_drawn
+            from sim.reports.run_folder import write_replicates
+
+            result = run_drawn(scenario, drawn, seed, progress=tick)
+            result.out = write_replicates(result, out, command=command)
+        elif args.replicates > 1:
             result = run_replicates(scenario, args.replicates, seed, out, progress=tick, command=command)
         else:
             result = run_scenario(
@@ -59,9 +66,20 @@ def cmd_run(args: argparse.Namespace) -> int:
             print(ahead)
         if s.get("outlooks"):
             print(f"past the horizon: {count_words(s['outlooks'])} of {s['replicates']} runs")
+        if drawn is not None:
+            print(drawn.sentence())
         print(f"report: {result.out / 'report.html'}  (spreadsheet: report.xlsx)")
     _index(result.out)
     return EXIT_OK
+
+
+def _drawing(args: argparse.Namespace, replicates: int, seed: int, *bases):
+    """``--posterior DIR``: each replicate's drawn parameters (None without it)."""
+    if getattr(args, "posterior", None) is None:
+        return None
+    from sim.calibration.posterior import drawing
+
+    return drawing(args.posterior, replicates, seed, *bases)
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -121,9 +139,14 @@ def cmd_compare(args: argparse.Namespace) -> int:
     seed = args.seed if args.seed is not None else a.seed
     out = check_out(args.out or default_out(f"{a.name}-vs-{b.name}", seed, root=Path("results") / "compare"))
     _guard(resources.for_compare(a, b, replicates=args.replicates), out, args, f"{a.source} and {b.source}")
+    drawn = _drawing(args, args.replicates, seed, a, b)
     work = 2 * args.replicates * a.periods
     with _progress(work if a.n_customers * work > 200_000 else 0, "compare", args.quiet) as tick:
-        result = compare(a, b, seed=seed, replicates=args.replicates, progress=tick)
+        result = compare(
+            a, b, seed=seed, replicates=args.replicates, progress=tick, per_replicate=drawn and drawn.scenario
+        )
+    if drawn is not None:
+        result.summary["posterior"] = drawn.summary()
     result.out = write_comparison(result, out, ["procsim", *sys.argv[1:]])
     if not args.quiet:
         from sim.reports.fmt import count_words
@@ -144,6 +167,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
             )
         for name, counts in result.summary["outcomes"].items():
             print(f"outcomes {clean(name, 40)}: {count_words(counts)}")
+        if drawn is not None:
+            print(drawn.sentence())
         print(f"report: {result.out / 'report.html'}  (spreadsheet: report.xlsx)")
     _index(result.out)
     return EXIT_OK

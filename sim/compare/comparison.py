@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,13 +34,20 @@ def compare(
     seed: int | None = None,
     replicates: int = 1,
     progress=None,
+    per_replicate: Callable[[Scenario, int], Scenario] | None = None,
 ) -> Comparison:
-    """Run ``a`` and ``b`` on the same seeds and tabulate ``b - a`` for every metric."""
+    """Run ``a`` and ``b`` on the same seeds and tabulate ``b - a`` for every metric.
+
+    ``per_replicate(scenario, i)`` gives replicate ``i``'s scenario of a side (``--posterior``: its drawn parameters).
+    """
     start = time.perf_counter()
     base = a.seed if seed is None else seed
     seeds = [base] if replicates == 1 else replicate_seeds(base, replicates)
     runs = {
-        label: [simulate(sc, s, record_agents_every=0, progress=progress) for s in seeds]
+        label: [
+            simulate(per_replicate(sc, i) if per_replicate else sc, s, record_agents_every=0, progress=progress)
+            for i, s in enumerate(seeds)
+        ]
         for label, sc in (("a", a), ("b", b))
     }
     rows = []

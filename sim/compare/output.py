@@ -21,6 +21,7 @@ from sim.reports.pages import (
     header,
     matching_description,
     page,
+    posterior_note,
     scenario_changes,
     story_html,
 )
@@ -91,7 +92,7 @@ def comparison_report(result: Comparison, figures: dict[str, Path]) -> str:
     )
     body = (
         f"<h1>{html.escape(a.name)} vs {html.escape(b.name)}</h1>"
-        f"{header(a, changes, ' / '.join(descriptions))}"
+        f"{header(a, changes, ' / '.join(descriptions))}{posterior_note(s)}"
         f"<p class='sub'>Same market seeds ({len(result.seeds)}), {a.periods / per_year:g} years.</p><p>{badges}</p>{_outlook_line(s)}"
         f"<h2>What happened</h2>{stories}"
         f"<h2>At a glance</h2>{_img(figures['overview'], 'overview')}"

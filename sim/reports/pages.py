@@ -159,6 +159,12 @@ def header(scenario: Any, changes: list[str], description: str, warnings: list[s
     return "".join(parts)
 
 
+def posterior_note(summary: dict[str, Any]) -> str:
+    """The one sentence a report over a calibration's posterior (``--posterior``) carries, escaped; else nothing."""
+    sentence = (summary.get("posterior") or {}).get("sentence")
+    return f"<p class='changes'>{html.escape(sentence)}</p>" if sentence else ""
+
+
 def scenario_changes(scenario: Any) -> list[str]:
     """The --set overrides, account list and grants a scenario was loaded with, one line each."""
 
@@ -257,7 +263,7 @@ def replicate_report(result: ReplicateResult, figures: dict[str, Path]) -> str:
         f"<h1>{html.escape(s['scenario'])}</h1>{header(result.scenario, changes, description)}"
         f"<p><span class='badge' style='background:{OUTCOME_COLORS[s['outcome']]}'>{html.escape(s['outcome'])}</span> &nbsp; "
         f"most common outcome over {s['replicates']} replicates ({counts}), "
-        f"{s['periods'] / per_year:g} years each</p>{ahead}"
+        f"{s['periods'] / per_year:g} years each</p>{posterior_note(s)}{ahead}"
         f"<h2>What happened in a typical run (seed {typical.seed})</h2>"
         f"<div class='story'>{story_html(typical.summary, typical.timeseries, typical.scenario)}</div>"
         f"<h2>Outcomes</h2>{_img(figures['outcomes'], 'outcome counts')}"

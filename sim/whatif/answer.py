@@ -127,8 +127,12 @@ def whatif(
     label: str | None = None,
     progress: Callable[[int], None] | None = None,
     rate: float = DEFAULT_RATE,
+    per_replicate: Callable[[Scenario, int], Scenario] | None = None,
 ) -> WhatIf:
-    """Run ``base`` and ``variant`` (with its grants) on the same seeds and answer what the change does."""
+    """Run ``base`` and ``variant`` (with its grants) on the same seeds and answer what the change does.
+
+    ``per_replicate(scenario, i)`` gives replicate ``i``'s scenario of a side (``--posterior``: its drawn parameters).
+    """
     new = _new_grants(base, variant)
     now = current_discounts(variant)
     grants = [
@@ -139,7 +143,15 @@ def whatif(
     market.overrides, market.source = dict(variant.overrides), variant.source
     market.interventions = [i for i in variant.interventions if i not in new]
     return ask(
-        base, market, Plan(grants=grants), replicates=replicates, seed=seed, label=label, progress=progress, rate=rate
+        base,
+        market,
+        Plan(grants=grants),
+        replicates=replicates,
+        seed=seed,
+        label=label,
+        progress=progress,
+        rate=rate,
+        per_replicate=per_replicate,
     )
 
 
@@ -153,8 +165,12 @@ def ask(
     label: str | None = None,
     progress: Callable[[int], None] | None = None,
     rate: float = DEFAULT_RATE,
+    per_replicate: Callable[[Scenario, int], Scenario] | None = None,
 ) -> WhatIf:
-    """Answer ``plan`` (grants, a range, a search) on ``market`` (the what-if's scenario without them) against ``base``."""
+    """Answer ``plan`` (grants, a range, a search) on ``market`` (the what-if's scenario without them) against ``base``.
+
+    ``per_replicate`` draws each replicate's scenario of every side (the same draw on every side of a replicate).
+    """
     if (base.periods, base.periods_per_year) != (market.periods, market.periods_per_year):
         raise InputError(
             "the base and the what-if must cover the same horizon: give --periods or --years (both sides), "
@@ -168,7 +184,7 @@ def ask(
     sides: dict[str, Scenario] = {"base": base}
     for level in levels:
         sides[_side(level)] = with_grants(market, plan.grants_at(level))
-    runs = run_sides(sides, seeds, progress=progress)
+    runs = run_sides(sides, seeds, progress=progress, per_replicate=per_replicate)
     curve = None
     detail = levels[-1]
     if plan.curve is not None:

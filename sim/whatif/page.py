@@ -24,6 +24,7 @@ from sim.reports.pages import (
     header,
     override_text,
     page,
+    posterior_note,
     story_html,
 )
 from sim.whatif.words import answer_lines, curve_cells, level_text, signed
@@ -158,7 +159,7 @@ def answer_html(summary: Mapping[str, Any]) -> str:
     if curve:
         parts.append(f"<p class='answer' id='curve-answer'>{esc(curve['text'])}.</p>")
         parts.append(f"<p class='sub'>In detail: {esc(_detail_words(answer))}.</p>")
-    parts.append(f"<p class='answer' id='answer'>{esc(answer['text'])}.</p>")
+    parts.append(f"<p class='answer' id='answer'>{esc(answer['text'])}.</p>{posterior_note(summary)}")
     parts.append(lines_html(answer, currency))
     parts.append(
         "<p class='sub'>Each part is your profit from those customers (their contribution less their share of "

@@ -22,9 +22,17 @@ def run_sides(
     seeds: Sequence[int],
     *,
     progress: Callable[[int], None] | None = None,
+    per_replicate: Callable[[Scenario, int], Scenario] | None = None,
 ) -> dict[str, list[RunResult]]:
-    """Each side over ``seeds``; markets that can share an ensemble do, up to ``MAX_CUSTOMERS`` customers each."""
-    jobs = [(name, scenario, seed) for name, scenario in sides.items() for seed in seeds]
+    """Each side over ``seeds``; markets that can share an ensemble do, up to ``MAX_CUSTOMERS`` customers each.
+
+    ``per_replicate(scenario, i)``, if given, is replicate ``i``'s scenario of a side (a posterior's draw).
+    """
+    jobs = [
+        (name, per_replicate(scenario, i) if per_replicate else scenario, seed)
+        for name, scenario in sides.items()
+        for i, seed in enumerate(seeds)
+    ]
     groups: dict[tuple[int, int], list[tuple[str, Scenario, int]]] = {}
     for job in jobs:
         key = (job[1].periods, job[1].market.contract_cycle)
