@@ -52,11 +52,12 @@ def _intact(planted: dict[Path, str]) -> list[str]:
 
 def _game_export(folder: Path) -> None:
     from sim.game import debrief
-    from sim.game.session import Registry, Settings
+    from sim.game.registry import Registry
+    from sim.game.settings import Settings
 
     session = Registry().create(Settings(rounds=2, tables=1, timer=0))
-    _, buyer, _ = session.join(1, "procurement", "Buyers")
-    _, seller, _ = session.join(1, "supplier", "Sellers")
+    _, buyer, _ = session.join(session.seats.seat(0, "procurement").key, "Buyers")
+    _, seller, _ = session.join(session.seats.seat(0, "supplier").key, "Sellers")
     session.start()
     session.submit(buyer, {"demand": 0.05})
     session.submit(seller, {"answer": "discount", "points": 0.02})  # the round settles when both have moved
