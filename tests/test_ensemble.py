@@ -130,6 +130,9 @@ def test_overrides_of_a_base_and_the_ensemble_of_one():
     batched = run_ensemble(overrides, [1, 2, 3], base="baseline")
     for k, result in enumerate(batched):
         assert_same_run(result, simulate(load_scenario("baseline", overrides[k]), k + 1, record_agents_every=0))
+    grouped = {"suppliers.margin_defense": 0.2, "customers.count": 12, "periods": 16}  # paths into grouped sections
+    (of_scenario,) = run_ensemble([grouped], [4], base=load_scenario("baseline"))
+    assert_same_run(of_scenario, simulate(load_scenario("baseline", grouped), 4, record_agents_every=0))
     (one,) = run_ensemble([load_scenario("baseline", {"periods": 16})], [9])
     assert_same_run(one, simulate(load_scenario("baseline", {"periods": 16}), 9, record_agents_every=0))
 

@@ -8,6 +8,7 @@ comparison of two scenarios can use the very same seeds.
 
 from __future__ import annotations
 
+import json
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -171,13 +172,17 @@ def run_ensemble(
 def _scenario_of(base: Scenario | str | Path | None, overrides: dict[str, Any]) -> Scenario:
     if base is None:
         raise ValueError("overrides need a base scenario (base=)")
-    if isinstance(base, Scenario):
-        data = base.model_dump()
-
-        for path, value in overrides.items():
-            _apply_override(data, path, value)
-        return build_scenario(data, source=str(base.source or base.name))
-    return load_scenario(base, overrides)
+    if not isinstance(base, Scenario):
+        return load_scenario(base, overrides)
+    data = base.to_yaml_dict()  # grouped sections as a file writes them, so suppliers.x paths apply
+    for key in ("source", "overrides"):
+        data.pop(key, None)
+    for path, value in overrides.items():
+        _apply_override(data, path, value)
+    scenario = build_scenario(data, source=str(base.source or base.name))
+    scenario.source = base.source
+    scenario.overrides = json.loads(json.dumps({**base.overrides, **overrides}, default=str))
+    return scenario
 
 
 def summarise(market: Market, ts: pd.DataFrame | Series) -> tuple[dict[str, Any], Classification, dict[str, Any]]:
