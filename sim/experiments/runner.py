@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import gc
+import importlib
 import math
 import multiprocessing
 import os
@@ -100,6 +101,9 @@ class InlineExecutor(Executor):
         return future
 
 
+ENGINE = "sim.runs.runner"  # what a worker runs: imported (Mesa, numba) before the pool starts
+
+
 def _init_worker() -> None:
     """Workers leave Ctrl-C to the driver (which stops cleanly and says how to resume), end at once on
     SIGTERM (not the driver's handler, inherited through fork), and die with the driver. What a worker
@@ -137,6 +141,7 @@ def make_executor(workers: int | None = None, scheduler: str | None = None) -> I
     if workers == 1:
         yield InlineExecutor(), 1
         return
+    importlib.import_module(ENGINE)  # forked workers start with the engine loaded, not each importing it
     with ProcessPoolExecutor(max_workers=workers, mp_context=_start_method(), initializer=_init_worker) as pool:
         pool.submit(os.getpid).result()  # start every worker now, before the caller starts any thread
         yield pool, workers
@@ -148,7 +153,7 @@ def _start_method() -> multiprocessing.context.BaseContext:
     if "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1:
         return multiprocessing.get_context("fork")
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["sim.experiments.worker"])
+    context.set_forkserver_preload(["sim.experiments.worker", ENGINE])
     return context
 
 
