@@ -37,3 +37,25 @@ def test_docs_cite_sources_in_the_repository_only():
         assert "../shared" not in text, path
         if path.name != "sources.md":
             assert not re.search(r"\b0[0-4]\d_[0-9a-f]{16}\.txt", text), path
+
+
+def test_no_file_keeps_a_merge_conflict():
+    """A merge that left its conflict markers in a committed file (a page or a module) never passes."""
+    import re
+    import subprocess
+
+    listed = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=False)
+    files = [ROOT / name for name in listed.stdout.splitlines()] if listed.returncode == 0 else []
+    if not files:  # not a git checkout: the text files of the project's folders
+        files = [p for p in ROOT.rglob("*") if p.suffix in {".py", ".md", ".yaml", ".toml", ".html", ".js", ".css"}]
+    marker = re.compile(r"^(<{7} |>{7} |={7}$)", re.MULTILINE)
+    found = []
+    for path in files:
+        if path.is_file() and path.suffix not in {".png", ".xlsx", ".parquet", ".ico"}:
+            try:
+                text = path.read_text()
+            except UnicodeDecodeError:
+                continue
+            if marker.search(text):
+                found.append(str(path.relative_to(ROOT)))
+    assert not found, found
