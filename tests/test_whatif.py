@@ -244,7 +244,7 @@ def test_a_cost_curve_and_the_largest_grant_that_keeps_the_account(accounts, tmp
         assert curve["found"] is None and "no level keeps" in curve["text"]
     assert all(0 <= k <= 1 for k in kept)
     below = curve["points"][0]  # 2% is below ACME's 4%: the grant changes nothing
-    assert below["profit_change"] == {"mean": 0.0, "p10": 0.0, "p90": 0.0}
+    assert below["profit_change"] == {"mean": 0.0, "p10": 0.0, "p90": 0.0, "runs": 3, "unchanged": 3}
     assert terminal.splitlines()[0] == curve["text"] + "."
     page = (out / "report.html").read_text()
     assert page.count("<table class='curve'>") == 1 and (out / "plots" / "curve.svg").is_file()
@@ -456,3 +456,16 @@ def test_the_granted_accounts_value_change_adds_up_from_its_channels_and_names_t
     dominant = [c for c in channels if c["dominant"]]
     assert len(dominant) == 1 and abs(dominant[0]["mean"]) == max(abs(c["mean"]) for c in channels)
     assert f"mostly through {dominant[0]['label'].split(' (')[0]}" in answer["text"]
+
+
+def test_a_change_only_some_runs_show_says_so_instead_of_a_range_that_misses_its_mean():
+    from sim.whatif.reconcile import spread
+    from sim.whatif.words import _line
+
+    rare = _line("channel_transaction", "switching", spread([0.0] * 19 + [1_500_000.0]))
+    assert rare.value_text("EUR") == "+EUR 75.0k"
+    assert rare.range_text("EUR") == "no change in 19 of 20 runs"
+    common = _line("total", "total", spread(np.linspace(-3e6, -2e6, 20)))
+    assert common.range_text("EUR") == "-EUR 2.9M to -EUR 2.1M"
+    nothing = _line("total", "total", spread([0.0] * 20))
+    assert nothing.range_text("EUR") == "EUR 0 to EUR 0"

@@ -32,11 +32,18 @@ PARTS = (
 
 
 def spread(values: Sequence[float] | np.ndarray) -> dict[str, float]:
-    """Mean and 80% range (10th and 90th percentile) over the seeds."""
+    """Mean and 80% range (10th and 90th percentile) over the seeds, with how many runs there are and how many
+    of them show no change (under half a unit of money): a change in few runs has a mean outside its range."""
     v = np.asarray(values, dtype=float)
     if not v.size:
-        return {"mean": 0.0, "p10": 0.0, "p90": 0.0}
-    return {"mean": float(v.mean()), "p10": float(np.percentile(v, 10)), "p90": float(np.percentile(v, 90))}
+        return {"mean": 0.0, "p10": 0.0, "p90": 0.0, "runs": 0, "unchanged": 0}
+    return {
+        "mean": float(v.mean()),
+        "p10": float(np.percentile(v, 10)),
+        "p90": float(np.percentile(v, 90)),
+        "runs": int(v.size),
+        "unchanged": int((np.abs(v) < 0.5).sum()),
+    }
 
 
 @dataclass

@@ -147,14 +147,30 @@ class Line:
     mean: float
     p10: float | None
     p90: float | None
+    runs: int | None = None
+    unchanged: int | None = None  # runs without any change
 
     def value_text(self, currency: str) -> str:
         return signed(self.mean, currency)
 
     def range_text(self, currency: str) -> str:
+        """'+EUR 1.2M to +EUR 3.4M'; a change that only some runs show, whose 80% range is nothing at all while its
+        mean is not: 'no change in 19 of 20 runs'."""
         if self.p10 is None or self.p90 is None:
             return ""
+        zero = money(0.0, currency)
+        if (
+            self.runs
+            and self.unchanged
+            and signed(self.p10, currency) == zero == signed(self.p90, currency)
+            and signed(self.mean, currency) != zero
+        ):
+            return f"no change in {self.unchanged} of {self.runs} runs"
         return f"{signed(self.p10, currency)} to {signed(self.p90, currency)}"
+
+
+def _line(key: str, label: str, figure: Mapping[str, Any]) -> Line:
+    return Line(key, label, figure["mean"], figure["p10"], figure["p90"], figure.get("runs"), figure.get("unchanged"))
 
 
 def signed(value: float, currency: str) -> str:
@@ -166,22 +182,19 @@ def signed(value: float, currency: str) -> str:
 def answer_lines(answer: Mapping[str, Any]) -> list[Line]:
     """The figures under the answer, in the order every output shows them."""
     p = answer["profit_change"]
-    lines = [Line("total", "your profit, change over the horizon", p["mean"], p["p10"], p["p90"])]
+    lines = [_line("total", "your profit, change over the horizon", p)]
     for part in answer["parts"]:
         count = part.get("accounts")
         label = part["label"] + (f" ({count:.1f} accounts, mean)" if count is not None else "")
-        lines.append(Line(part["key"], f"  of which: {label}", part["mean"], part["p10"], part["p90"]))
-    y, n = answer["per_year"], answer["npv"]
-    lines.append(Line("per_year", "your profit, change per year (average)", y["mean"], y["p10"], y["p90"]))
-    lines.append(
-        Line("npv", f"net present value at {level_text(answer['rate'])} a year", n["mean"], n["p10"], n["p90"])
-    )
+        lines.append(_line(part["key"], f"  of which: {label}", part))
+    lines.append(_line("per_year", "your profit, change per year (average)", answer["per_year"]))
+    lines.append(_line("npv", f"net present value at {level_text(answer['rate'])} a year", answer["npv"]))
     if answer.get("target") is not None:
         v = answer["target_value_change"]
-        lines.append(Line("target_value", f"{answer['target']}: value to it, change", v["mean"], v["p10"], v["p90"]))
+        lines.append(_line("target_value", f"{answer['target']}: value to it, change", v))
         for c in answer.get("target_channels") or []:
             if abs(c["mean"]) >= 0.0005 * max(abs(v["mean"]), 1.0) or c["dominant"]:
-                lines.append(Line(f"channel_{c['key']}", f"  through: {c['label']}", c["mean"], c["p10"], c["p90"]))
+                lines.append(_line(f"channel_{c['key']}", f"  through: {c['label']}", c))
     return lines
 
 
