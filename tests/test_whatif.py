@@ -469,3 +469,12 @@ def test_a_change_only_some_runs_show_says_so_instead_of_a_range_that_misses_its
     assert common.range_text("EUR") == "-EUR 2.9M to -EUR 2.1M"
     nothing = _line("total", "total", spread([0.0] * 20))
     assert nothing.range_text("EUR") == "EUR 0 to EUR 0"
+
+
+def test_a_what_if_without_a_grant_has_no_granted_account_and_no_parity_part(tmp_path):
+    out = tmp_path / "hold"
+    code, terminal = run(["whatif", "baseline", "--set", "suppliers.strategy=hold", "--out", str(out), *SMALL])
+    assert code == 0 and "parity" not in terminal and "granted" not in terminal
+    answer = _summary(out)["answer"]
+    assert [p["key"] for p in answer["parts"]] == ["moved", "rest"]
+    assert sum(p["mean"] for p in answer["parts"]) == pytest.approx(answer["profit_change"]["mean"])

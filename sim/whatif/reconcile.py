@@ -66,6 +66,8 @@ def run_parts(base: RunResult, whatif: RunResult, granted: np.ndarray) -> RunPar
     is_granted[granted] = True
     moved = ((b.supplier == YOU) != (w.supplier == YOU)) & ~is_granted
     parity = (w.discount - b.discount >= PARITY_STEP) & (w.supplier == YOU) & ~moved & ~is_granted
+    if not granted.size:  # nothing granted, nothing to obtain parity with: a discount that rose is the market's
+        parity[:] = False
     parts = {
         "granted": float(change[is_granted].sum()),
         "parity": float(change[parity].sum()),
@@ -80,8 +82,8 @@ def breakdown(pairs: Sequence[tuple[RunResult, RunResult]], granted: np.ndarray,
     each = [run_parts(b, w, granted) for b, w in pairs]
     out = {"profit_change": spread([r.total for r in each]), "parts": []}
     for key, words in PARTS:
-        if key == "granted" and target is None:
-            continue
+        if key in ("granted", "parity") and target is None:
+            continue  # without a grant there is neither a granted account nor parity with it
         label = f"{target} (granted)" if key == "granted" else words
         part = {"key": key, "label": label, **spread([r.parts[key] for r in each])}
         if key == "parity":
