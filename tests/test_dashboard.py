@@ -130,6 +130,8 @@ def test_phase_follows_the_documented_order():
     }
     frame = pd.DataFrame([row] * 5)
     assert phase_of(frame, 4, (0.4, 0.6)) is PHASES["balanced"]
+    creeping = frame.assign(discount_mean=[0.0, 0.0001, 0.0002, 0.0003, 0.0004])  # the baseline's creep: no story
+    assert phase_of(creeping, 4, (0.4, 0.6)) is PHASES["balanced"]
     rising = frame.assign(discount_mean=[0.0, 0.01, 0.02, 0.03, 0.04])
     assert phase_of(rising, 4, (0.4, 0.6)) is PHASES["imbalance"]
     cutting = rising.assign(investment=[1.0, 1.0, 1.0, 1.0, 0.9])
@@ -142,6 +144,18 @@ def test_phase_follows_the_documented_order():
 def y_range(rc, chart: str) -> tuple[str, str]:
     svg = next(t for t in html_of(rc) if f'data-chart="{chart}"' in t)
     return re.search(r'data-ymin="([^"]+)" data-ymax="([^"]+)"', svg).groups()
+
+
+@pytest.mark.parametrize("seed", [42, 1, 2])
+def test_the_balanced_baseline_reads_balanced_at_the_end_and_the_squeeze_reaches_the_spiral(seed):
+    from sim import load_scenario
+    from sim.runs.runner import simulate
+
+    for name, expected in (("baseline", "balanced"), ("procurement_squeeze", "spiral")):
+        scenario = load_scenario(name)
+        ts = simulate(scenario, seed, record_agents_every=0).timeseries
+        phase = phase_of(ts, scenario.market.contract_cycle, tuple(scenario.market.fair_band))
+        assert phase is PHASES[expected], (name, seed, phase)
 
 
 def test_default_seed_is_the_scenarios_as_on_the_command_line():

@@ -21,6 +21,9 @@ import pandas as pd
 
 SPIRAL_CAPABILITY = 0.90
 CUTTING_SHARE = 0.97
+# A discount "rises" when it gained at least a tenth of a point over the last contract cycle: the big number
+# shows one decimal, and a balanced market's creep of a few hundredths of a point is no story to tell a room.
+RISING_DISCOUNT = 0.001
 
 
 @dataclass(frozen=True)
@@ -77,7 +80,7 @@ def phase_of(ts: pd.DataFrame, cycle: int, band: tuple[float, float]) -> Phase:
         return PHASES["collapse"]
     before = ts.iloc[max(len(ts) - 1 - cycle, 0)]
     capability_falling = last["capability_index"] < before["capability_index"] - 1e-9
-    discount_rising = last["discount_mean"] > before["discount_mean"] + 1e-9
+    discount_rising = last["discount_mean"] >= before["discount_mean"] + RISING_DISCOUNT
     if (
         last["capability_index"] < SPIRAL_CAPABILITY
         and capability_falling
