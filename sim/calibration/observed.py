@@ -26,6 +26,7 @@ import pandas as pd
 from sim.engine.capabilities import CAPABILITIES
 from sim.engine.recorder import COUNT_SERIES, MARKET_SERIES, MONEY_SERIES, SHARE_SERIES
 from sim.errors import InputError, clean, excerpt
+from sim.inputs.tables import csv_text
 from sim.inputs.values import _suggest, amount
 
 MAX_BYTES = 2_000_000  # 40 rows of a few dozen columns are a few kB
@@ -436,20 +437,7 @@ def _value(cell: Any, series: str, source: str, where: str, in_percent: bool = F
 
 def _csv_rows(path: Path, source: str) -> list[list[Any]]:
     raw = path.read_bytes()[: MAX_BYTES + 1]
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise InputError("is UTF-16 text; in Excel save as 'CSV UTF-8'", source=source)
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise InputError(
-            f"is not UTF-8 text (byte 0x{raw[exc.start]:02x} on line {line}); in Excel save as 'CSV UTF-8'",
-            source=source,
-        ) from None
-    if "\x00" in text:
-        raise InputError("is not a text file (it holds NUL bytes); save the sheet as CSV or XLSX", source=source)
-    first = text.split("\n", 1)[0]
-    delimiter = ";" if first.count(";") > first.count(",") else ","
+    text, delimiter = csv_text(raw, source)
     try:
         rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True))
     except csv.Error as exc:

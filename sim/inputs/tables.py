@@ -112,23 +112,31 @@ def _limits(table: Table, number: int, cells: list[Any], source: str) -> list[An
 # --------------------------------------------------------------------------- CSV
 
 
-def _csv(path: Path, source: str, what: str) -> Table:
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot read the {what}: {exc.strerror}", source=source) from None
+def csv_text(raw: bytes, source: str) -> tuple[str, str]:
+    """The text of a CSV file as a spreadsheet saves it (UTF-8, with or without its mark) and its delimiter (``;``
+    where the first line has more semicolons than commas, as Excel writes in countries with a decimal comma)."""
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise InputError("is UTF-16 text; in Excel save as 'CSV UTF-8'", source=source)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise InputError(
-            f"not UTF-8 text (byte 0x{raw[exc.start]:02x} on line {line}); in Excel save as 'CSV UTF-8'",
+            f"is not UTF-8 text (byte 0x{raw[exc.start]:02x} on line {line}); in Excel save as 'CSV UTF-8'",
             source=source,
         ) from None
     if "\x00" in text:
-        raise InputError("this is not a text file (it holds NUL bytes); save the sheet as CSV or XLSX", source=source)
+        raise InputError("is not a text file (it holds NUL bytes); save the sheet as CSV or XLSX", source=source)
     first = text.split("\n", 1)[0]
-    delimiter = ";" if first.count(";") > first.count(",") else ","
+    return text, ";" if first.count(";") > first.count(",") else ","
+
+
+def _csv(path: Path, source: str, what: str) -> Table:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read the {what}: {exc.strerror}", source=source) from None
+    text, delimiter = csv_text(raw, source)
     table = Table([], [])
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     number, started = 0, 1
