@@ -80,3 +80,10 @@ def test_a_command_that_simulates_does_load_it(tmp_path):
         ["run", "baseline", "--periods", "2", "--set", "customers.count=10", "--out", str(out), "--quiet"]
     )
     assert code == 0 and {"sim.engine.model", "numba"} <= modules
+
+
+def test_an_analysis_without_a_tipping_search_loads_no_engine(sweep):
+    """Only the tipping search simulates; the page, its figures and its checks read the sweep's tables."""
+    code, modules = loaded(["analyze", str(sweep), "--no-tipping", "--quiet"])
+    assert code == 0
+    assert not modules & {"sim.engine.model", "sim.engine.kernels", "sim.runs.runner", "numba", "mesa"}

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from sim.engine.capabilities import CAPABILITIES
-from sim.engine.recorder import COUNT_SERIES, MARKET_SERIES, MONEY_SERIES, SHARE_SERIES
+from sim.engine.series import COUNT_SERIES, MARKET_SERIES, MONEY_SERIES, SHARE_SERIES
 from sim.errors import InputError, clean, excerpt
 from sim.inputs.tables import csv_text
 from sim.inputs.values import _suggest, amount

@@ -16,60 +16,28 @@ import pandas as pd
 
 from sim.engine.capabilities import CAPABILITIES
 from sim.engine.customers import balance_index
+from sim.engine.series import (  # noqa: F401  (the names, where readers of the recorder have always found them)
+    COUNT_SERIES,
+    MARKET_SERIES,
+    MONEY_SERIES,
+    MOVE_REASONS,
+    PRICE_GAP,
+    SHARE_SERIES,
+    SUPPLIER_EXIT,
+    VALUE_SHORTFALL,
+    WALK_AWAY,
+)
 from sim.engine.state import RECORDED_CUSTOMER_FIELDS
 
 if TYPE_CHECKING:
     from sim.engine.model import ProcurementModel
 
-MARKET_SERIES = (
-    "discount_mean",
-    "demand_mean",
-    "capability_index",
-    *CAPABILITIES,
-    "value_mean",
-    "supplier_margin",
-    "supplier_cash",
-    "supplier_profit",
-    "contribution",
-    "revenue",
-    "investment",
-    "investment_desired",
-    "investment_planned",
-    "investment_sustaining",
-    "gift_cost",
-    "capability_depletion",
-    "engagement_value",
-    "overhead_fixed",
-    "service_standard",
-    "margin_standard",
-    "expectation_ratio",
-    "customer_value",
-    "supplier_value",
-    "joint_value",
-    "balance",
-    "balance_smoothed",
-    "active_suppliers",
-    "customers_served",
-    "engagement_mean",
-    "trust_mean",
-    "market_success_mean",
-    "gift_value_mean",
-    "switches",
-    "relationships_ended",
-    "transaction_cost",
-    "exits",
-    "redesigns",
-)
 CUSTOMER_SERIES = ("supplier", *RECORDED_CUSTOMER_FIELDS)
 SUPPLIER_SERIES = ("active", "cash", "margin", "profit", "revenue", *CAPABILITIES, "customers")
 
 
 # Customer series that are the leading rows of the state's customer block (all but the supplier id).
 BLOCK_SERIES = RECORDED_CUSTOMER_FIELDS
-
-# Why a customer moved, as recorded per move (``Recorder.move_log``): reports name the reason of each switch.
-MOVE_REASONS = ("price gap", "value shortfall", "walk-away", "supplier exit")
-PRICE_GAP, VALUE_SHORTFALL, WALK_AWAY, SUPPLIER_EXIT = range(len(MOVE_REASONS))
 
 
 def move_reasons(dropped: np.ndarray, forced: np.ndarray, cheaper: np.ndarray) -> np.ndarray:
@@ -183,16 +151,6 @@ def _rows(block: np.ndarray, at: dict[str, int], fields) -> tuple[np.ndarray, in
 def _where_positive(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     """num / den where den > 0, else 0."""
     return np.divide(num, den, out=np.zeros(len(den)), where=den > 0)
-
-
-COUNT_SERIES = ("active_suppliers", "customers_served", "switches", "relationships_ended", "exits", "redesigns")
-# Market series in money per period and as shares (how tables and workbooks format them).
-MONEY_SERIES = (
-    "supplier_cash", "supplier_profit", "contribution", "revenue", "investment", "investment_desired",
-    "investment_planned", "investment_sustaining", "gift_cost", "capability_depletion", "engagement_value",
-    "overhead_fixed", "customer_value", "supplier_value", "joint_value", "transaction_cost",
-)  # fmt: skip
-SHARE_SERIES = ("discount_mean", "demand_mean", "supplier_margin", "balance", "balance_smoothed", "margin_standard")
 
 
 def series_columns(series: dict[str, np.ndarray], periods: int) -> dict[str, np.ndarray]:

@@ -464,7 +464,7 @@ def _known(name: str, known: list[str] | tuple[str, ...], what: str, source: str
 def check_plan(sweep: Sweep) -> None:
     """Check what the analysis will read against the design: parameters that are swept, metrics and series
     that exist, levers and uncertainties that split the swept parameters between them."""
-    from sim.engine.recorder import MARKET_SERIES
+    from sim.engine.series import MARKET_SERIES
 
     spec, source = sweep.spec, sweep.source
     analysis, swept = spec.analysis, sweep.parameters

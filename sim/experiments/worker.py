@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from sim.engine.recorder import COUNT_SERIES
+from sim.engine.series import COUNT_SERIES
 from sim.experiments import store
 from sim.inputs.loading import build_scenario
 from sim.inputs.overrides import _apply_override

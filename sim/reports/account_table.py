@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from sim.engine.accounts import YOU, account_indices
-from sim.engine.recorder import MOVE_REASONS
+from sim.engine.series import MOVE_REASONS
 
 if TYPE_CHECKING:
     from sim.inputs.schema import Scenario

@@ -21,7 +21,7 @@ from typing import Any
 
 import pandas as pd
 
-from sim.engine.recorder import COUNT_SERIES, MONEY_SERIES, SHARE_SERIES
+from sim.engine.series import COUNT_SERIES, MONEY_SERIES, SHARE_SERIES
 from sim.reports.account_table import account_table
 from sim.reports.cells import FORMULA_START
 from sim.reports.labels import (
