@@ -13,7 +13,7 @@ from sim.cli import main
 from sim.engine.accounts import account_indices, effective_periods
 from sim.errors import InputError
 from sim.inputs.accounts import read_accounts, template_csv
-from sim.inputs.grants import parse_grant
+from sim.inputs.grants import parse_grant, parse_question
 from sim.inputs.loading import load_scenario
 from sim.runs.runner import simulate
 
@@ -198,6 +198,18 @@ def test_parse_grant():
     assert parse_grant(" Big Co = 8% @2y ")["from_period"] == "2y"
     with pytest.raises(InputError, match="expected NAME=LEVEL@PERIOD"):
         parse_grant("ACME 5%")
+    # A name may hold '=' or '@': it runs to the last '=' (a level or a period never holds one).
+    assert parse_grant("Sales=Partner GmbH=5%@1") == {"grant": "5%", "to": "Sales=Partner GmbH", "from_period": "1"}
+    assert parse_question("a@b=c=+2pp").to == "a@b=c" and parse_question("a@b=c=+2pp").form == "step"
+
+
+def test_an_account_whose_name_holds_an_equals_sign_can_be_granted(tmp_path):
+    from sim.inputs.accounts import template_csv
+
+    path = tmp_path / "accounts.csv"
+    path.write_text(template_csv(load_scenario("baseline")).replace("ACME Industries", "ACME=Partner GmbH"))
+    scenario = load_scenario("baseline", {**SMALL, "accounts_file": str(path)}, [parse_grant("ACME=Partner GmbH=9%@0")])
+    assert scenario.interventions[0].to == "ACME=Partner GmbH" and "ACME=Partner GmbH" in account_indices(scenario)
 
 
 def test_a_grant_takes_effect_after_the_accounts_next_renewal_and_spreads_by_parity(template):

@@ -26,7 +26,8 @@ from sim.inputs.values import _suggest
 if TYPE_CHECKING:
     from sim.inputs.schema import Intervention, Scenario
 
-_GRANT = re.compile(r"^(?P<to>[^=]+)=(?P<level>[^@]+)(?:@(?P<start>.+))?$")
+# The name runs to the last '=' (a level or a period never holds one), so an account called "A=B GmbH" can be named.
+_GRANT = re.compile(r"^(?P<to>.+)=(?P<level>[^=@]+)(?:@(?P<start>[^=@]+))?$")
 _YEARS = re.compile(r"^(?P<n>\d+(?:\.\d+)?)\s*y(?:ears?)?$")
 
 
