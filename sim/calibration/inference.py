@@ -33,6 +33,7 @@ from sim.calibration.batches import Simulator
 from sim.calibration.spec import Calibration
 from sim.calibration.summaries import distance, observed_statistics
 from sim.errors import InputError
+from sim.runs.inline import InlineExecutor
 
 MIN_ACCEPTANCE = 0.01
 MAX_GENERATIONS = 30
@@ -106,7 +107,7 @@ def infer(
     )
     with contextlib.ExitStack() as stack:
         if executor is None:
-            executor = stack.enter_context(_inline())
+            executor = InlineExecutor()
         simulator = Simulator(calibration, executor, folder, progress)
         model = PrefetchedModel(names)
         sampler = BatchSampler(simulator, model)
@@ -181,19 +182,3 @@ def _close(history: Any) -> None:
     with contextlib.suppress(Exception):
         history._session.close()
         history._engine.dispose()
-
-
-@contextlib.contextmanager
-def _inline() -> Iterator[Executor]:
-    from concurrent.futures import Future
-
-    class Inline(Executor):
-        def submit(self, fn, /, *args, **kwargs):  # type: ignore[override]
-            future: Future = Future()
-            try:
-                future.set_result(fn(*args, **kwargs))
-            except BaseException as exc:  # noqa: BLE001 - handed to the caller through the future
-                future.set_exception(exc)
-            return future
-
-    yield Inline()

@@ -48,6 +48,7 @@ from sim.reports.files import (
     write_parquet,
 )
 from sim.reports.run_folder import save_figure
+from sim.runs.inline import InlineExecutor
 
 STATE = "calibration.json"
 OUTPUTS = (
@@ -132,13 +133,7 @@ def calibrate(
     out = Path(out)
     batches = prepare(calibration, out, resume=resume, command=command)
     fitted = infer(calibration, executor=executor, folder=batches, progress=progress)
-    if executor is None:
-        from sim.calibration.inference import _inline
-
-        with _inline() as inline:
-            band = results.predictive(fitted, inline)
-    else:
-        band = results.predictive(fitted, executor)
+    band = results.predictive(fitted, executor or InlineExecutor())
     table = results.parameter_table(fitted)
     quality = results.fit_quality(fitted, band)
     words = results.sentences(fitted, table, quality)

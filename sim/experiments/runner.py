@@ -40,6 +40,7 @@ from sim.experiments.spec import OUTCOME_NAMES, Sweep, resolved_yaml
 from sim.experiments.worker import ChunkReport, ChunkTask, run_batch
 from sim.inputs.schema import Scenario
 from sim.reports.files import atomic_write_text, clean_stale, disk_problem, environment, to_json
+from sim.runs.inline import InlineExecutor
 from sim.runs.resources import (
     BATCHED_SECONDS_PER_CUSTOMER_PERIOD,
     BATCHED_SECONDS_PER_RUN,
@@ -85,20 +86,6 @@ class SweepResult:
     @property
     def failed(self) -> int:
         return int(self.summary["failed"])
-
-
-class InlineExecutor(Executor):
-    """Runs each task in this process when submitted: the sequential executor (``--workers 1``)."""
-
-    _max_workers = 1  # as ProcessPoolExecutor says it: how many tasks run at once (sizes the batches)
-
-    def submit(self, fn, /, *args, **kwargs) -> Future:  # type: ignore[override]
-        future: Future = Future()
-        try:
-            future.set_result(fn(*args, **kwargs))
-        except BaseException as exc:  # noqa: BLE001 - handed to the caller through the future
-            future.set_exception(exc)
-        return future
 
 
 ENGINE = "sim.runs.runner"  # what a worker runs: imported (Mesa, numba) before the pool starts
