@@ -14,8 +14,9 @@ from sim.engine.population import (
     CustomerParams,
     SupplierParams,
     Timetable,
-    build_customers,
     build_suppliers,
+    customer_params,
+    customer_sizes,
 )
 from sim.engine.recorder import MemberRecorder
 from sim.engine.state import MarketState
@@ -33,7 +34,15 @@ class Market:
     Supplier numbers in ``state.supplier`` are the market's own (0 = its first supplier).
     """
 
-    def __init__(self, model: ProcurementModel, index: int, scenario: Scenario, seed: int, rng: np.random.Generator):
+    def __init__(
+        self,
+        model: ProcurementModel,
+        index: int,
+        scenario: Scenario,
+        seed: int,
+        rng: np.random.Generator,
+        built: dict[int, tuple[SupplierParams, CustomerParams]] | None = None,
+    ):
         self.model = model
         self.index = index
         self.config = scenario
@@ -47,8 +56,8 @@ class Market:
         self.accounts_dropped = 0  # accounts fired by their supplier (walk-away)
         self.accounts_noticed = 0  # accounts given notice (their price corrected to pay for their upkeep)
         self.timetable = Timetable()
-        self.sp = build_suppliers(scenario.suppliers, self.timetable)
-        self.cp, self.base_demand = build_customers(scenario.customers, scenario.periods_per_year, self.timetable, rng)
+        self.sp, self.cp = _parameters(scenario, self.timetable, built)
+        self.base_demand = customer_sizes(scenario.customers, scenario.periods_per_year, rng)
         self.n_suppliers, self.n_customers = len(self.sp.strategy), len(self.base_demand)
         self.group_weights = np.array([g.value_weights.as_list() for g in scenario.customers])
         self.suppliers = self.customers = slice(0)
@@ -73,15 +82,38 @@ class Market:
             self.cp.p[name] = model.cp.p[name][customers]
         self.cp.procurement = model.cp.procurement[:, customers]
         st = model.state
-        views = {}
-        for f in fields(MarketState):
-            rows = suppliers if f.name in SUPPLIER_FIELDS else customers
-            views[f.name] = getattr(st, f.name)[rows]
+        views = {name: getattr(st, name)[suppliers if name in SUPPLIER_FIELDS else customers] for name in STATE_FIELDS}
         self.state = MarketState(**views)
         self.state.customer_block = st.customer_block[:, customers]
         self.state.customer_rows = st.customer_rows
 
 
+def _parameters(
+    scenario: Scenario, timetable: Timetable, built: dict[int, tuple[SupplierParams, CustomerParams]] | None
+) -> tuple[SupplierParams, CustomerParams]:
+    """A market's supplier and customer parameters. Markets of an ensemble that share a scenario object (the
+    seeds of one design point) share what was built for the first of them, in dictionaries of their own (each
+    market re-points its entries at its rows when it attaches); a scenario with scheduled levers is built for
+    each market, since its timetable writes through that market's own dictionaries."""
+    key = id(scenario)
+    if built is not None and key in built:
+        return _own(*built[key])
+    sp = build_suppliers(scenario.suppliers, timetable)
+    cp = customer_params(scenario.customers, timetable)
+    if built is not None and not timetable.events:
+        built[key] = _own(sp, cp)
+    return sp, cp
+
+
+def _own(sp: SupplierParams, cp: CustomerParams) -> tuple[SupplierParams, CustomerParams]:
+    """The same parameter arrays in dictionaries of their own."""
+    return (
+        SupplierParams(sp.group, sp.group_names, list(sp.strategy), dict(sp.p), sp.cut_order),
+        CustomerParams(cp.group, cp.group_names, dict(cp.p), cp.procurement),
+    )
+
+
+STATE_FIELDS = tuple(f.name for f in fields(MarketState))
 SUPPLIER_FIELDS = frozenset(
     f.name for f in fields(MarketState)[: [f.name for f in fields(MarketState)].index("base_demand")]
 )

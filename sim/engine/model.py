@@ -115,8 +115,10 @@ class ProcurementModel(Stages, Renewals, mesa.Model):
         self.streams: Streams | None = None  # one market draws straight from ``self.rng``
 
         # Each market's parameters (and its first draws: customer sizes), then one set of arrays.
+        built: dict[int, tuple[SupplierParams, CustomerParams]] = {}  # per scenario object: its seeds share it
         markets = [
-            Market(self, r, sc, seed, rng) for r, (sc, seed, rng) in enumerate(zip(scenarios, seeds, rngs, strict=True))
+            Market(self, r, sc, seed, rng, built)
+            for r, (sc, seed, rng) in enumerate(zip(scenarios, seeds, rngs, strict=True))
         ]
         self.markets = markets
         self._lay_out(markets)
@@ -181,6 +183,7 @@ class ProcurementModel(Stages, Renewals, mesa.Model):
         self.strategy_rows = {name: np.array([s == name for s in self.sp.strategy]) for name in self.strategies}
 
         self._links: Links | None = None
+        self._initial_constants()
         for m in markets:
             self._initialise_market(m)
         self.network = PeerNetwork.merge([m.network for m in markets])
@@ -199,6 +202,15 @@ class ProcurementModel(Stages, Renewals, mesa.Model):
         self.recorder = Recorder(self, record_agents_every)
         self.datacollector = self.recorder  # Mesa's DataCollector API, vectorised
 
+    def _initial_constants(self) -> None:
+        """The state every market starts from whatever its scenario, set once for all their rows."""
+        st = self.state
+        for name in ("market_success", "trust", "service", "cover", "standard", "expectation_ratio"):
+            getattr(st, name)[:] = 1.0
+        st.notice_period[:] = -1
+        st.exit_period[:] = -1
+        st.active[:] = True
+
     def _initialise_market(self, market: Market) -> None:
         """One market's initial state, drawn from its own generator in the order of its single run."""
         st, sp, cp = market.state, market.sp.p, market.cp.p
@@ -209,20 +221,13 @@ class ProcurementModel(Stages, Renewals, mesa.Model):
         if config.market.stagger_contracts:
             st.offset[:] = market.rng.integers(0, market.cycle, market.n_customers)
         place_accounts(market)  # named accounts: revenue, discount, renewal, supplier; grants on the timetable
-        st.market_success[:] = 1.0
-        st.trust[:] = 1.0
+        # market_success, trust, service, cover, notice_period, active, exit_period, standard and
+        # expectation_ratio start at the same values in every market: _initial_constants sets them for all.
         st.engagement[:] = cp["engagement"]
         st.balance_smoothed[:] = 0.5 * (market.fair_band[0] + market.fair_band[1])
-        st.service[:] = 1.0
-        st.cover[:] = 1.0
-        st.notice_period[:] = -1
-        st.active[:] = True
-        st.exit_period[:] = -1
         st.capability[:] = sp["initial_capability"][:, None]
         # Standards start at the plan: the budgets the supplier aims for and the margin it defends.
-        st.standard[:] = 1.0
         st.margin_standard[:] = sp["target_margin"]
-        st.expectation_ratio[:] = 1.0
         st.received_ratio[:] = sp["initial_capability"]
         book = np.bincount(st.supplier, weights=st.base_demand, minlength=market.n_suppliers)
         st.revenue_initial[:] = book

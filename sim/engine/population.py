@@ -186,13 +186,17 @@ def build_customers(
     groups: list[CustomerGroup], periods_per_year: int, timetable: Timetable, rng: np.random.Generator
 ) -> tuple[CustomerParams, np.ndarray]:
     """Per-customer parameters and base demand (list-price spend per period)."""
+    return customer_params(groups, timetable), customer_sizes(groups, periods_per_year, rng)
+
+
+def customer_params(groups: list[CustomerGroup], timetable: Timetable) -> CustomerParams:
+    """Per-customer parameters of the groups, one block after the other (no random draws)."""
     n = sum(g.count for g in groups)
     p: dict[str, np.ndarray] = {name: np.zeros(n) for name in (*CUSTOMER_LEVERS, *CUSTOMER_NUMBERS)}
     # Procurement levers are rows of one block, so a renewal gathers them in one operation.
     procurement = np.zeros((len(PROCUREMENT_LEVERS), n))
     p.update({name: procurement[i] for i, name in enumerate(PROCUREMENT_LEVERS)})
     p["value_weights"] = np.zeros((n, len(CAPABILITIES)))
-    base_demand = np.zeros(n)
     group = np.zeros(n, dtype=np.int64)
     start = 0
     for gi, g in enumerate(groups):
@@ -205,12 +209,21 @@ def build_customers(
         for name in PROCUREMENT_LEVERS:
             _fill(p, name, sl, getattr(g.procurement, name), timetable)
         p["value_weights"][sl] = g.value_weights.as_list()
+        start += g.count
+    return CustomerParams(group=group, group_names=[g.name for g in groups], p=p, procurement=procurement)
+
+
+def customer_sizes(groups: list[CustomerGroup], periods_per_year: int, rng: np.random.Generator) -> np.ndarray:
+    """Base demand of every customer (list-price spend per period): a market's first draws, group after group."""
+    base_demand = np.zeros(sum(g.count for g in groups))
+    start = 0
+    for g in groups:
         sigma = g.size_spread
         # Log-normal sizes with mean 1, so a group's total spend is count x annual revenue on average.
         sizes = rng.lognormal(-0.5 * sigma**2, sigma, g.count) if sigma > 0 else np.ones(g.count)
-        base_demand[sl] = g.annual_revenue / periods_per_year * sizes
+        base_demand[start : start + g.count] = g.annual_revenue / periods_per_year * sizes
         start += g.count
-    return CustomerParams(group=group, group_names=[g.name for g in groups], p=p, procurement=procurement), base_demand
+    return base_demand
 
 
 def market_levers(scenario: Scenario) -> dict[str, float | Schedule]:
