@@ -182,13 +182,6 @@ def build_suppliers(groups: list[SupplierGroup], timetable: Timetable) -> Suppli
     )
 
 
-def build_customers(
-    groups: list[CustomerGroup], periods_per_year: int, timetable: Timetable, rng: np.random.Generator
-) -> tuple[CustomerParams, np.ndarray]:
-    """Per-customer parameters and base demand (list-price spend per period)."""
-    return customer_params(groups, timetable), customer_sizes(groups, periods_per_year, rng)
-
-
 def customer_params(groups: list[CustomerGroup], timetable: Timetable) -> CustomerParams:
     """Per-customer parameters of the groups, one block after the other (no random draws)."""
     n = sum(g.count for g in groups)
