@@ -12,24 +12,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sim.engine.customers import demand_level
+from sim.engine.customers import DEMAND_LEVERS, demand_level
 from sim.engine.strategies import PROCUREMENT_STYLES, SUPPLIER_STRATEGIES, SupplierStrategy
 from sim.engine.strategies.base import summary
 
 if TYPE_CHECKING:
     from sim.game.table import Table
     from sim.inputs.schema import Scenario
-
-DEMAND_TERMS = (
-    "savings_target",
-    "value_pressure",
-    "surplus_target",
-    "budget_pressure",
-    "financials_pressure",
-    "margin_norm",
-    "parity_pressure",
-    "max_discount",
-)
 
 
 def bot_names(role: str) -> list[str]:
@@ -75,7 +64,7 @@ def procurement_demand(table: Table, style: str, scenario: Scenario) -> float:
     if not served.any():
         return table.level()
     demand = demand_level(
-        *(float(settings[k]) for k in DEMAND_TERMS),
+        *(float(settings[k]) for k in DEMAND_LEVERS),
         float(st.perceived_value[served].mean()),
         float((1.0 - st.discount[served]).mean()),
         float(st.market_success[served].mean()),
