@@ -9,7 +9,6 @@ chromium or Playwright is missing, unless PROCSIM_REQUIRE_BROWSER=1 (CI).
 from __future__ import annotations
 
 import os
-import shutil
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -17,11 +16,9 @@ import openpyxl
 import pytest
 
 from .servers import procsim_server
+from .test_browser import browser  # noqa: F401 - the chromium fixture (one launch, the same flags)
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip
 ODD = '<img src=x onerror="window.__xss=1"> Ltd'
 ACCOUNTS = (
     "name,segment,annual_revenue,current_discount,months_to_renewal,peers\n"
@@ -32,26 +29,6 @@ ACCOUNTS = (
 )
 
 
-def _unavailable(reason: str):
-    if os.environ.get("PROCSIM_REQUIRE_BROWSER") == "1":
-        pytest.fail(f"browser tests are required here (PROCSIM_REQUIRE_BROWSER=1) but {reason}")
-    pytest.skip(reason)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        _unavailable("Debian's chromium is not installed (apt-get install chromium)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _unavailable("playwright is not installed")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield browser
-        browser.close()
-
-
 @pytest.fixture(scope="module")
 def studio(tmp_path_factory):
     with procsim_server(["studio"], tmp_path_factory.mktemp("studio") / "studio.log") as url:
@@ -59,9 +36,9 @@ def studio(tmp_path_factory):
 
 
 @contextmanager
-def session(browser, url: str, width: int, height: int):
+def session(chromium, url: str, width: int, height: int):
     """A browser context of its own; fails on a failed request, a request elsewhere, or an unexpected error status."""
-    context = browser.new_context(viewport={"width": width, "height": height}, accept_downloads=True)
+    context = chromium.new_context(viewport={"width": width, "height": height}, accept_downloads=True)
     page = context.new_page()
     failures: list[str] = []
     page.on("requestfailed", lambda r: failures.append(f"{r.url}: {r.failure}"))
@@ -89,7 +66,7 @@ def _ask(page, expect) -> str:
 
 
 @pytest.mark.parametrize(("width", "height"), [(1366, 768), (1920, 1080)])
-def test_an_analyst_uploads_asks_twice_compares_and_downloads(browser, studio, tmp_path, width, height):
+def test_an_analyst_uploads_asks_twice_compares_and_downloads(browser, studio, tmp_path, width, height):  # noqa: F811
     from playwright.sync_api import expect
 
     bad = tmp_path / "crm export.csv"
