@@ -13,19 +13,17 @@ import copy
 import hashlib
 import json
 import re
-import types
 import typing
 from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
-from pydantic import BaseModel
 
 from sim.calibration.observed import Observed
 from sim.errors import InputError, excerpt
 from sim.inputs.loading import build_scenario
 from sim.inputs.overrides import _apply_override
-from sim.inputs.schema import CustomerGroup, Scenario
+from sim.inputs.schema import Scenario, field_at
 from sim.inputs.values import Bounds
 from sim.version import __version__
 
@@ -99,23 +97,7 @@ def _bound(text: str, path: str) -> float:
 
 def _percent_field(path: str) -> bool:
     """Whether the schema documents the field at ``path`` as a share (written as a percentage)."""
-    model: type[BaseModel] = Scenario
-    parts = path.split(".")
-    info = None
-    i = 0
-    while i < len(parts):
-        if parts[i] in ("groups", "segments"):
-            model = CustomerGroup if parts[i] == "segments" else model
-            i += 2
-            continue
-        info = model.model_fields.get(parts[i])
-        if info is None:
-            return False
-        args = typing.get_args(info.annotation) if typing.get_origin(info.annotation) in (list, types.UnionType) else ()
-        nested = next((a for a in (info.annotation, *args) if isinstance(a, type) and issubclass(a, BaseModel)), None)
-        if nested is not None:
-            model = nested
-        i += 1
+    info = field_at(path)
     bounds = next((m for m in info.metadata if isinstance(m, Bounds)), None) if info is not None else None
     return bool(bounds and bounds.pct)
 

@@ -9,15 +9,13 @@ currency, counts as whole numbers.
 from __future__ import annotations
 
 import math
-import types
 import typing
 from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
-from pydantic import BaseModel
 
-from sim.inputs.schema import CustomerGroup, Scenario
+from sim.inputs.schema import field_at
 from sim.inputs.values import Bounds
 from sim.reports.fmt import money
 from sim.reports.labels import METRICS as LABELLED_METRICS
@@ -105,7 +103,7 @@ def _trim(number: float, digits: int) -> str:
 
 def describe(path: str, currency: str = "EUR") -> Parameter:
     """The schema's view of a dotted scenario path (unknown paths keep their last part as the name)."""
-    info = _field(path)
+    info = field_at(path)
     last = path.rsplit(".", 1)[-1]
     name = NAMES.get(path) or last.replace("_", " ")
     if info is None:
@@ -122,41 +120,6 @@ def describe(path: str, currency: str = "EUR") -> Parameter:
     else:
         unit = "number"
     return Parameter(path, name, unit, currency)
-
-
-def _field(path: str) -> Any:
-    """The pydantic field a path ends at, walking the scenario's sections (and ``groups.NAME``)."""
-    model: type[BaseModel] = Scenario
-    parts = path.split(".")
-    info = None
-    i = 0
-    while i < len(parts):
-        part = parts[i]
-        if part in ("groups", "segments"):  # groups.NAME / segments.NAME: one group's field
-            model = CustomerGroup if part == "segments" else model
-            i += 2
-            continue
-        info = model.model_fields.get(part)
-        if info is None:
-            return None
-        nested = _section(info.annotation)
-        if nested is not None and i + 1 < len(parts):
-            model = nested
-        elif i + 1 < len(parts):
-            return None
-        i += 1
-    return info
-
-
-def _section(annotation: Any) -> type[BaseModel] | None:
-    """The section model of a field (unwrapping lists and optionals), if it is one."""
-    args = [annotation]
-    if typing.get_origin(annotation) in (list, typing.Union, types.UnionType):
-        args = list(typing.get_args(annotation))
-    for arg in args:
-        if isinstance(arg, type) and issubclass(arg, BaseModel):
-            return arg
-    return None
 
 
 def metric_name(metric: str) -> str:

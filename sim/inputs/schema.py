@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import types
+import typing
 from collections.abc import Mapping
 from typing import Any, Literal
 
@@ -525,3 +527,39 @@ def _registered(name: str, registry: Mapping[str, Any], what: str) -> str:
 
 
 GROUPED = ("suppliers", "customers")
+
+
+def field_at(path: str) -> Any:
+    """The pydantic field a dotted scenario path ends at, walking the scenario's sections (and ``groups.NAME`` /
+    ``segments.NAME``); None for a path the schema does not have."""
+    model: type[BaseModel] = Scenario
+    parts = path.split(".")
+    info = None
+    i = 0
+    while i < len(parts):
+        part = parts[i]
+        if part in ("groups", "segments"):  # groups.NAME / segments.NAME: one group's field
+            model = CustomerGroup if part == "segments" else model
+            i += 2
+            continue
+        info = model.model_fields.get(part)
+        if info is None:
+            return None
+        nested = _section(info.annotation)
+        if nested is not None and i + 1 < len(parts):
+            model = nested
+        elif i + 1 < len(parts):
+            return None
+        i += 1
+    return info
+
+
+def _section(annotation: Any) -> type[BaseModel] | None:
+    """The section model of a field (unwrapping lists and optionals), if it is one."""
+    args = [annotation]
+    if typing.get_origin(annotation) in (list, typing.Union, types.UnionType):
+        args = list(typing.get_args(annotation))
+    for arg in args:
+        if isinstance(arg, type) and issubclass(arg, BaseModel):
+            return arg
+    return None
