@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shlex
 import sys
 from pathlib import Path
 
@@ -45,6 +44,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     command = ["procsim", *sys.argv[1:]]
     from sim.calibration.output import calibrate
     from sim.experiments import make_executor
+    from sim.experiments.runner import resumed
 
     with (
         make_executor(args.workers, args.scheduler) as (executor, _slots),
@@ -56,7 +56,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
             code = exit_code(exc)
             why = "interrupted" if code == EXIT_INTERRUPTED else "terminated by SIGTERM"
             if (Path(out) / "calibration.json").is_file():
-                print(f"procsim: calibration stopped ({why}); finish it with: {_resume(command, out)}", file=sys.stderr)
+                print(f"procsim: calibration stopped ({why}); finish it with: {resumed(command, out)}", file=sys.stderr)
                 return code
             raise
     for key in ("what", "values", "how", "left"):
@@ -73,12 +73,3 @@ def _need_pyabc() -> None:
         import pyabc  # noqa: F401
     except ImportError:
         raise InputError("needs pyabc: pip install 'procsim[calibration]'", field="calibrate") from None
-
-
-def _resume(command: list[str], out: Path) -> str:
-    args = list(command)
-    if not any(a == "--out" or a.startswith("--out=") for a in args):
-        args += ["--out", str(out)]
-    if "--resume" not in args:
-        args.append("--resume")
-    return shlex.join(args)

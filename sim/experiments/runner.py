@@ -410,6 +410,11 @@ def resume_command(sweep: Sweep, out: Path, command: list[str] | None) -> str:
     """The command that finishes this sweep: the one that started it, with --resume (and --out)."""
     if not command:
         return store.resume_hint(out, {"source": sweep.source})
+    return resumed(command, out)
+
+
+def resumed(command: list[str], out: Path) -> str:
+    """A command line with ``--out`` (unless it names one) and ``--resume``, as a shell would take it."""
     args = list(command)
     if not any(a == "--out" or a.startswith("--out=") for a in args):
         args += ["--out", str(out)]
