@@ -15,7 +15,6 @@ import datetime as dt
 import io
 import math
 import re
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,7 +25,7 @@ import pandas as pd
 from sim.engine.capabilities import CAPABILITIES
 from sim.engine.series import COUNT_SERIES, MARKET_SERIES, MONEY_SERIES, SHARE_SERIES
 from sim.errors import InputError, clean, excerpt
-from sim.inputs.tables import csv_text
+from sim.inputs.tables import check_unpacked, csv_text
 from sim.inputs.values import _suggest, amount
 
 MAX_BYTES = 2_000_000  # 40 rows of a few dozen columns are a few kB
@@ -452,15 +451,7 @@ def _csv_rows(path: Path, source: str) -> list[list[Any]]:
 def _xlsx_rows(path: Path, source: str) -> list[list[Any]]:
     import openpyxl
 
-    try:
-        with zipfile.ZipFile(path) as archive:
-            unpacked = sum(info.file_size for info in archive.infolist())
-    except (zipfile.BadZipFile, OSError):
-        raise InputError("not a readable .xlsx workbook", source=source) from None
-    if unpacked > MAX_UNPACKED:
-        raise InputError(
-            f"the workbook unpacks to {unpacked / 1e6:.0f} MB; the limit is {MAX_UNPACKED / 1e6:.0f} MB", source=source
-        )
+    check_unpacked(path, source, MAX_UNPACKED)
     try:
         values = openpyxl.load_workbook(path, read_only=True, data_only=True)
         formulas = openpyxl.load_workbook(path, read_only=True, data_only=False)

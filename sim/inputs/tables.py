@@ -163,19 +163,24 @@ def _csv(path: Path, source: str, what: str) -> Table:
 # --------------------------------------------------------------------------- XLSX
 
 
-def _xlsx(path: Path, source: str, sheet: str | None) -> Table:
-    import openpyxl
-
+def check_unpacked(path: Path, source: str, limit: int) -> None:
+    """Refuse a file that is no zip archive, or whose members unpack to more than ``limit`` bytes (an XLSX is one:
+    a small file can declare gigabytes), before any spreadsheet library opens it."""
     try:
         with zipfile.ZipFile(path) as archive:
             unpacked = sum(info.file_size for info in archive.infolist())
     except (zipfile.BadZipFile, OSError):
         raise InputError("not a readable .xlsx workbook", source=source) from None
-    if unpacked > MAX_UNPACKED:
+    if unpacked > limit:
         raise InputError(
-            f"the workbook unpacks to {unpacked / 1e6:.0f} MB; the limit is {MAX_UNPACKED / 1e6:.0f} MB",
-            source=source,
+            f"the workbook unpacks to {unpacked / 1e6:.0f} MB; the limit is {limit / 1e6:.0f} MB", source=source
         )
+
+
+def _xlsx(path: Path, source: str, sheet: str | None) -> Table:
+    import openpyxl
+
+    check_unpacked(path, source, MAX_UNPACKED)
     books = []
     try:
         books.append(openpyxl.load_workbook(path, read_only=True, data_only=True))
